@@ -1,0 +1,93 @@
+/**
+ * Bytes → ModelProto, with the checks that tell "not an ONNX model" apart
+ * from "a model" (protobuf happily decodes many byte strings as *something*).
+ */
+import $protobuf from 'protobufjs/minimal.js';
+import { TreluError } from '../errors.js';
+import { onnx, type ModelProto } from './proto.js';
+import { FIELDS } from './generated/fields.js';
+
+export interface DecodeOptions {
+  /** Shown in error messages, e.g. the file name. */
+  source?: string;
+}
+
+/**
+ * Decodes a serialized ModelProto. Unknown fields are preserved (see proto.ts),
+ * bytes fields are views into `bytes`, so keep `bytes` alive and unmodified
+ * while the model is in use.
+ *
+ * Throws TreluError E_DECODE for bytes that are not protobuf, E_NOT_A_MODEL for
+ * protobuf that is not an ONNX model.
+ */
+export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): ModelProto {
+  const source = options.source ?? '<bytes>';
+  if (bytes.length === 0) {
+    throw new TreluError('E_NOT_A_MODEL', `${source}: the file is empty`, { hint: 'expected an ONNX model (.onnx)' });
+  }
+  let model: ModelProto;
+  try {
+    const reader = $protobuf.Reader.create(bytes);
+    reader.discardUnknown = false;
+    model = onnx.ModelProto.decode(reader);
+  } catch (e) {
+    throw new TreluError('E_DECODE', `${source}: not a valid protobuf message (${describeDecodeError(e)})`, {
+      hint: 'the file is truncated or is not an ONNX model',
+      cause: e,
+    });
+  }
+  checkLooksLikeModel(model, source);
+  return model;
+}
+
+function describeDecodeError(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/\s+/g, ' ').slice(0, 120);
+}
+
+const MODEL_FIELD_WIRE_TYPES = new Map<number, number>(
+  FIELDS.ModelProto!.map((f) => [f.id, wireTypeOf(f.type, f.packed)]),
+);
+
+function wireTypeOf(type: string, packed: boolean): number {
+  if (packed) return 2;
+  switch (type) {
+    case 'double': case 'fixed64': case 'sfixed64': return 1;
+    case 'float': case 'fixed32': case 'sfixed32': return 5;
+    case 'string': case 'bytes': case 'message': return 2;
+    default: return 0;
+  }
+}
+
+function checkLooksLikeModel(model: ModelProto, source: string): void {
+  const notAModel = (why: string): never => {
+    throw new TreluError('E_NOT_A_MODEL', `${source}: valid protobuf, but not an ONNX model (${why})`, {
+      hint: 'expected a ModelProto; .pb files of the ONNX test corpus are TensorProtos, not models',
+    });
+  };
+  // A known field number arriving with the wrong wire type means the bytes were
+  // written from another message type (a TensorProto, say) and landed here.
+  for (const raw of model.$unknowns ?? []) {
+    const { id, wireType } = readTag(raw);
+    const expected = MODEL_FIELD_WIRE_TYPES.get(id);
+    if (expected !== undefined && expected !== wireType) notAModel(`field ${id} has wire type ${wireType}, expected ${expected}`);
+  }
+  if (!has(model, 'irVersion')) notAModel('no ir_version');
+  if (!has(model, 'graph') && !(model.functions?.length)) notAModel('no graph');
+}
+
+function readTag(raw: Uint8Array): { id: number; wireType: number } {
+  let value = 0;
+  let shift = 0;
+  for (let i = 0; i < raw.length && i < 5; i++) {
+    value += (raw[i]! & 0x7f) * 2 ** shift;
+    if ((raw[i]! & 0x80) === 0) break;
+    shift += 7;
+  }
+  return { id: Math.floor(value / 8), wireType: value % 8 };
+}
+
+/** Whether an optional field is present (set on the message itself, not the prototype default). */
+export function has<T extends object>(message: T, field: keyof T & string): boolean {
+  return (message as Record<string, unknown>)[field] != null && Object.prototype.hasOwnProperty.call(message, field);
+}
