@@ -1,0 +1,37 @@
+/** `trelu convert <in> <out>`: rewrite a model file, moving tensors into or out of external data. */
+import { TreluError } from '../errors.js';
+import { loadModelFile } from '../node/model-file.js';
+import { saveModelFile, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
+import { formatBytes, printJson, type Io } from './output.js';
+
+export interface ConvertOptions {
+  externalData?: string;
+  sizeThreshold?: string;
+  inlineData?: boolean;
+  json?: boolean;
+}
+
+export function convertCommand(io: Io, input: string, output: string, options: ConvertOptions): number {
+  if (options.externalData && options.inlineData) {
+    throw new TreluError('E_USAGE', '--external-data and --inline-data cannot be used together', { hint: 'choose one' });
+  }
+  let sizeThreshold = DEFAULT_SIZE_THRESHOLD;
+  if (options.sizeThreshold !== undefined) {
+    if (!options.externalData) throw new TreluError('E_USAGE', '--size-threshold needs --external-data');
+    if (!/^\d+$/.test(options.sizeThreshold)) throw new TreluError('E_USAGE', `--size-threshold '${options.sizeThreshold}' is not a byte count`, { hint: 'e.g. --size-threshold 1024' });
+    sizeThreshold = Number(options.sizeThreshold);
+  }
+  const loaded = loadModelFile(input);
+  const report = saveModelFile(loaded.model, output, {
+    source: loaded,
+    inlineData: options.inlineData,
+    externalData: options.externalData ? { location: options.externalData, sizeThreshold } : undefined,
+  });
+  if (options.json) {
+    printJson(io, { input, output: report.path, bytes: report.bytes, externalFiles: report.externalFiles });
+  } else {
+    io.out(`wrote ${output} (${formatBytes(report.bytes)})`);
+    for (const f of report.externalFiles) io.out(`wrote ${f.path} (${formatBytes(f.bytes)}, ${f.tensors} tensors)`);
+  }
+  return 0;
+}
