@@ -3,7 +3,7 @@
 // (for tsc's type checking) and are copied into dist after compilation by
 // `node scripts/gen-proto.mjs --copy`.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, copyFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -27,6 +27,31 @@ execFileSync(process.execPath, [cli('pbjs'), '-t', 'static-module', '-w', 'es6',
   { stdio: 'inherit' });
 execFileSync(process.execPath, [cli('pbts'), '-o', path.join(genDir, 'onnx.d.ts'), path.join(genDir, 'onnx.js')],
   { stdio: 'inherit' });
+
+// pbts types nested message fields of the classes as `X.$Properties` (all
+// fields optional, nullable). A decoded message's nested messages are class
+// instances with defaults on their prototypes, so type class members as the
+// classes; the $Properties/$Shape types (what callers may pass in) keep theirs.
+{
+  const dts = path.join(genDir, 'onnx.d.ts');
+  const lines = readFileSync(dts, 'utf8').split('\n');
+  let skipDepth = 0;
+  const out = lines.map((line) => {
+    if (skipDepth > 0) {
+      skipDepth += (line.match(/[{]/g) ?? []).length - (line.match(/[}]/g) ?? []).length;
+      return line;
+    }
+    if (/interface \$Properties \{|type \$Shape = /.test(line)) {
+      skipDepth = (line.match(/[{]/g) ?? []).length - (line.match(/[}]/g) ?? []).length;
+      return line;
+    }
+    if (/^\s+\w+\??: \(?onnx\.[\w.]+\.\$Properties(\[\])?(\|null\))?;$/.test(line)) {
+      return line.replace(/\.\$Properties/, '');
+    }
+    return line;
+  });
+  writeFileSync(dts, out.join('\n'));
+}
 
 // The field table drives the chunked encoder (src/onnx/chunked-encode.ts), which
 // must agree with the static encoder byte for byte, so both come from one parse.

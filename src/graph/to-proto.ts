@@ -25,8 +25,8 @@ export function modelToProto(model: Model): ModelProto {
   return out;
 }
 
-function opsetList(map: ReadonlyMap<string, number>, original: readonly onnx.OperatorSetIdProto.$Properties[]): onnx.OperatorSetIdProto.$Properties[] {
-  const out: onnx.OperatorSetIdProto.$Properties[] = [];
+function opsetList(map: ReadonlyMap<string, number>, original: readonly onnx.OperatorSetIdProto[]): onnx.OperatorSetIdProto[] {
+  const out: onnx.OperatorSetIdProto[] = [];
   const seen = new Set<string>();
   for (const e of original) {
     const domain = e.domain ?? '';

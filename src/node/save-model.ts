@@ -151,7 +151,7 @@ function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable
     f.write(pad);
     hash!.update(pad);
     let length: number;
-    let extra: onnx.StringStringEntryProto.$Properties[] = [];
+    let extra: onnx.StringStringEntryProto[] = [];
     if (external) {
       const info = externalDataInfo(t);
       const src = requireSource(source, t).externalFiles.find((x) => x.location === info.relativePath)!;

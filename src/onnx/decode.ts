@@ -31,6 +31,12 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     reader.discardUnknown = false;
     model = onnx.ModelProto.decode(reader);
   } catch (e) {
+    if (isWellFormedMessage(bytes)) {
+      throw new TreluError('E_NOT_A_MODEL', `${source}: valid protobuf, but not an ONNX model (${describeDecodeError(e)} when read as a ModelProto)`, {
+        hint: 'expected a ModelProto; .pb files of the ONNX test corpus are TensorProtos, not models',
+        cause: e,
+      });
+    }
     throw new TreluError('E_DECODE', `${source}: not a valid protobuf message (${describeDecodeError(e)})`, {
       hint: 'the file is truncated or is not an ONNX model',
       cause: e,
@@ -38,6 +44,34 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
   }
   checkLooksLikeModel(model, source);
   return model;
+}
+
+/** Whether `bytes` parse as a sequence of protobuf fields at the top level (no schema needed). */
+function isWellFormedMessage(bytes: Uint8Array): boolean {
+  let pos = 0;
+  const varint = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (pos >= bytes.length) return undefined;
+      const b = bytes[pos++]!;
+      value += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return value;
+    }
+    return undefined;
+  };
+  while (pos < bytes.length) {
+    const tag = varint();
+    if (tag === undefined || tag < 8) return false;
+    switch (tag % 8) {
+      case 0: if (varint() === undefined) return false; break;
+      case 1: pos += 8; break;
+      case 2: { const n = varint(); if (n === undefined) return false; pos += n; break; }
+      case 5: pos += 4; break;
+      default: return false;
+    }
+    if (pos > bytes.length) return false;
+  }
+  return true;
 }
 
 function describeDecodeError(e: unknown): string {

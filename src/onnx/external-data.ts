@@ -84,8 +84,8 @@ export function checkExternalLocation(location: string, tensor = '<unnamed>'): s
 }
 
 /** external_data entries for a tensor stored at `location`, `offset`, `length` (keys in onnx's order). */
-export function externalDataEntries(location: string, offset: number, length: number, extra: readonly onnx.StringStringEntryProto.$Properties[] = []): onnx.StringStringEntryProto.$Properties[] {
+export function externalDataEntries(location: string, offset: number, length: number, extra: readonly onnx.StringStringEntryProto[] = []): onnx.StringStringEntryProto[] {
   const entry = (key: string, value: string) => onnx.StringStringEntryProto.create({ key, value });
-  const entries: onnx.StringStringEntryProto.$Properties[] = [entry('location', location), entry('offset', String(offset)), entry('length', String(length))];
+  const entries: onnx.StringStringEntryProto[] = [entry('location', location), entry('offset', String(offset)), entry('length', String(length))];
   return entries.concat(extra.filter((e) => !['location', 'offset', 'length'].includes(e.key ?? '')));
 }
