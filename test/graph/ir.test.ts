@@ -37,7 +37,7 @@ test('uses follow replaceInput and replaceAllUsesWith, in insertion order', () =
   const abs = y.producer()!;
   replaceAllUsesWith(x, y);
   assert.equal(x.uses().length, 0);
-  assert.deepEqual(y.uses().map((u) => u.node.opType), ['Add', 'Relu', 'Abs', 'Add', 'Relu'], 'y keeps its own use (Add) first, then gains x's in order');
+  assert.deepEqual(y.uses().map((u) => u.node.opType), ['Add', 'Relu', 'Abs', 'Add', 'Relu'], 'y keeps its own use first, then gains the uses of x in order');
   abs.replaceInput(0, x);
   assert.deepEqual(x.uses().map((u) => u.node.opType), ['Abs']);
   // uses() is a snapshot: rewiring while iterating is safe
