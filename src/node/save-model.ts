@@ -112,6 +112,18 @@ function withoutExternal(tensor: TensorProto, rawData: Uint8Array): TensorProto 
 }
 
 function inlineExternalTensors(model: ModelProto, source: LoadedModel | undefined): ModelProto {
+  // Refuse before reading gigabytes: the inlined model is at least this big.
+  let external = 0;
+  forEachMessage('ModelProto', model, 'TensorProto', (m) => {
+    const t = m as unknown as TensorProto;
+    if (isExternal(t)) external += externalDataInfo(t).length ?? 0;
+  });
+  const lowerBound = encodedSize(model) + external;
+  if (lowerBound > MAX_PROTO_BYTES) {
+    throw new TreluError('E_TOO_LARGE', `inlining would make the model over ${lowerBound} bytes, past protobuf's 2 GiB limit`, {
+      hint: 'keep the tensors in external data (--external-data <file>)',
+    });
+  }
   return mapMessages('ModelProto', model, 'TensorProto', (m) => {
     const t = m as unknown as TensorProto;
     if (!isExternal(t)) return m;
