@@ -3,9 +3,12 @@
  * against `cp` of the same file in the same run.
  *
  * The model: 120 layers of MatMul with a 1024x1024 float32 weight + Relu
- * (about 503 MB, all inline). Each library run is a child process so that its
- * peak RSS is measured on its own. Goals (issue #2): load + save within 3x of
- * `cp`; peak RSS at most 1.5x the model size.
+ * (480 MiB, all inline). The model is built, and each library run made, in
+ * a child process, so that peak RSS is the run's own. Two comparisons, like
+ * with like: the library writing without fsync against plain `cp`, and the
+ * library's default (fsync before rename) against `cp` followed by `sync FILE`.
+ * Goals (issue #2): load + save within 3x of `cp`; peak RSS at most 1.5x the
+ * model size.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -41,45 +44,67 @@ function buildModel(file: string): void {
   saveModelFile(modelToProto(model), file);
 }
 
+if (process.argv[2] === '--build') {
+  buildModel(process.argv[3]!);
+  process.exit(0);
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeCp(src: string, dst: string): number {
+function timeCp(src: string, dst: string, sync: boolean): number {
   const t0 = performance.now();
   const r = spawnSync('cp', [src, dst]);
   if (r.status !== 0) throw new Error(`cp failed: ${r.stderr}`);
+  if (sync && spawnSync('sync', [dst]).status !== 0) throw new Error('sync failed');
   return performance.now() - t0;
+}
+
+interface LibRun { totalMs: number; loadMs: number; saveMs: number; maxRssBytes: number }
+
+function timeLib(model: string, out: string, mode: 'fsync' | 'nofsync'): LibRun {
+  const r = spawnSync(process.execPath, [path.join(here, 'io-child.js'), model, out, mode], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  if (!fs.readFileSync(out).equals(fs.readFileSync(model))) throw new Error('library output differs from input');
+  fs.rmSync(out);
+  return JSON.parse(r.stdout) as LibRun;
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trelu-bench-io-'));
 try {
   const model = path.join(dir, 'model.onnx');
-  buildModel(model);
+  const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--build', model], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('building the model failed');
   const size = fs.statSync(model).size;
   if (process.env.BENCH_KEEP) fs.copyFileSync(model, process.env.BENCH_KEEP); // for profiling by hand
-  console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB`);
-  timeCp(model, path.join(dir, 'warm.onnx')); // page cache warm-up for both contenders
-  const cps: number[] = [];
-  const libs: { totalMs: number; loadMs: number; saveMs: number; maxRssBytes: number }[] = [];
+  console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB; ${RUNS} runs each, alternating, medians`);
+  timeCp(model, path.join(dir, 'warm.onnx'), false); // page cache warm-up for every contender
+  fs.rmSync(path.join(dir, 'warm.onnx'));
+  const cp: number[] = [];
+  const cpSync: number[] = [];
+  const lib: LibRun[] = [];
+  const libSync: LibRun[] = [];
   for (let i = 0; i < RUNS; i++) {
-    cps.push(timeCp(model, path.join(dir, `cp${i}.onnx`)));
-    const out = path.join(dir, `lib${i}.onnx`);
-    const r = spawnSync(process.execPath, [path.join(here, 'io-child.js'), model, out], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(r.stderr);
-    libs.push(JSON.parse(r.stdout));
-    if (!fs.readFileSync(out).equals(fs.readFileSync(model))) throw new Error('library output differs from input');
-    fs.rmSync(out);
-    fs.rmSync(path.join(dir, `cp${i}.onnx`));
+    const copy = path.join(dir, 'copy.onnx');
+    cp.push(timeCp(model, copy, false));
+    fs.rmSync(copy);
+    lib.push(timeLib(model, path.join(dir, 'lib.onnx'), 'nofsync'));
+    cpSync.push(timeCp(model, copy, true));
+    fs.rmSync(copy);
+    libSync.push(timeLib(model, path.join(dir, 'lib.onnx'), 'fsync'));
   }
-  const cp = median(cps);
-  const lib = median(libs.map((l) => l.totalMs));
-  const rss = Math.max(...libs.map((l) => l.maxRssBytes));
-  console.log(`cp                 ${cp.toFixed(0)} ms (median of ${RUNS})`);
-  console.log(`load + save        ${lib.toFixed(0)} ms (load ${median(libs.map((l) => l.loadMs)).toFixed(0)}, save ${median(libs.map((l) => l.saveMs)).toFixed(0)})  = ${(lib / cp).toFixed(2)}x cp   (goal <= 3x)`);
-  console.log(`peak RSS           ${(rss / 2 ** 20).toFixed(0)} MiB = ${(rss / size).toFixed(2)}x model size   (goal <= 1.5x)`);
-  console.log('output identical to input: yes');
+  const ms = (x: number) => `${x.toFixed(0)} ms`.padStart(8);
+  const libMs = median(lib.map((l) => l.totalMs));
+  const libSyncMs = median(libSync.map((l) => l.totalMs));
+  console.log(`cp                          ${ms(median(cp))}`);
+  console.log(`load + save (no fsync)      ${ms(libMs)}  = ${(libMs / median(cp)).toFixed(2)}x cp   (load ${median(lib.map((l) => l.loadMs)).toFixed(0)} ms, save ${median(lib.map((l) => l.saveMs)).toFixed(0)} ms; goal <= 3x)`);
+  console.log(`cp + sync FILE              ${ms(median(cpSync))}`);
+  console.log(`load + save (fsync, default)${ms(libSyncMs)}  = ${(libSyncMs / median(cpSync)).toFixed(2)}x cp + sync`);
+  const rss = Math.max(...lib.concat(libSync).map((l) => l.maxRssBytes));
+  console.log(`peak RSS (max of all runs)  ${(rss / 2 ** 20).toFixed(0)} MiB = ${(rss / size).toFixed(2)}x model size   (goal <= 1.5x)`);
+  console.log('every output identical to the input: yes');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

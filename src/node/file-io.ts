@@ -61,7 +61,8 @@ export class PendingFile {
   position = 0;
   private closed = false;
 
-  constructor(readonly finalPath: string) {
+  /** `fsync`: flush to disk before the rename, so a crash cannot leave a renamed but empty file. */
+  constructor(readonly finalPath: string, private readonly fsync = true) {
     this.tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${Date.now()}.tmp`);
     try {
       this.fd = fs.openSync(this.tempPath, 'wx');
@@ -85,7 +86,7 @@ export class PendingFile {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    fs.fsyncSync(this.fd);
+    if (this.fsync) fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
   }
 

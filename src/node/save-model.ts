@@ -33,6 +33,8 @@ export interface SaveOptions {
   inlineData?: boolean;
   /** Permit the output to replace the source model file. Default false. */
   allowOverwriteInput?: boolean;
+  /** fsync each file before renaming it into place (crash durability). Default true. */
+  fsync?: boolean;
 }
 
 export interface SaveReport {
@@ -61,11 +63,11 @@ export function saveModelFile(model: ModelProto, outFile: string, options: SaveO
     if (options.inlineData) {
       toWrite = inlineExternalTensors(model, source);
     } else if (options.externalData) {
-      const { model: moved, file } = moveToExternalFile(model, outDir, options.externalData, source, pending);
+      const { model: moved, file } = moveToExternalFile(model, outDir, options.externalData, source, pending, options.fsync ?? true);
       toWrite = moved;
       if (file) externalFiles.push(file);
     } else {
-      externalFiles.push(...copyExternalFiles(model, outDir, source, pending));
+      externalFiles.push(...copyExternalFiles(model, outDir, source, pending, options.fsync ?? true));
     }
     const size = encodedSize(toWrite);
     if (size > MAX_PROTO_BYTES) {
@@ -73,7 +75,7 @@ export function saveModelFile(model: ModelProto, outFile: string, options: SaveO
         hint: 'keep the tensors in external data (--external-data <file>)',
       });
     }
-    const modelFile = new PendingFile(out);
+    const modelFile = new PendingFile(out, options.fsync ?? true);
     pending.push(modelFile);
     encodeModelChunked(toWrite, (chunk) => modelFile.write(chunk));
     for (const p of pending) p.commit();
@@ -131,7 +133,7 @@ function inlineExternalTensors(model: ModelProto, source: LoadedModel | undefine
   });
 }
 
-function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable<SaveOptions['externalData']>, source: LoadedModel | undefined, pending: PendingFile[]) {
+function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable<SaveOptions['externalData']>, source: LoadedModel | undefined, pending: PendingFile[], fsync: boolean) {
   const location = checkExternalLocation(opts.location);
   const threshold = opts.sizeThreshold ?? DEFAULT_SIZE_THRESHOLD;
   const target = path.join(outDir, ...location.split('/'));
@@ -147,7 +149,7 @@ function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable
   const needChecksum: TensorProto[] = [];
   const open = (): PendingFile => {
     if (!file) {
-      file = new PendingFile(target);
+      file = new PendingFile(target, fsync);
       pending.push(file);
       hash = createHash('sha1');
     }
@@ -191,7 +193,7 @@ function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable
   return { model: moved, file: { path: target, bytes: file.position, tensors } };
 }
 
-function copyExternalFiles(model: ModelProto, outDir: string, source: LoadedModel | undefined, pending: PendingFile[]): SaveReport['externalFiles'] {
+function copyExternalFiles(model: ModelProto, outDir: string, source: LoadedModel | undefined, pending: PendingFile[], fsync: boolean): SaveReport['externalFiles'] {
   const locations = new Set<string>();
   forEachMessage('ModelProto', model, 'TensorProto', (m) => {
     const t = m as unknown as TensorProto;
@@ -207,7 +209,7 @@ function copyExternalFiles(model: ModelProto, outDir: string, source: LoadedMode
     const src = source.externalFiles.find((f) => f.location === location)!;
     const target = path.join(outDir, ...location.split('/'));
     fs.mkdirSync(path.dirname(target), { recursive: true });
-    const f = new PendingFile(target);
+    const f = new PendingFile(target, fsync);
     pending.push(f);
     copyRange(src.path, 0, src.size, f.fd);
     f.position = src.size;
