@@ -5,13 +5,18 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { inspectCommand } from './inspect.js';
+import { validateCommand } from './validate.js';
 import type { Io } from './output.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'mlp.onnx');
 
-export function demoCommand(io: Io, options: { model?: string; json?: boolean }): number {
+export function demoCommand(io: Io, options: { model?: string }): number {
   const model = options.model ?? DEFAULT_MODEL;
-  if (!options.json) io.out(`== inspect ${path.relative(process.cwd(), model) || model}`);
-  return inspectCommand(io, model, { json: options.json });
+  const shown = path.relative(process.cwd(), model) || model;
+  io.out(`== inspect ${shown}`);
+  inspectCommand(io, model, {});
+  io.out('');
+  io.out(`== validate ${shown} --ep cpu,wasm,webgpu`);
+  return validateCommand(io, model, { ep: ['cpu', 'wasm', 'webgpu'] });
 }

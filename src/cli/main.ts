@@ -7,6 +7,7 @@ import { EXIT_BAD_INPUT } from '../errors.js';
 import { inspectCommand } from './inspect.js';
 import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
+import { validateCommand } from './validate.js';
 import { processIo, reportError, type Io } from './output.js';
 
 const VERSION = '0.1.0';
@@ -36,6 +37,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action((model: string, opts: { json?: boolean }) => run(() => inspectCommand(io, model, opts)));
 
   program
+    .command('validate')
+    .description('Check every ThresholdedRelu node against the ONNX spec and, with --ep, against what ONNX Runtime EPs can run. Exit 1 if errors are found.')
+    .argument('<model>', 'an .onnx file')
+    .option('--ep <name...>', 'execution providers to check: cpu, wasm, webgpu, jsep-webgpu, cuda, rocm (repeat or comma-separate)')
+    .option('--json', 'print the findings as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu validate model.onnx',
+      '  trelu validate model.onnx --ep cpu --ep webgpu',
+      '  trelu validate model.onnx --ep cuda,webgpu --json | jq \'.findings[] | select(.severity == "error")\'',
+      '',
+      'Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.',
+    ].join('\n'))
+    .action((model: string, opts: { ep?: string[]; json?: boolean }) => run(() => validateCommand(io, model, opts)));
+
+  program
     .command('convert')
     .description('Re-write a model, optionally moving tensors into external data or back inline. Never overwrites the input.')
     .argument('<in>', 'input .onnx file')
@@ -57,8 +75,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('demo')
     .description('The main job on a sample model (what `npm start` runs).')
     .option('--model <file>', 'use this model instead of models/mlp.onnx')
-    .option('--json', 'JSON output')
-    .action((opts: { model?: string; json?: boolean }) => run(() => demoCommand(io, opts)));
+    .action((opts: { model?: string }) => run(() => demoCommand(io, opts)));
 
   return program;
 }

@@ -6,8 +6,8 @@ import { AttributeType, type TensorProto, type TypeProto } from '../onnx/proto.j
 import { dataTypeInfo, dataTypeName, rawByteLength } from '../onnx/dtypes.js';
 import { isExternal, externalDataInfo } from '../onnx/external-data.js';
 import { has } from '../onnx/decode.js';
-import type { Graph } from './graph.js';
-import type { Model, OnnxFunction } from './model.js';
+import type { Model } from './model.js';
+import { graphPlaces, functionLabel } from './locations.js';
 import type { Node } from './node.js';
 import type { Value } from './value.js';
 
@@ -47,23 +47,16 @@ export function summarizeModel(model: Model, externalFileSizes: ReadonlyMap<stri
   const opCounts: Record<string, number> = {};
   const trelu: ThresholdedReluSummary[] = [];
   let nodes = 0;
-  let subgraphs = 0;
-  const visitGraph = (graph: Graph, location: string): void => {
+  const places = graphPlaces(model);
+  for (const { graph, location } of places) {
     for (const node of graph) {
       nodes++;
       const key = node.domain && node.domain !== 'ai.onnx' ? `${node.domain}.${node.opType}` : node.opType;
       opCounts[key] = (opCounts[key] ?? 0) + 1;
       if (node.opType === 'ThresholdedRelu') trelu.push(summarizeTrelu(node, location));
-      for (const [attrName, gs] of node.subgraphs) {
-        gs.forEach((g, i) => {
-          subgraphs++;
-          visitGraph(g, `${location}/${node.opType} '${node.name || node.outputs[0]?.name || '?'}'.${attrName}${gs.length > 1 ? `[${i}]` : ''}`);
-        });
-      }
     }
-  };
-  visitGraph(model.graph, 'graph');
-  for (const fn of model.functions) visitGraph(fn.body, `function ${functionLabel(fn)}`);
+  }
+  const subgraphs = places.filter((p) => p.location.includes('/')).length;
 
   const ext = new Map<string, { tensors: number }>();
   let initCount = 0;
@@ -98,10 +91,6 @@ export function summarizeModel(model: Model, externalFileSizes: ReadonlyMap<stri
     externalDataFiles: [...ext].map(([location, e]) => ({ location, tensors: e.tensors, bytes: externalFileSizes.get(location) })),
     thresholdedRelu: trelu,
   };
-}
-
-function functionLabel(fn: OnnxFunction): string {
-  return `${fn.domain ? fn.domain + '.' : ''}${fn.name}${fn.overload ? ':' + fn.overload : ''}`;
 }
 
 function summarizeTrelu(node: Node, location: string): ThresholdedReluSummary {
