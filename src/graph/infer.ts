@@ -148,7 +148,15 @@ const RULES: Record<string, Rule> = {
   Where: (_n, ins) => [{ elemType: ins[1]?.elemType ?? ins[2]?.elemType, shape: broadcastShapes(broadcastShapes(ins[0]?.shape, ins[1]?.shape), ins[2]?.shape) }],
   Cast: (n, ins) => [{ elemType: int(n, 'to', 0) || undefined, shape: ins[0]?.shape }],
   CastLike: (_n, ins) => [{ elemType: ins[1]?.elemType, shape: ins[0]?.shape }],
-  Shape: (_n, ins) => [{ elemType: DataType.INT64, shape: ins[0]?.shape ? [ins[0].shape.length] : [undefined] }],
+  Shape: (n, ins) => {
+    const rank = ins[0]?.shape?.length;
+    if (rank === undefined) return [{ elemType: DataType.INT64, shape: [undefined] }];
+    // opset 15 start/end: a slice of the dims, clamped like Python slicing
+    const clamp = (i: number) => Math.min(Math.max(i < 0 ? i + rank : i, 0), rank);
+    const start = clamp(int(n, 'start', 0));
+    const end = clamp(int(n, 'end', rank));
+    return [{ elemType: DataType.INT64, shape: [Math.max(end - start, 0)] }];
+  },
   Constant: (n) => {
     const t = constantTensor(n);
     if (t) return [{ elemType: t.dataType, shape: t.dims.map((d) => Long.fromValue(d).toNumber()) }];
