@@ -24,6 +24,11 @@ export interface OpOptions {
   name?: string;
   /** Exact output names to use (must be free); default: fresh names. */
   outputNames?: readonly string[];
+  /**
+   * Exact node name, even if taken: for a node that replaces the node of that
+   * name (the caller removes the old one). Default: a fresh name.
+   */
+  nodeName?: string;
 }
 
 export class Builder {
@@ -56,7 +61,7 @@ export class Builder {
     const node = new Node({
       domain: options.domain ?? '',
       opType,
-      name: this.scope.nodeNames.unique(base),
+      name: options.nodeName ?? this.scope.nodeNames.unique(base),
       inputs,
       outputs: outs,
       attributes: options.attributes,

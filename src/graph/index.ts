@@ -8,7 +8,7 @@ export { topologicalOrder, topologicalSort } from './toposort.js';
 export { modelFromProto } from './from-proto.js';
 export { modelToProto, graphToProto, nodeToProto, functionToProto } from './to-proto.js';
 export { Builder, type BuilderScope, type OpOptions } from './builder.js';
-export { replaceAllUsesWith, isGraphOutput } from './mutate.js';
+export { replaceAllUsesWith, replaceValue, isGraphOutput } from './mutate.js';
 export { runPasses, eliminateDeadNodes, sortTopologically, type Pass, type PassResult } from './passes.js';
 export { attr, attributeValue, attributeTypeName } from './attributes.js';
 export { summarizeModel, typeString, typeProtoString, tensorByteLength, type ModelSummary, type ValueSummary, type ThresholdedReluSummary } from './summary.js';

@@ -38,3 +38,34 @@ export function replaceAllUsesWith(oldValue: Value, newValue: Value, options: { 
 export function isGraphOutput(graph: Graph, value: Value): boolean {
   return graph.outputs.includes(value);
 }
+
+/**
+ * Makes `newValue` take `oldValue`'s place everywhere: every use, every graph
+ * output slot, its name (so the model's interface does not change), its
+ * declared type and its value_info entry. `oldValue` keeps only its producer's
+ * link and gets `newValue`'s former name; remove its producer afterwards.
+ *
+ *   before:  P ─old("y")─▶ consumers, graph output "y"
+ *   after:   P ─old("y_1")        N ─new("y")─▶ consumers, graph output "y"
+ *
+ * Refuses (throws) when `oldValue` is a graph input or initializer: those
+ * names are the model's interface and cannot move to a computed value.
+ */
+export function replaceValue(oldValue: Value, newValue: Value): void {
+  const graph = oldValue.graph;
+  if (graph && (graph.inputs.includes(oldValue) || graph.initializers.includes(oldValue))) {
+    throw new Error(`replaceValue: '${oldValue.name}' is a graph input or initializer`);
+  }
+  replaceAllUsesWith(oldValue, newValue, { graphOutputs: true });
+  if (graph?.outputs.includes(newValue)) {
+    // replaceAllUsesWith swapped the names already
+  } else {
+    const name = oldValue.name;
+    oldValue.name = newValue.name;
+    newValue.name = name;
+  }
+  if (!newValue.info && oldValue.info) newValue.info = oldValue.info;
+  if (graph) {
+    for (const entry of graph.valueInfos) if (entry.value === oldValue) entry.value = newValue;
+  }
+}

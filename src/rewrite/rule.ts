@@ -1,0 +1,148 @@
+/**
+ * Rewrite rules, onnxscript style: a rule is a value with a pattern, a check
+ * that returns ok (with whatever the rewrite needs) or a failure with a
+ * reason, and a rewrite. Rules are collected in plain arrays where they are
+ * used; `applyRules` runs them over every graph, subgraph and function body.
+ */
+import type { Model } from '../graph/model.js';
+import type { Graph } from '../graph/graph.js';
+import type { Node } from '../graph/node.js';
+import type { TensorInfo } from '../graph/infer.js';
+import type { Value } from '../graph/value.js';
+import type { OnnxFunction } from '../graph/model.js';
+import { Builder } from '../graph/builder.js';
+import { replaceValue } from '../graph/mutate.js';
+import { inferTypes } from '../graph/infer.js';
+import { graphPlaces } from '../graph/locations.js';
+import { matchPattern, type Match, type PatternOp } from './pattern.js';
+
+export interface RewriteOptions {
+  /** Permit rewrites that change results for NaN / -inf inputs (e.g. the Mul/Cast/Greater form). */
+  allowNanChange?: boolean;
+}
+
+export interface RuleContext {
+  readonly model: Model;
+  readonly graph: Graph;
+  readonly fn?: OnnxFunction;
+  /** ai.onnx opset of the graph (the function's own for function bodies). */
+  readonly opset: number | undefined;
+  readonly types: ReadonlyMap<Value, TensorInfo>;
+  readonly options: RewriteOptions;
+}
+
+export type CheckResult<S> = { ok: true; state: S } | { ok: false; reason: string; /** worth listing as a candidate */ candidate?: boolean };
+
+export interface RewriteRule<S = unknown> {
+  readonly name: string;
+  /** One line: what the rule finds and what it makes of it. */
+  readonly description: string;
+  readonly patterns: readonly PatternOp[];
+  check(match: Match, ctx: RuleContext): CheckResult<S>;
+  /** Builds the replacement with `b` (placed before the root) and returns the values that replace the root's outputs. */
+  rewrite(match: Match, state: S, b: Builder, ctx: RuleContext): Value[];
+}
+
+export function rule<S>(r: RewriteRule<S>): RewriteRule<S> {
+  return r;
+}
+
+export interface Change {
+  rule: string;
+  location: string;
+  /** Names of the nodes that were replaced. */
+  removed: string[];
+  /** Names of the nodes that were added. */
+  added: string[];
+  detail?: string;
+}
+
+export interface Candidate {
+  rule: string;
+  location: string;
+  node: string;
+  reason: string;
+}
+
+export interface RewriteReport {
+  changes: Change[];
+  candidates: Candidate[];
+}
+
+/**
+ * Applies the rules everywhere, each node tried as a root in order. With
+ * `dryRun` nothing is changed, but the report lists what would be.
+ */
+export function applyRules(model: Model, rules: readonly RewriteRule<never>[], options: RewriteOptions & { dryRun?: boolean } = {}): RewriteReport {
+  const changes: Change[] = [];
+  const candidates: Candidate[] = [];
+  let types = inferTypes(model);
+  for (const place of graphPlaces(model)) {
+    const imports = place.fn ? place.fn.opsetImports : model.opsetImports;
+    const scope = place.fn ?? model;
+    for (const node of place.graph.nodes) {
+      if (node.graph !== place.graph) continue; // removed by an earlier rewrite
+      for (const r of rules as readonly RewriteRule<unknown>[]) {
+        const ctx: RuleContext = { model, graph: place.graph, fn: place.fn, opset: imports.get('') ?? imports.get('ai.onnx'), types, options };
+        const match = r.patterns.map((p) => matchPattern(p, node)).find((m) => m !== undefined);
+        if (!match) continue;
+        const result = r.check(match, ctx);
+        if (!result.ok) {
+          if (result.candidate) candidates.push({ rule: r.name, location: place.location, node: node.name, reason: result.reason });
+          continue;
+        }
+        const matched = [...new Set(match.nodes.values())];
+        if (options.dryRun) {
+          changes.push({ rule: r.name, location: place.location, removed: matched.map((n) => n.name), added: [] });
+          break;
+        }
+        const b = new Builder(scope, place.graph, { before: node });
+        const replacements = r.rewrite(match, result.state, b, ctx);
+        node.outputs.forEach((v, i) => replaceValue(v, replacements[i]!));
+        const removed = removeUnused(place.graph, [...matched, ...constantChains(match)]);
+        changes.push({ rule: r.name, location: place.location, removed: removed.map((n) => n.name), added: b.created.map((n) => n.name) });
+        types = inferTypes(model);
+        break;
+      }
+    }
+  }
+  return { changes, candidates };
+}
+
+
+/** Ops that only shape or convert constants: their nodes feeding a match's variables may die with it. */
+const PURE_CONSTANT_OPS = new Set(['Constant', 'Cast', 'CastLike', 'Shape', 'ConstantOfShape', 'Expand', 'Identity']);
+
+function constantChains(match: Match): Node[] {
+  const out: Node[] = [];
+  const visit = (v: Value | undefined): void => {
+    const n = v?.producer();
+    if (!n || !PURE_CONSTANT_OPS.has(n.opType) || out.includes(n)) return;
+    out.push(n);
+    n.inputs.forEach(visit);
+  };
+  for (const v of match.values.values()) visit(v);
+  return out;
+}
+
+/** Removes the matched nodes whose outputs nothing reads any more, last first; returns them. */
+export function removeUnused(graph: Graph, nodes: readonly Node[]): Node[] {
+  const removed: Node[] = [];
+  let progress = true;
+  const left = new Set(nodes);
+  while (progress) {
+    progress = false;
+    for (const n of [...left]) {
+      if (n.graph !== graph) {
+        left.delete(n);
+        continue;
+      }
+      if (n.outputs.some((v) => v.hasUses() || graph.outputs.includes(v))) continue;
+      graph.remove(n);
+      removed.push(n);
+      left.delete(n);
+      progress = true;
+    }
+  }
+  return removed;
+}
