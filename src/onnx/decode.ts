@@ -25,6 +25,8 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
   if (bytes.length === 0) {
     throw new TreluError('E_NOT_A_MODEL', `${source}: the file is empty`, { hint: 'expected an ONNX model (.onnx)' });
   }
+  // A Node Buffer would make every bytes field a Buffer, whose slice() does not copy: decode plain Uint8Array views.
+  if (bytes.constructor !== Uint8Array) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let model: ModelProto;
   try {
     const reader = $protobuf.Reader.create(bytes);

@@ -42,7 +42,7 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
   if (t.dataType !== DataType.FLOAT) throw new TreluError('E_UNSUPPORTED', `tensor '${t.name}' is not float32`);
   if (isExternal(t)) throw new TreluError('E_UNSUPPORTED', `tensor '${t.name}' is external; load its bytes first`);
   if (has(t, 'rawData')) {
-    const copy = t.rawData.slice();
+    const copy = Uint8Array.prototype.slice.call(t.rawData);
     return new Float32Array(copy.buffer, 0, copy.length / 4);
   }
   return Float32Array.from(t.floatData ?? []);
