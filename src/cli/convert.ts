@@ -3,11 +3,15 @@ import { TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
 import { formatBytes, printJson, type Io } from './output.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { modelToProto } from '../graph/to-proto.js';
+import { upgradeOpset, type UpgradeReport } from '../rewrite/opset-upgrade.js';
 
 export interface ConvertOptions {
   externalData?: string;
   sizeThreshold?: string;
   inlineData?: boolean;
+  opset?: string;
   json?: boolean;
 }
 
@@ -22,14 +26,27 @@ export function convertCommand(io: Io, input: string, output: string, options: C
     sizeThreshold = Number(options.sizeThreshold);
   }
   const loaded = loadModelFile(input);
-  const report = saveModelFile(loaded.model, output, {
+  let proto = loaded.model;
+  let upgrade: UpgradeReport | undefined;
+  if (options.opset !== undefined) {
+    const target = Number(options.opset);
+    if (!Number.isInteger(target) || target < 1) throw new TreluError('E_USAGE', `--opset '${options.opset}' is not an opset version`, { hint: 'e.g. --opset 17' });
+    const model = modelFromProto(loaded.model);
+    upgrade = upgradeOpset(model, target);
+    proto = modelToProto(model);
+  }
+  const report = saveModelFile(proto, output, {
     source: loaded,
     inlineData: options.inlineData,
     externalData: options.externalData ? { location: options.externalData, sizeThreshold } : undefined,
   });
   if (options.json) {
-    printJson(io, { input, output: report.path, bytes: report.bytes, externalFiles: report.externalFiles });
+    printJson(io, { input, output: report.path, bytes: report.bytes, externalFiles: report.externalFiles, opsetUpgrade: upgrade });
   } else {
+    if (upgrade) {
+      io.out(`opset ${upgrade.from} → ${upgrade.to}${upgrade.adapted.length ? `, ${upgrade.adapted.length} node(s) adapted` : ''}`);
+      for (const a of upgrade.adapted) io.out(`  adapted ${a}`);
+    }
     io.out(`wrote ${output} (${formatBytes(report.bytes)})`);
     for (const f of report.externalFiles) io.out(`wrote ${f.path} (${formatBytes(f.bytes)}, ${f.tensors} tensors)`);
   }

@@ -8,6 +8,7 @@ import { inspectCommand } from './inspect.js';
 import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
 import { validateCommand } from './validate.js';
+import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { processIo, reportError, type Io } from './output.js';
 
 const VERSION = '0.1.0';
@@ -27,6 +28,23 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(reportError(io, e));
     }
   };
+  const runAsync = async (fn: () => Promise<number>) => {
+    try {
+      setExit(await fn());
+    } catch (e) {
+      setExit(reportError(io, e));
+    }
+  };
+  const rewriteOptions = (cmd: Command) => cmd
+    .option('--verify', 'run the original and the rewritten model in onnxruntime-node on seeded inputs and compare')
+    .option('--input <name=source...>', 'with --verify: input data (file.npy, file.pb, inline JSON, random[:seed])')
+    .option('--dim <NAME=SIZE...>', 'with --verify: sizes for symbolic dims (default 2)')
+    .option('--seed <n>', 'with --verify: seed for random inputs', '0')
+    .option('--dry-run', 'print what would change; write nothing')
+    .option('--json', 'print the changes (and verification) as JSON');
+  const rewriteAction = (name: string, makeTransform: (opts: Record<string, unknown>) => Transform) =>
+    (input: string, output: string, opts: RewriteCliOptions & Record<string, unknown>) =>
+      runAsync(() => rewriteCommand(io, name, input, output, opts, makeTransform(opts)));
 
   program
     .command('inspect')
@@ -53,6 +71,44 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     ].join('\n'))
     .action((model: string, opts: { ep?: string[]; json?: boolean }) => run(() => validateCommand(io, model, opts)));
 
+  rewriteOptions(program
+    .command('replace')
+    .description('Replace activations with ThresholdedRelu(alpha). Relu → alpha 0 is the same function except at NaN; other alphas and other ops change it on purpose, and the report says how.')
+    .argument('<in>', 'input .onnx file')
+    .argument('<out>', 'output .onnx file')
+    .option('--from <ops>', 'op types to replace, comma-separated (Relu, LeakyRelu, Clip, Elu, Selu, Celu, Gelu, Softplus)', 'Relu')
+    .option('--alpha <a>', 'alpha of the new nodes', '0')
+    .option('--nodes <names|/regex/>', 'only these nodes (comma-separated names, or /regex/ on node names)'))
+    .addHelpText('after', '\nExamples:\n  trelu replace models/mlp.onnx out.onnx --verify\n  trelu replace model.onnx out.onnx --from Relu --alpha 0.1 --nodes /^layer4/ --json')
+    .action(rewriteAction('replace', (o) => transforms.replace(String(o.from).split(',').map((s) => s.trim()).filter(Boolean), parseAlpha(o.alpha as string), parseNodeSelector(o.nodes as string | undefined))));
+
+  rewriteOptions(program
+    .command('insert')
+    .description('Add a ThresholdedRelu on tensors; every consumer (and the graph output) moves to its result.')
+    .argument('<in>', 'input .onnx file')
+    .argument('<out>', 'output .onnx file')
+    .requiredOption('--after <names...>', 'tensor names, or names of single-output nodes')
+    .option('--alpha <a>', 'alpha of the new nodes', '1'))
+    .addHelpText('after', '\nExamples:\n  trelu insert models/mlp.onnx out.onnx --after fc1 --alpha 0.5 --verify')
+    .action(rewriteAction('insert', (o) => transforms.insert((o.after as string[]).flatMap((s) => s.split(',')), parseAlpha(o.alpha as string))));
+
+  rewriteOptions(program
+    .command('fuse')
+    .description('Replace decomposed forms (Where/Greater, Where/Less, Not/Greater, ONNX\'s function body, PyTorch\'s exports; Mul/Cast/Greater with --allow-nan-change) with one ThresholdedRelu where the meaning is identical.')
+    .argument('<in>', 'input .onnx file')
+    .argument('<out>', 'output .onnx file')
+    .option('--allow-nan-change', 'also fuse forms that differ for NaN/-inf inputs (Mul/Cast/Greater, LessOrEqual)'))
+    .addHelpText('after', '\nExamples:\n  trelu fuse exported.onnx fused.onnx --verify\n  trelu fuse keras.onnx fused.onnx --allow-nan-change --dry-run')
+    .action(rewriteAction('fuse', (o) => transforms.fuse(!!o.allowNanChange)));
+
+  rewriteOptions(program
+    .command('decompose')
+    .description('Replace every ThresholdedRelu with Where(Less(CastLike(alpha, X), X), X, CastLike(0, X)) for runtimes without the op; the inverse of fuse.')
+    .argument('<in>', 'input .onnx file')
+    .argument('<out>', 'output .onnx file'))
+    .addHelpText('after', '\nExamples:\n  trelu decompose model.onnx portable.onnx --verify')
+    .action(rewriteAction('decompose', () => transforms.decompose()));
+
   program
     .command('convert')
     .description('Re-write a model, optionally moving tensors into external data or back inline. Never overwrites the input.')
@@ -61,6 +117,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--external-data <file>', 'store tensors in this file (relative to the output\'s directory)')
     .option('--size-threshold <bytes>', 'with --external-data: only tensors of at least this many bytes (default 1024)')
     .option('--inline-data', 'read all external tensors back into the model file')
+    .option('--opset <n>', 'upgrade the ai.onnx opset import to n, adapting nodes whose operator changed; refuses with the list of blocking nodes')
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', [
       '',
@@ -68,6 +125,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu convert big.onnx out/big.onnx --external-data big.onnx.data',
       '  trelu convert big.onnx small.onnx --external-data w.bin --size-threshold 4096',
       '  trelu convert split.onnx whole.onnx --inline-data',
+      '  trelu convert old.onnx new.onnx --opset 13',
     ].join('\n'))
     .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => run(() => convertCommand(io, input, output, opts)));
 

@@ -43,6 +43,10 @@ export interface RewriteRule<S = unknown> {
   rewrite(match: Match, state: S, b: Builder, ctx: RuleContext): Value[];
 }
 
+/** A rule of any state type: what rule lists hold (each rule's state stays private between its check and rewrite). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRewriteRule = RewriteRule<any>;
+
 export function rule<S>(r: RewriteRule<S>): RewriteRule<S> {
   return r;
 }
@@ -73,7 +77,7 @@ export interface RewriteReport {
  * Applies the rules everywhere, each node tried as a root in order. With
  * `dryRun` nothing is changed, but the report lists what would be.
  */
-export function applyRules(model: Model, rules: readonly RewriteRule<never>[], options: RewriteOptions & { dryRun?: boolean } = {}): RewriteReport {
+export function applyRules(model: Model, rules: readonly AnyRewriteRule[], options: RewriteOptions & { dryRun?: boolean } = {}): RewriteReport {
   const changes: Change[] = [];
   const candidates: Candidate[] = [];
   let types = inferTypes(model);
@@ -82,7 +86,7 @@ export function applyRules(model: Model, rules: readonly RewriteRule<never>[], o
     const scope = place.fn ?? model;
     for (const node of place.graph.nodes) {
       if (node.graph !== place.graph) continue; // removed by an earlier rewrite
-      for (const r of rules as readonly RewriteRule<unknown>[]) {
+      for (const r of rules) {
         const ctx: RuleContext = { model, graph: place.graph, fn: place.fn, opset: imports.get('') ?? imports.get('ai.onnx'), types, options };
         const match = r.patterns.map((p) => matchPattern(p, node)).find((m) => m !== undefined);
         if (!match) continue;

@@ -1,0 +1,36 @@
+/** Assembling a model's feeds from `--input` specs, `--dim` bindings and a seed. */
+import { TreluError } from '../errors.js';
+import type { Model } from '../graph/model.js';
+import { randomInputs, randomTensor, seededRandom } from './random-inputs.js';
+import type { InputSpec } from './inputs.js';
+import type { TensorLike } from './tensor.js';
+
+export interface FeedOptions {
+  inputs?: readonly InputSpec[];
+  dims?: Readonly<Record<string, number>>;
+  seed?: number;
+}
+
+/** Seeded random data for every input, replaced by the given specs. */
+export function buildFeeds(model: Model, options: FeedOptions = {}): Record<string, TensorLike> {
+  const feeds = randomInputs(model, { seed: options.seed ?? 0, dims: options.dims });
+  for (const spec of options.inputs ?? []) {
+    const current = feeds[spec.name];
+    if (!current) {
+      throw new TreluError('E_USAGE', `the model has no input '${spec.name}'`, { hint: `inputs: ${Object.keys(feeds).join(', ') || '(none)'}` });
+    }
+    feeds[spec.name] = 'tensor' in spec ? spec.tensor : randomTensor(current.type as string, current.dims, seededRandom(spec.random));
+  }
+  return feeds;
+}
+
+/** Parses `--dim N=8` values. */
+export function parseDims(specs: readonly string[] | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of specs ?? []) {
+    const m = /^([^=]+)=(\d+)$/.exec(s);
+    if (!m) throw new TreluError('E_USAGE', `--dim '${s}' is not NAME=SIZE`, { hint: 'e.g. --dim N=8' });
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
