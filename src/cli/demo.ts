@@ -1,22 +1,50 @@
 /**
  * `trelu demo` (what `npm start` runs): the main job on a sample model from
- * models/. For now: inspect it and print the summary.
+ * models/: inspect it, replace its Relu activations with ThresholdedRelu(alpha),
+ * write the result to out/, validate it for ORT's CPU, wasm and WebGPU EPs, and
+ * prove the rewrite by running both models in onnxruntime-node.
  */
 import { fileURLToPath } from 'node:url';
+import fs from 'node:fs';
 import path from 'node:path';
+import { EXIT_OK } from '../errors.js';
 import { inspectCommand } from './inspect.js';
 import { validateCommand } from './validate.js';
+import { rewriteCommand, transforms } from './rewrite.js';
 import type { Io } from './output.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_MODEL = path.join(PACKAGE_ROOT, 'models', 'mlp.onnx');
 
-export function demoCommand(io: Io, options: { model?: string }): number {
+export interface DemoOptions {
+  model?: string;
+  out?: string;
+  alpha?: number;
+}
+
+export async function demoCommand(io: Io, options: DemoOptions): Promise<number> {
   const model = options.model ?? DEFAULT_MODEL;
-  const shown = path.relative(process.cwd(), model) || model;
-  io.out(`== inspect ${shown}`);
+  const alpha = options.alpha ?? 0.5;
+  const outDir = options.out ?? path.join(process.cwd(), 'out');
+  fs.mkdirSync(outDir, { recursive: true });
+  const output = path.join(outDir, path.basename(model).replace(/\.onnx$/, '') + '-trelu.onnx');
+  const shown = (p: string) => path.relative(process.cwd(), p) || p;
+  const steps: string[] = [];
+
+  io.out(`== 1. inspect ${shown(model)}`);
   inspectCommand(io, model, {});
+
   io.out('');
-  io.out(`== validate ${shown} --ep cpu,wasm,webgpu`);
-  return validateCommand(io, model, { ep: ['cpu', 'wasm', 'webgpu'] });
+  io.out(`== 2. replace Relu with ThresholdedRelu(alpha=${alpha}), verify by execution, write ${shown(output)}`);
+  const rewrite = await rewriteCommand(io, 'replace', model, output, { verify: true, dim: ['N=4'] }, transforms.replace(['Relu'], alpha, undefined));
+  steps.push(`replace + verify: ${rewrite === EXIT_OK ? 'ok' : 'FAILED'}`);
+
+  io.out('');
+  io.out(`== 3. validate ${shown(output)} --ep cpu,wasm,webgpu`);
+  const validate = validateCommand(io, output, { ep: ['cpu', 'wasm', 'webgpu'] });
+  steps.push(`validate: ${validate === EXIT_OK ? 'no errors' : 'errors found'}`);
+
+  io.out('');
+  io.out(`== summary: ${steps.join('; ')}; result in ${shown(output)}`);
+  return rewrite !== EXIT_OK ? rewrite : validate;
 }

@@ -133,7 +133,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('demo')
     .description('The main job on a sample model (what `npm start` runs).')
     .option('--model <file>', 'use this model instead of models/mlp.onnx')
-    .action((opts: { model?: string }) => run(() => demoCommand(io, opts)));
+    .option('--out <dir>', 'where to write the result', 'out')
+    .option('--alpha <a>', 'alpha for the new ThresholdedRelu nodes', '0.5')
+    .action((opts: { model?: string; out: string; alpha: string }) => runAsync(() => demoCommand(io, { model: opts.model, out: opts.out, alpha: parseAlpha(opts.alpha) })));
 
   return program;
 }

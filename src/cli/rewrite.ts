@@ -94,7 +94,7 @@ function fmt(d: number): string {
 }
 
 function printVerify(io: Io, mode: 'equal' | 'reference', v: VerifyReport, failed: boolean): void {
-  io.out(`verify (onnxruntime-node cpu, seeded inputs):`);
+  io.out(`verify (onnxruntime-node cpu, graph optimizations off, seeded inputs):`);
   for (const o of v.outputs) io.out(`  output ${o.name}: max |before - after| = ${fmt(o.maxAbsDiff)} over ${o.elements} elements${mode === 'reference' && o.maxAbsDiff !== 0 ? ' (changed on purpose)' : ''}`);
   for (const n of v.nodes ?? []) io.out(`  node ${n.node}: max |ORT - reference kernel| = ${fmt(n.maxAbsDiff)} over ${n.elements} elements`);
   for (const u of v.unchecked ?? []) io.out(`  node ${u}: not checked (inside a subgraph or function, or of a type the reference cannot read)`);

@@ -23,7 +23,18 @@ export interface TensorInfo {
 
 export function inferTypes(model: Model): Map<Value, TensorInfo> {
   const info = new Map<Value, TensorInfo>();
-  for (const { graph } of model.allGraphs()) inferGraph(graph, info);
+  inferGraph(model.graph, info);
+  // Function bodies are typed by their call sites: where every call passes the
+  // same element type for a parameter, the body's input has that type.
+  for (const fn of model.functions) {
+    const calls = [...model.graph.allGraphs()].flatMap((g) => g.nodes).filter((n) => n.opType === fn.name && n.domain === fn.domain && n.overload === fn.overload);
+    fn.body.inputs.forEach((param, i) => {
+      const types = new Set(calls.map((c) => (c.inputs[i] ? info.get(c.inputs[i]!)?.elemType : undefined)));
+      const [only] = types;
+      if (calls.length && types.size === 1 && only !== undefined && !info.has(param)) info.set(param, { elemType: only });
+    });
+    inferGraph(fn.body, info);
+  }
   return info;
 }
 
@@ -53,10 +64,13 @@ function inferGraph(graph: Graph, info: Map<Value, TensorInfo>): void {
   };
   for (const v of [...graph.inputs, ...graph.initializers]) get(v);
   for (const node of order) {
+    // Subgraphs first: they may read values inferred above, and If's outputs are its branches' outputs.
+    for (const gs of node.subgraphs.values()) for (const g of gs) inferGraph(g, info);
     const ins = node.inputs.map(get);
     let outs: TensorInfo[] | undefined;
     try {
-      outs = node.domain === '' || node.domain === 'ai.onnx' ? RULES[node.opType]?.(node, ins) : undefined;
+      if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) outs = ifOutputs(node, info);
+      else outs = node.domain === '' || node.domain === 'ai.onnx' ? RULES[node.opType]?.(node, ins) : undefined;
     } catch {
       outs = undefined;
     }
@@ -69,6 +83,19 @@ function inferGraph(graph: Graph, info: Map<Value, TensorInfo>): void {
 }
 
 type Rule = (node: Node, ins: TensorInfo[]) => TensorInfo[] | undefined;
+
+/** If: each output has its branches' type where both agree. */
+function ifOutputs(node: Node, info: Map<Value, TensorInfo>): TensorInfo[] | undefined {
+  const then = node.subgraphs.get('then_branch')?.[0];
+  const els = node.subgraphs.get('else_branch')?.[0];
+  if (!then || !els) return undefined;
+  return node.outputs.map((_, i) => {
+    const a = then.outputs[i] ? info.get(then.outputs[i]!) : undefined;
+    const b = els.outputs[i] ? info.get(els.outputs[i]!) : undefined;
+    const sameShape = a?.shape && b?.shape && JSON.stringify(a.shape) === JSON.stringify(b.shape);
+    return { elemType: a?.elemType === b?.elemType ? a?.elemType : undefined, shape: sameShape ? a!.shape : undefined };
+  });
+}
 
 const int = (node: Node, name: string, dflt: number): number => {
   const a = node.attribute(name);

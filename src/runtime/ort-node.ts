@@ -19,12 +19,21 @@ export function loadOrtNode(): Promise<Ort> {
   return ortPromise;
 }
 
+export interface RunOptions {
+  /**
+   * ORT's graph optimization level. Verification runs with 'disabled': ORT's
+   * optimizer fuses Conv+Relu into NCHWc kernels but not Conv+ThresholdedRelu,
+   * which moves results by ~1e-7 for reasons that are ORT's, not the rewrite's.
+   */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
 /** Runs `model` once on the CPU EP with `feeds`; returns every output. */
-export async function runOnCpu(model: Uint8Array | string, feeds: Record<string, TensorLike>): Promise<Record<string, TensorLike>> {
+export async function runOnCpu(model: Uint8Array | string, feeds: Record<string, TensorLike>, options: RunOptions = {}): Promise<Record<string, TensorLike>> {
   const ort = await loadOrtNode();
   let session: import('onnxruntime-node').InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model as Uint8Array, { executionProviders: ['cpu'], logSeverityLevel: 3 });
+    session = await ort.InferenceSession.create(model as Uint8Array, { executionProviders: ['cpu'], logSeverityLevel: 3, graphOptimizationLevel: options.graphOptimizationLevel ?? 'all' });
   } catch (e) {
     throw new TreluError('E_GRAPH', `ONNX Runtime rejected the model: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
   }

@@ -1,6 +1,6 @@
 /**
  * Proving a rewrite by execution: the original and the rewritten model run in
- * onnxruntime-node (CPU EP) on the same seeded inputs, and each output's
+ * onnxruntime-node (CPU EP, graph optimizations off) on the same seeded inputs, and each output's
  * largest absolute difference is reported. For nodes a rewrite added on
  * purpose (replace, insert), their outputs are checked against the reference
  * kernel instead, on the values that actually reach them.
@@ -17,6 +17,9 @@ import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
 import { runOnCpu } from './ort-node.js';
 import type { TensorLike } from './tensor.js';
+
+/** Op by op, as written: see RunOptions.graphOptimizationLevel. */
+const EXACT = { graphOptimizationLevel: 'disabled' } as const;
 
 export interface OutputDiff {
   name: string;
@@ -66,8 +69,8 @@ export function maxAbsDiff(a: TensorLike, b: TensorLike): number {
 }
 
 export async function compareModels(before: Uint8Array | string, after: Uint8Array | string, feeds: Record<string, TensorLike>): Promise<OutputDiff[]> {
-  const a = await runOnCpu(before, feeds);
-  const b = await runOnCpu(after, feeds);
+  const a = await runOnCpu(before, feeds, EXACT);
+  const b = await runOnCpu(after, feeds, EXACT);
   return Object.keys(a).map((name) => ({ name, elements: a[name]!.dims.reduce((x, y) => x * y, 1), maxAbsDiff: b[name] ? maxAbsDiff(a[name]!, b[name]!) : Infinity }));
 }
 
@@ -101,7 +104,7 @@ export async function checkNodesAgainstReference(after: Uint8Array, nodeNames: r
     probes.push({ node: name, x: x.name, y: y.name, alpha: thresholdedRelu.parseAttributes(node.attributes).alpha });
   }
   if (probes.length === 0) return { nodes: [], unchecked };
-  const out = await runOnCpu(encodeModel(modelToProto(model)), feeds);
+  const out = await runOnCpu(encodeModel(modelToProto(model)), feeds, EXACT);
   const nodes = probes.map((p) => {
     const x = out[p.x]!;
     const y = out[p.y]!;
