@@ -1,6 +1,6 @@
 // Runs every dist/test/**/*.test.js with node's test runner (Node 20 has no
 // glob support in --test, and a bare directory would also run helper modules).
-import { readdirSync } from 'node:fs';
+import { readdirSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
@@ -14,5 +14,9 @@ const walk = (dir) => {
 };
 walk('dist/test');
 files.sort();
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
+// WebGPU tests run on Chromium's SwiftShader (Vulkan on the CPU) where no GPU driver is configured.
+const icd = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const env = { ...process.env };
+if (!env.VK_ICD_FILENAMES && existsSync(icd)) env.VK_ICD_FILENAMES = icd;
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...process.argv.slice(2), ...files], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -15,3 +15,5 @@ export * from './ops/index.js';
 export * from './validate/index.js';
 export { inferTypes, broadcastShapes, type TensorInfo, type Dim } from './graph/infer.js';
 export { graphPlaces, type GraphPlace } from './graph/locations.js';
+export * from './runtime/index.js';
+export * from './rewrite/index.js';

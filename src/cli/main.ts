@@ -8,6 +8,9 @@ import { inspectCommand } from './inspect.js';
 import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
 import { validateCommand } from './validate.js';
+import { runCommand } from './run.js';
+import { checkEpsCommand } from './check-eps.js';
+import { doctorCommand } from './doctor.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { processIo, reportError, type Io } from './output.js';
 
@@ -108,6 +111,48 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<out>', 'output .onnx file'))
     .addHelpText('after', '\nExamples:\n  trelu decompose model.onnx portable.onnx --verify')
     .action(rewriteAction('decompose', () => transforms.decompose()));
+
+  program
+    .command('run')
+    .description('Run a model on ONNX Runtime execution providers: inputs from files or seeded random data, outputs as .npy, timing, and where each node ran.')
+    .argument('<model>', 'an .onnx file')
+    .option('--ep <names...>', 'cpu, webgpu, cuda, tensorrt, wasm (repeat or comma-separate)', ['cpu'])
+    .option('--input <name=source...>', 'file.npy, file.pb, inline JSON, or random[:seed]')
+    .option('--dim <NAME=SIZE...>', 'sizes for symbolic dims (default 2)')
+    .option('--output <dir>', 'write each output as <dir>/<name>.npy (<dir>/<ep>/ with several EPs)')
+    .option('--repeat <n>', 'timed runs after a warm-up', '10')
+    .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--strict-ep', 'fail instead of letting ORT run nodes the EP lacks on the CPU')
+    .option('--json', 'JSON output')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu run models/mlp.onnx --dim N=32 --repeat 100',
+      '  trelu run model.onnx --ep webgpu --strict-ep --input x=x.npy --output out/',
+      '  trelu run model.onnx --ep cpu,wasm,webgpu --json',
+      '',
+      'WebGPU without a GPU: export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (apt-get install chromium libvulkan1).',
+    ].join('\n'))
+    .action((model: string, opts: Parameters<typeof runCommand>[2]) => runAsync(() => runCommand(io, model, opts)));
+
+  program
+    .command('check-eps')
+    .description('Run on every usable EP with the same inputs and compare each output with the CPU EP (and the reference kernel for ThresholdedRelu-only models). Exit 1 on a mismatch.')
+    .argument('<model>', 'an .onnx file')
+    .option('--ep <names...>', 'limit to these EPs (default: all that start here)')
+    .option('--input <name=source...>', 'file.npy, file.pb, inline JSON, or random[:seed]')
+    .option('--dim <NAME=SIZE...>', 'sizes for symbolic dims (default 2)')
+    .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExamples:\n  trelu check-eps out/mlp-trelu.onnx --dim N=16\n  trelu check-eps model.onnx --ep cpu,webgpu --json')
+    .action((model: string, opts: Parameters<typeof checkEpsCommand>[2]) => runAsync(() => checkEpsCommand(io, model, opts)));
+
+  program
+    .command('doctor')
+    .description('Versions, which execution providers are bundled and which start here, the WebGPU adapter, the CUDA libraries, and how to get what is missing.')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExamples:\n  trelu doctor\n  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json trelu doctor --json')
+    .action((opts: { json?: boolean }) => runAsync(() => doctorCommand(io, opts)));
 
   program
     .command('convert')

@@ -1,5 +1,5 @@
 /** Op definitions, reference kernels and the gradient function. Browser-safe. */
-export { thresholdedRelu, DEFAULT_ALPHA, type ThresholdedReluAttributes } from './thresholded-relu/definition.js';
+export { thresholdedRelu as thresholdedReluOp, DEFAULT_ALPHA, type ThresholdedReluAttributes } from './thresholded-relu/definition.js';
 export { thresholdedReluReference, thresholdedReluGradReference, roundAlpha } from './thresholded-relu/reference.js';
 export { thresholdedReluGradFunction, ensureThresholdedReluGradFunction, TRELU_DOMAIN, TRELU_DOMAIN_VERSION, GRAD_OP_TYPE, GRAD_MIN_OPSET } from './thresholded-relu/grad-function.js';
 export { ORT_THRESHOLDED_RELU_KERNELS, ORT_GEMM_FUSION_VERSIONS, KNOWN_EPS, ortKernelFor, type OrtEp, type OrtKernelEntry } from './thresholded-relu/ort-kernels.js';

@@ -15,10 +15,14 @@ import { float16ToNumber } from '../ops/float16.js';
 import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
-import { runOnCpu } from './ort-node.js';
+import { runOnCpu } from './run-once.js';
 import type { TensorLike } from './tensor.js';
 
-/** Op by op, as written: see RunOptions.graphOptimizationLevel. */
+/**
+ * Op by op, as written. With ORT's optimizer on, Conv+Relu becomes an NCHWc
+ * kernel but Conv+ThresholdedRelu does not, which moves results by ~1e-7 for
+ * reasons that are ORT's, not the rewrite's.
+ */
 const EXACT = { graphOptimizationLevel: 'disabled' } as const;
 
 export interface OutputDiff {

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { onnx } from '../../src/onnx/proto.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { tensorToFloat32 } from '../../src/onnx/tensor.js';
-import { thresholdedRelu, thresholdedReluReference, thresholdedReluGradReference, roundAlpha, float16ToNumber, numberToFloat16, bfloat16ToNumber, numberToBfloat16, float16Table } from '../../src/ops/index.js';
+import { thresholdedReluOp as thresholdedRelu, thresholdedReluReference, thresholdedReluGradReference, roundAlpha, float16ToNumber, numberToFloat16, bfloat16ToNumber, numberToBfloat16, float16Table } from '../../src/ops/index.js';
 import { CORPUS } from '../helpers.js';
 
 function readPb(file: string) {

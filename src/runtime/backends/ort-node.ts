@@ -1,0 +1,172 @@
+/**
+ * onnxruntime-node backends: 'cpu', 'webgpu' (Dawn, bundled on Linux x64),
+ * 'cuda' and 'tensorrt' (only where ORT's CUDA EP binaries and CUDA 12 are
+ * installed: `npm run setup:cuda`). onnxruntime-node is imported on first use.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { TreluError } from '../../errors.js';
+import type { Backend, BackendSession, CreateSessionOptions, EpName, NodePlacement } from '../backend.js';
+import type { TensorLike } from '../tensor.js';
+import { PROBE_MODEL } from './probe-model.js';
+
+type Ort = typeof import('onnxruntime-node');
+let ortPromise: Promise<Ort> | undefined;
+
+export function loadOrtNode(): Promise<Ort> {
+  ortPromise ??= import('onnxruntime-node').then(
+    (m) => ((m as unknown as { default?: Ort }).default ?? m) as Ort,
+    (e: unknown) => {
+      throw new TreluError('E_UNSUPPORTED', `onnxruntime-node cannot be loaded: ${firstLine(e)}`, { hint: 'run npm install' });
+    },
+  );
+  return ortPromise;
+}
+
+export function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
+}
+
+/** Where onnxruntime-node keeps its native libraries (the CUDA EP's go there too). */
+export function ortNodeBinDir(): string | undefined {
+  try {
+    const pkg = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+    return path.join(path.dirname(pkg), 'bin', 'napi-v6', process.platform, process.arch);
+  } catch {
+    return undefined;
+  }
+}
+
+const ORT_EP_NAMES: Record<string, string> = { cpu: 'cpu', webgpu: 'webgpu', cuda: 'cuda', tensorrt: 'tensorrt' };
+
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+function hintFor(ep: EpName, message: string): string {
+  if (ep === 'webgpu') {
+    if (/adapter/i.test(message)) {
+      return fs.existsSync(SWIFTSHADER_ICD) && !process.env.VK_ICD_FILENAMES
+        ? `no Vulkan GPU was found; to use Chromium's SwiftShader on the CPU: export VK_ICD_FILENAMES=${SWIFTSHADER_ICD}`
+        : 'no WebGPU adapter: needs a Vulkan driver (apt-get install chromium libvulkan1 gives SwiftShader, then set VK_ICD_FILENAMES)';
+    }
+    return 'onnxruntime-node bundles WebGPU on Linux x64, Windows and macOS only';
+  }
+  if (ep === 'cuda' || ep === 'tensorrt') return 'needs ORT\'s CUDA EP binaries (npm run setup:cuda), CUDA 12 and cuDNN 9 on a machine with an NVIDIA GPU';
+  return 'run trelu doctor';
+}
+
+class OrtNodeSession implements BackendSession {
+  constructor(
+    private readonly ort: Ort,
+    private readonly session: import('onnxruntime-node').InferenceSession,
+    private readonly profilePrefix: string | undefined,
+  ) {}
+
+  get inputNames() {
+    return this.session.inputNames;
+  }
+
+  get outputNames() {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Record<string, TensorLike>, fetches?: Record<string, TensorLike>): Promise<Record<string, TensorLike>> {
+    const toOrt = (t: TensorLike) => (t instanceof this.ort.Tensor ? t : new this.ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims));
+    const f = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
+    try {
+      if (fetches) {
+        const out = Object.fromEntries(Object.entries(fetches).map(([k, t]) => [k, toOrt(t)]));
+        return (await this.session.run(f, out)) as unknown as Record<string, TensorLike>;
+      }
+      return (await this.session.run(f)) as unknown as Record<string, TensorLike>;
+    } catch (e) {
+      throw new TreluError('E_GRAPH', `ONNX Runtime failed to run the model: ${firstLine(e)}`);
+    }
+  }
+
+  async placement(): Promise<NodePlacement[] | undefined> {
+    if (!this.profilePrefix) return undefined;
+    (this.session as unknown as { endProfiling?: () => void }).endProfiling?.();
+    const dir = path.dirname(this.profilePrefix);
+    const base = path.basename(this.profilePrefix);
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith(base) && f.endsWith('.json'));
+    const out: NodePlacement[] = [];
+    const seen = new Set<string>();
+    for (const f of files) {
+      const events = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { cat?: string; name?: string; args?: { op_name?: string; provider?: string } }[];
+      for (const e of events) {
+        if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.provider) continue;
+        const node = e.name.slice(0, -'_kernel_time'.length);
+        if (seen.has(node)) continue;
+        seen.add(node);
+        out.push({ node, opType: e.args.op_name ?? '', provider: e.args.provider });
+      }
+      fs.rmSync(path.join(dir, f), { force: true });
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+export class OrtNodeBackend implements Backend {
+  readonly runtime = 'onnxruntime-node' as const;
+  private initPromise?: Promise<void>;
+
+  constructor(readonly name: EpName) {}
+
+  init(): Promise<void> {
+    this.initPromise ??= this.probe();
+    return this.initPromise;
+  }
+
+  private async probe(): Promise<void> {
+    const ort = await loadOrtNode();
+    if (this.name === 'cpu') return;
+    const listed = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] }).listSupportedBackends?.() ?? [];
+    const entry = listed.find((b) => b.name === ORT_EP_NAMES[this.name]);
+    if (!entry) {
+      throw new TreluError('E_UNSUPPORTED', `onnxruntime-node on ${process.platform}/${process.arch} has no '${this.name}' execution provider`, { hint: hintFor(this.name, '') });
+    }
+    if ((this.name === 'cuda' || this.name === 'tensorrt') && !entry.bundled) {
+      const lib = path.join(ortNodeBinDir() ?? '', 'libonnxruntime_providers_cuda.so');
+      if (!fs.existsSync(lib)) {
+        throw new TreluError('E_UNSUPPORTED', `the ${this.name} EP is not installed: ${lib} is missing`, { hint: hintFor(this.name, '') });
+      }
+    }
+    // Create a one-node session with CPU fallback off: this is where a missing adapter or library shows.
+    try {
+      const s = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: [ORT_EP_NAMES[this.name]!], logSeverityLevel: 4, extra: { session: { disable_cpu_ep_fallback: '1' } } });
+      await s.release();
+    } catch (e) {
+      throw new TreluError('E_UNSUPPORTED', `the ${this.name} EP cannot start here: ${firstLine(e)}`, { hint: hintFor(this.name, firstLine(e)) });
+    }
+  }
+
+  async createSession(model: Uint8Array | string, options: CreateSessionOptions = {}): Promise<BackendSession> {
+    await this.init();
+    const ort = await loadOrtNode();
+    const profilePrefix = options.recordPlacement ? path.join(os.tmpdir(), `trelu-profile-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined;
+    const strict = options.strictEp && this.name !== 'cpu';
+    try {
+      // onnxruntime-node validates option types: leave out what is not set rather than pass undefined.
+      const session = await ort.InferenceSession.create(model as Uint8Array, {
+        executionProviders: [ORT_EP_NAMES[this.name]!],
+        logSeverityLevel: 3,
+        graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
+        ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+        ...(options.preferredOutputLocation ? { preferredOutputLocation: options.preferredOutputLocation } : {}),
+        ...(strict ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}),
+      });
+      return new OrtNodeSession(ort, session, profilePrefix);
+    } catch (e) {
+      const msg = firstLine(e);
+      throw new TreluError('E_UNSUPPORTED', `ONNX Runtime (${this.name}) cannot create a session: ${msg}`, {
+        hint: strict && /fallback|implementation|assigned/i.test(msg) ? `some node has no ${this.name} kernel; run without --strict-ep to let it fall back to the CPU, or see trelu validate --ep ${this.name}` : hintFor(this.name, msg),
+      });
+    }
+  }
+}

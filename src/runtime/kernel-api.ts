@@ -1,0 +1,180 @@
+/**
+ * The kernel API: ThresholdedRelu and its gradient on typed arrays or ORT
+ * tensors, through the reference kernel (`ep: 'js'`) or any ORT EP, backed by
+ * cached single-node sessions.
+ *
+ *   const k = createKernels();
+ *   const y = await k.thresholdedRelu(x, { alpha: 0.5, ep: 'cpu' });
+ *   await k.thresholdedRelu(x, { alpha: 0.5, ep: 'cpu', out: y });   // fills y in place
+ *   await k.release();
+ *
+ * Elementwise ops do not care about shape, so arrays run as 1-D tensors; an
+ * ORT tensor keeps its dims. float16/bfloat16 arrays are Uint16Array bit
+ * patterns and need `dtype`.
+ */
+import Long from 'long';
+import { TreluError } from '../errors.js';
+import { onnx, AttributeType, DataType } from '../onnx/proto.js';
+import { encodeModel } from '../onnx/encode.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { modelToProto } from '../graph/to-proto.js';
+import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
+import { ensureThresholdedReluGradFunction, TRELU_DOMAIN, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
+import { DEFAULT_ALPHA } from '../ops/thresholded-relu/definition.js';
+import type { FloatArray, FloatDType } from '../ops/types.js';
+import type { BackendSession, EpName } from './backend.js';
+import { createBackends, type Backends } from './backends/index.js';
+import type { TensorLike } from './tensor.js';
+
+export type KernelEp = 'js' | EpName;
+
+export interface KernelOptions {
+  alpha?: number;
+  /** 'js' (the reference kernel, the default) or an ORT EP. */
+  ep?: KernelEp;
+  /** Needed for Uint16Array input (float16 or bfloat16); otherwise taken from the array type. */
+  dtype?: FloatDType;
+  /** A pre-allocated output of the input's size and type, filled in place. */
+  out?: FloatArray;
+  /**
+   * GPU EPs: leave the output on the device (an ORT tensor with location
+   * 'gpu-buffer') so calls can be chained. Refused on onnxruntime-node: in ORT
+   * 1.30 both reading such a tensor (getData) and feeding it back abort the
+   * process. It is meant for onnxruntime-web's WebGPU in browsers.
+   */
+  keepOnDevice?: boolean;
+}
+
+type Input = FloatArray | TensorLike;
+
+const DTYPE_OF_TYPE: Record<string, FloatDType> = { float32: 'float32', float64: 'float64', float16: 'float16' };
+const ONNX_TYPE: Record<FloatDType, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
+
+function isTensor(x: Input): x is TensorLike {
+  return !ArrayBuffer.isView(x) && typeof (x as TensorLike).type === 'string';
+}
+
+function dtypeOf(x: Input, explicit: FloatDType | undefined): FloatDType {
+  if (explicit) return explicit;
+  if (isTensor(x)) {
+    const d = DTYPE_OF_TYPE[x.type as string];
+    if (d) return d;
+    throw new TreluError('E_UNSUPPORTED', `tensor type ${x.type} is not a float type ThresholdedRelu takes`);
+  }
+  if (x instanceof Float32Array) return 'float32';
+  if (x instanceof Float64Array) return 'float64';
+  throw new TreluError('E_USAGE', 'a Uint16Array input needs dtype: \'float16\' or \'bfloat16\'');
+}
+
+function kernelModel(op: 'forward' | 'grad', dtype: FloatDType, alpha: number): Uint8Array {
+  const elemType = ONNX_TYPE[dtype];
+  const tt = { tensorType: { elemType, shape: { dim: [{ dimParam: 'N' }] } } };
+  const opset = dtype === 'bfloat16' ? 22 : 17;
+  const alphaAttr = [{ name: 'alpha', type: AttributeType.FLOAT, f: alpha }];
+  const node = op === 'forward'
+    ? { opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: alphaAttr }
+    : { opType: GRAD_OP_TYPE, domain: TRELU_DOMAIN, input: ['x', 'dy'], output: ['y'], attribute: alphaAttr };
+  const proto = onnx.ModelProto.create({
+    irVersion: Long.fromNumber(8),
+    opsetImport: [{ domain: '', version: Long.fromNumber(opset) }],
+    graph: { name: `trelu_${op}`, node: [node], input: op === 'forward' ? [{ name: 'x', type: tt }] : [{ name: 'x', type: tt }, { name: 'dy', type: tt }], output: [{ name: 'y', type: tt }] },
+  });
+  const model = modelFromProto(proto as never);
+  if (op === 'grad') ensureThresholdedReluGradFunction(model);
+  return encodeModel(modelToProto(model));
+}
+
+export interface Kernels {
+  thresholdedRelu(x: Input, options?: KernelOptions): Promise<Input>;
+  thresholdedReluGrad(x: Input, dy: Input, options?: KernelOptions): Promise<Input>;
+  /** Releases every cached session. */
+  release(): Promise<void>;
+}
+
+/** At most this many single-node sessions are kept (least recently used go first). */
+const MAX_SESSIONS = 16;
+
+export function createKernels(backends: Backends = createBackends()): Kernels {
+  const sessions = new Map<string, Promise<BackendSession>>();
+
+  const session = (ep: EpName, op: 'forward' | 'grad', dtype: FloatDType, alpha: number, keepOnDevice: boolean): Promise<BackendSession> => {
+    const key = `${ep}|${op}|${dtype}|${Math.fround(alpha)}|${keepOnDevice}`;
+    let s = sessions.get(key);
+    if (s) {
+      sessions.delete(key); // move to the back: most recently used
+      sessions.set(key, s);
+      return s;
+    }
+    s = backends.get(ep).createSession(kernelModel(op, dtype, alpha), { strictEp: true, ...(keepOnDevice ? { preferredOutputLocation: 'gpu-buffer' } : {}) });
+    s.catch(() => sessions.delete(key));
+    sessions.set(key, s);
+    if (sessions.size > MAX_SESSIONS) {
+      const [oldest, victim] = sessions.entries().next().value as [string, Promise<BackendSession>];
+      sessions.delete(oldest);
+      void victim.then((v) => v.release(), () => undefined);
+    }
+    return s;
+  };
+
+  const asTensor = (x: Input, dtype: FloatDType): TensorLike => {
+    if (isTensor(x)) {
+      if ((x as { location?: string }).location && (x as { location?: string }).location !== 'cpu') {
+        throw new TreluError('E_UNSUPPORTED', 'device-resident tensors cannot be fed back in onnxruntime-node (ORT 1.30 aborts the process); call getData() first');
+      }
+      return x;
+    }
+    if (dtype === 'bfloat16') throw new TreluError('E_UNSUPPORTED', 'no ONNX Runtime EP has a bfloat16 ThresholdedRelu kernel; use ep: \'js\'');
+    return { type: dtype, data: x, dims: [x.length] };
+  };
+
+  const run = async (op: 'forward' | 'grad', inputs: Input[], options: KernelOptions): Promise<Input> => {
+    const ep = options.ep ?? 'js';
+    const alpha = options.alpha ?? DEFAULT_ALPHA;
+    const dtype = dtypeOf(inputs[0]!, options.dtype);
+    if (ep === 'js') {
+      const arrays = inputs.map((t) => (isTensor(t) ? t.data : t)) as FloatArray[];
+      const out = options.out as never;
+      const result = op === 'forward'
+        ? thresholdedReluReference(arrays[0] as never, alpha, dtype, out)
+        : thresholdedReluGradReference(arrays[0] as never, arrays[1] as never, alpha, dtype, out);
+      return isTensor(inputs[0]!) ? { type: inputs[0].type, data: result as TensorLike['data'], dims: inputs[0].dims } : result;
+    }
+    if (options.keepOnDevice && backends.get(ep).runtime === 'onnxruntime-node') {
+      throw new TreluError('E_UNSUPPORTED', 'keepOnDevice is not available with onnxruntime-node: ORT 1.30 aborts the process when a gpu-buffer output is read back or fed in again', {
+        hint: 'leave keepOnDevice off in Node; device-resident chaining is for onnxruntime-web\'s WebGPU backend in browsers',
+      });
+    }
+    const s = await session(ep, op, dtype, alpha, !!options.keepOnDevice);
+    const tensors = inputs.map((t) => asTensor(t, dtype));
+    const feeds: Record<string, TensorLike> = op === 'forward' ? { x: tensors[0]! } : { x: tensors[0]!, dy: tensors[1]! };
+    if (options.out) {
+      if (options.out.length !== (tensors[0]!.data as ArrayLike<number>).length) throw new RangeError('out has the wrong size');
+      await s.run(feeds, { y: { type: tensors[0]!.type, data: options.out, dims: tensors[0]!.dims } });
+      return options.out;
+    }
+    const y = (await s.run(feeds)).y!;
+    return isTensor(inputs[0]!) || options.keepOnDevice ? y : (y.data as FloatArray);
+  };
+
+  return {
+    thresholdedRelu: (x, options = {}) => run('forward', [x], options),
+    thresholdedReluGrad: (x, dy, options = {}) => run('grad', [x, dy], options),
+    async release() {
+      const all = [...sessions.values()];
+      sessions.clear();
+      await Promise.all(all.map((p) => p.then((s) => s.release(), () => undefined)));
+    },
+  };
+}
+
+let shared: Kernels | undefined;
+/** ThresholdedRelu through a shared kernel cache (see createKernels for one of your own). */
+export function thresholdedRelu(x: Input, options?: KernelOptions): Promise<Input> {
+  shared ??= createKernels();
+  return shared.thresholdedRelu(x, options);
+}
+/** ThresholdedRelu's gradient through a shared kernel cache. */
+export function thresholdedReluGrad(x: Input, dy: Input, options?: KernelOptions): Promise<Input> {
+  shared ??= createKernels();
+  return shared.thresholdedReluGrad(x, dy, options);
+}
