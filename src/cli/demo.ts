@@ -1,8 +1,9 @@
 /**
  * `trelu demo` (what `npm start` runs): the main job on a sample model from
  * models/: inspect it, replace its Relu activations with ThresholdedRelu(alpha),
- * write the result to out/, validate it for ORT's CPU, wasm and WebGPU EPs, and
- * prove the rewrite by running both models in onnxruntime-node.
+ * write the result to out/, validate it for ORT's CPU, wasm and WebGPU EPs,
+ * prove the rewrite by running both models in onnxruntime-node, and run the
+ * result on every usable EP, compared with the CPU EP.
  */
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -11,6 +12,7 @@ import { EXIT_OK } from '../errors.js';
 import { inspectCommand } from './inspect.js';
 import { validateCommand } from './validate.js';
 import { rewriteCommand, transforms } from './rewrite.js';
+import { checkEpsCommand } from './check-eps.js';
 import type { Io } from './output.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -45,6 +47,11 @@ export async function demoCommand(io: Io, options: DemoOptions): Promise<number>
   steps.push(`validate: ${validate === EXIT_OK ? 'no errors' : 'errors found'}`);
 
   io.out('');
+  io.out(`== 4. run ${shown(output)} on every usable execution provider and compare with the CPU EP`);
+  const check = await checkEpsCommand(io, output, { dim: ['N=4'] });
+  steps.push(`check-eps: ${check === EXIT_OK ? 'all usable EPs agree' : 'MISMATCH'}`);
+
+  io.out('');
   io.out(`== summary: ${steps.join('; ')}; result in ${shown(output)}`);
-  return rewrite !== EXIT_OK ? rewrite : validate;
+  return [rewrite, validate, check].find((c) => c !== EXIT_OK) ?? EXIT_OK;
 }

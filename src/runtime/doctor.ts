@@ -8,7 +8,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createBackends } from './backends/index.js';
-import { loadOrtNode, ortNodeBinDir, SWIFTSHADER_ICD } from './backends/ort-node.js';
+import { loadOrtNode, ortNodeBinDir, SWIFTSHADER_ICD, swiftShaderWasChosen } from './backends/ort-node.js';
 
 export interface DoctorReport {
   versions: Record<string, string>;
@@ -78,7 +78,7 @@ export async function doctor(): Promise<DoctorReport> {
   const webgpuAdapter = !webgpuUsable
     ? 'none'
     : icd && /swiftshader/i.test(icd)
-      ? 'SwiftShader (Vulkan on the CPU, from VK_ICD_FILENAMES)'
+      ? `SwiftShader (Vulkan on the CPU${swiftShaderWasChosen() ? ', chosen automatically: this machine has no GPU device' : ', from VK_ICD_FILENAMES'})`
       : `a Vulkan device from ${icd ? `VK_ICD_FILENAMES=${icd}` : 'the system ICDs'} (ORT does not report the adapter's name)`;
   const libs = sharedLibraries();
   const libraries = Object.fromEntries(['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9'].map((l) => [l, libs.includes(l)]));

@@ -140,3 +140,16 @@ test('empty tensors and in-place output', () => {
   assert.deepEqual([...x], [0, 2]);
   assert.throws(() => thresholdedReluReference(Float32Array.from([1]), 1, 'float32', new Float32Array(2)), RangeError);
 });
+
+test('the WebAssembly SIMD kernel is bit-identical to the reference (property, odd lengths, specials)', async () => {
+  const { thresholdedReluSimd, thresholdedReluGradSimd, simdAvailable } = await import('../../src/ops/index.js');
+  assert.ok(simdAvailable(), 'Node 20 has WebAssembly SIMD');
+  const value = fc.oneof(fc.float(), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 0.5, 2 ** -149, -1));
+  fc.assert(fc.property(fc.array(value, { maxLength: 9000 }), fc.float({ noNaN: true, min: -4, max: 4 }), (vals, alpha) => {
+    const x = Float32Array.from(vals);
+    const dy = Float32Array.from(vals, (_, i) => (i % 5) - 2);
+    const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    assert.ok(same(thresholdedReluSimd(x, alpha)!, thresholdedReluReference(x, alpha, 'float32')));
+    assert.ok(same(thresholdedReluGradSimd(x, dy, alpha)!, thresholdedReluGradReference(x, dy, alpha, 'float32')));
+  }), { numRuns: 60, seed: 11 });
+});

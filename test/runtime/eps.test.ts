@@ -162,3 +162,16 @@ test('check-eps agrees across cpu, webgpu and wasm, and doctor reports them', as
   assert.deepEqual(doc.eps.filter((e: { usable: boolean }) => e.usable).map((e: { name: string }) => e.name), ['cpu', 'webgpu', 'wasm']);
   assert.match(doc.webgpuAdapter, /SwiftShader|Vulkan/);
 });
+
+test('npm run setup:cuda either installs ORT\'s CUDA EP binaries or fails with a clear message', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, ['scripts/setup-cuda.mjs'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status === 0) {
+    assert.match(r.stdout, /setup:cuda: done/);
+  } else {
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^setup:cuda: failed: .+/m);
+    assert.match(r.stderr, /hint: /);
+    assert.ok(!/\n\s+at /.test(r.stderr), 'no stack trace');
+  }
+});

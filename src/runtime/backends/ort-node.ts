@@ -43,6 +43,28 @@ const ORT_EP_NAMES: Record<string, string> = { cpu: 'cpu', webgpu: 'webgpu', cud
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
+/**
+ * On a machine with no GPU device at all (no /dev/dri, no /dev/nvidia*) and
+ * no VK_ICD_FILENAMES of the user's, point Vulkan at Chromium's SwiftShader
+ * (if installed), so that the WebGPU EP runs on the CPU instead of finding no
+ * adapter. Must happen before Dawn starts. Returns whether it did; `trelu
+ * doctor` reports it. A machine with a GPU device is never redirected.
+ */
+export function useSwiftShaderWithoutGpu(): boolean {
+  if (process.env.VK_ICD_FILENAMES || !fs.existsSync(SWIFTSHADER_ICD)) return false;
+  const hasGpuDevice = fs.existsSync('/dev/dri') || (fs.existsSync('/dev') && fs.readdirSync('/dev').some((d) => d.startsWith('nvidia')));
+  if (hasGpuDevice) return false;
+  process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  swiftShaderChosen = true;
+  return true;
+}
+
+let swiftShaderChosen = false;
+/** Whether useSwiftShaderWithoutGpu redirected Vulkan in this process. */
+export function swiftShaderWasChosen(): boolean {
+  return swiftShaderChosen;
+}
+
 function hintFor(ep: EpName, message: string): string {
   if (ep === 'webgpu') {
     if (/adapter/i.test(message)) {
@@ -124,6 +146,11 @@ export class OrtNodeBackend implements Backend {
   }
 
   private async probe(): Promise<void> {
+    if (this.name === 'webgpu') {
+      useSwiftShaderWithoutGpu();
+      // Dawn's Vulkan loader prints an error per start when this is unset (headless machines, CI).
+      if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'trelu-xdg-'));
+    }
     const ort = await loadOrtNode();
     if (this.name === 'cpu') return;
     const listed = (ort as unknown as { listSupportedBackends?: () => { name: string; bundled: boolean }[] }).listSupportedBackends?.() ?? [];
