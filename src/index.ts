@@ -17,3 +17,4 @@ export { inferTypes, broadcastShapes, type TensorInfo, type Dim } from './graph/
 export { graphPlaces, type GraphPlace } from './graph/locations.js';
 export * from './runtime/index.js';
 export * from './rewrite/index.js';
+export * from './train/index.js';

@@ -11,6 +11,7 @@ import { validateCommand } from './validate.js';
 import { runCommand } from './run.js';
 import { checkEpsCommand } from './check-eps.js';
 import { doctorCommand } from './doctor.js';
+import { gradCommand } from './grad.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { processIo, reportError, type Io } from './output.js';
 
@@ -146,6 +147,29 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  trelu check-eps out/mlp-trelu.onnx --dim N=16\n  trelu check-eps model.onnx --ep cpu,webgpu --json')
     .action((model: string, opts: Parameters<typeof checkEpsCommand>[2]) => runAsync(() => checkEpsCommand(io, model, opts)));
+
+  program
+    .command('grad')
+    .description('Build the gradient model: the loss and one <name>_grad output per differentiated tensor, from standard ONNX ops, runnable in a stock InferenceSession.')
+    .argument('<in>', 'input .onnx file')
+    .argument('<out>', 'output .onnx file')
+    .option('--loss <output>', 'a scalar output (or tensor) the model already computes')
+    .option('--loss-fn <fn>', 'append a loss: mse or cross-entropy (adds a labels input)')
+    .option('--on <output>', 'with --loss-fn: the output the loss is computed on')
+    .option('--wrt <names...>', 'tensors to differentiate with respect to, or params (every float initializer)')
+    .option('--keep-outputs', 'keep the original outputs next to the loss and gradients')
+    .option('--check', 'compare every gradient with central finite differences on seeded inputs (exit 1 above tolerance)')
+    .option('--input <name=source...>', 'with --check: input data')
+    .option('--dim <NAME=SIZE...>', 'with --check: sizes for symbolic dims (default 2)')
+    .option('--seed <n>', 'with --check: seed', '0')
+    .option('--json', 'JSON output')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu grad out/mlp-trelu.onnx out/mlp-grad.onnx --loss-fn cross-entropy --on logits --wrt params --check',
+      '  trelu grad model.onnx grad.onnx --loss loss --wrt fc1.weight,fc1.bias --json',
+    ].join('\n'))
+    .action((input: string, output: string, opts: Parameters<typeof gradCommand>[3]) => runAsync(() => gradCommand(io, input, output, opts)));
 
   program
     .command('doctor')

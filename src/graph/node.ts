@@ -68,6 +68,14 @@ export class Node {
     return this._outputs;
   }
 
+  /** Adds an output (an optional output the node did not produce before, e.g. MaxPool's Indices). */
+  appendOutput(value: Value): void {
+    if (value.producer()) throw new Error(`value ${value.name} already has a producer`);
+    value._setProducer(this, this._outputs.length);
+    value.graph = this.graph;
+    this._outputs.push(value);
+  }
+
   /** Replaces input `i`, moving the use record. */
   replaceInput(i: number, value: Value | undefined): void {
     if (i < 0 || i >= this._inputs.length) throw new RangeError(`node ${this.name || this.opType} has no input ${i}`);

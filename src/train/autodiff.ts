@@ -1,0 +1,188 @@
+/**
+ * Reverse-mode automatic differentiation over an ONNX graph. The backward
+ * pass is appended to the main graph as standard ONNX ops (plus this
+ * project's ThresholdedReluGrad function), so the result runs in a stock
+ * InferenceSession on any EP, in Node and in browsers.
+ *
+ *   forward:  x ─▶ f ─▶ g ─▶ loss
+ *   appended: dloss = 1 ─▶ g' ─▶ f' ─▶ x_grad   (fan-out summed, saved values read from the forward graph)
+ */
+import { TreluError } from '../errors.js';
+import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
+import type { Model } from '../graph/model.js';
+import type { Node } from '../graph/node.js';
+import type { Value } from '../graph/value.js';
+import { Builder } from '../graph/builder.js';
+import { attr } from '../graph/attributes.js';
+import { inferTypes, type TensorInfo } from '../graph/infer.js';
+import { topologicalOrder } from '../graph/toposort.js';
+import { eliminateDeadNodes } from '../graph/passes.js';
+import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
+import { upgradeOpset } from '../rewrite/opset-upgrade.js';
+import { makeContext, type GradRule } from './context.js';
+import { GRADIENT_RULES } from './rules/index.js';
+import { appendLoss, type LossFunction } from './loss.js';
+
+export interface GradientOptions {
+  /** An existing scalar output (or tensor) to differentiate. */
+  loss?: string;
+  /** Or: append this loss on output `on`. */
+  lossFn?: LossFunction;
+  on?: string;
+  /** Tensor names, or 'params' for every float initializer. */
+  wrt: readonly string[] | 'params';
+  /** Keep the model's original outputs next to the loss and gradients. */
+  keepOutputs?: boolean;
+  rules?: readonly GradRule[];
+}
+
+export interface GradientReport {
+  loss: string;
+  /** Each differentiated tensor and the output holding its gradient. */
+  gradients: { tensor: string; gradient: string; connected: boolean }[];
+  /** Nodes added for the backward pass (and the loss). */
+  nodesAdded: number;
+  /**
+   * Initializers that became graph inputs, with their values at the time:
+   * they are no longer in the model (onnxruntime-node and -web silently ignore
+   * feeds for inputs that keep an initializer), so feed these, or new values.
+   */
+  initializersAsInputs: string[];
+  parameters: Record<string, import('../onnx/proto.js').TensorProto>;
+  opsetUpgrade?: { from: number; to: number };
+}
+
+const FLOAT = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
+/** Our rules emit ReduceSum with axes as an input (13) and Scatter* with reduction (16). */
+const MIN_OPSET = 16;
+
+export function buildGradient(model: Model, options: GradientOptions): GradientReport {
+  const graph = model.graph;
+  const nodesBefore = graph.nodeCount;
+  let opsetUpgrade: GradientReport['opsetUpgrade'];
+  const opset = model.onnxOpset ?? 0;
+  if (opset < MIN_OPSET) {
+    upgradeOpset(model, MIN_OPSET);
+    opsetUpgrade = { from: opset, to: MIN_OPSET };
+  }
+  const all = () => [...graph.inputs, ...graph.initializers, ...graph.nodes.flatMap((n) => n.outputs)];
+  const find = (name: string) => all().find((v) => v.name === name);
+
+  let loss: Value;
+  if (options.lossFn) {
+    if (!options.on) throw new TreluError('E_USAGE', '--loss-fn needs --on <output>');
+    loss = appendLoss(model, options.lossFn, options.on);
+  } else {
+    if (!options.loss) throw new TreluError('E_USAGE', 'name the loss: --loss <output>, or --loss-fn mse|cross-entropy --on <output>');
+    loss = find(options.loss) ?? (() => { throw new TreluError('E_USAGE', `no tensor named '${options.loss}'`); })();
+  }
+  let types = inferTypes(model);
+  const lossInfo = types.get(loss);
+  if (lossInfo?.elemType !== undefined && !FLOAT.includes(lossInfo.elemType)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a float tensor`);
+  if (lossInfo?.shape && lossInfo.shape.some((d) => d !== 1)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a scalar (shape [${lossInfo.shape.join(',')}])`, { hint: 'reduce it to a scalar, or use --loss-fn' });
+
+  const wrt = options.wrt === 'params'
+    ? graph.initializers.filter((v) => FLOAT.includes(v.initializer!.dataType))
+    : options.wrt.map((n) => find(n) ?? (() => { throw new TreluError('E_USAGE', `no tensor named '${n}' to differentiate with respect to`); })());
+  if (wrt.length === 0) throw new TreluError('E_USAGE', 'nothing to differentiate: no float initializers found', { hint: 'name tensors with --wrt' });
+  for (const v of wrt) {
+    const et = types.get(v)?.elemType;
+    if (et !== undefined && !FLOAT.includes(et)) throw new TreluError('E_USAGE', `'${v.name}' is not a float tensor; gradients flow only into float tensors`);
+  }
+
+  // Nodes on a path from a wrt tensor to the loss.
+  const order = topologicalOrder(graph);
+  const fromWrt = new Set<Value>(wrt);
+  for (const n of order) if (n.inputs.some((v) => v && fromWrt.has(v))) n.outputs.forEach((v) => fromWrt.add(v));
+  const toLoss = new Set<Value>([loss]);
+  const active: Node[] = [];
+  for (const n of [...order].reverse()) {
+    if (!n.outputs.some((v) => toLoss.has(v))) continue;
+    n.inputs.forEach((v) => v && toLoss.add(v));
+    if (n.inputs.some((v) => v && fromWrt.has(v))) active.push(n);
+  }
+
+  const rules = new Map((options.rules ?? GRADIENT_RULES).map((r) => [r.opType, r]));
+  const b = new Builder(model, graph);
+  const contributions = new Map<Value, Value[]>();
+  const add = (v: Value, g: Value) => contributions.set(v, [...(contributions.get(v) ?? []), g]);
+  const gradOf = (v: Value): Value | undefined => {
+    const parts = contributions.get(v);
+    if (!parts?.length) return undefined;
+    if (parts.length === 1) return parts[0];
+    const sum = b.op('Sum', parts, { name: 'grad_accum' });
+    contributions.set(v, [sum]);
+    return sum;
+  };
+  const info = (v: Value): TensorInfo | undefined => types.get(v);
+  const isFloat = (v: Value | undefined) => !!v && FLOAT.includes(types.get(v)?.elemType ?? DataType.FLOAT);
+
+  // dloss/dloss = 1, in the loss's type and shape
+  const one = b.op('Constant', [], { name: 'grad_seed', attributes: [attr.float('value_float', 1)] });
+  add(loss, b.op('Expand', [b.op('CastLike', [one, loss], { name: 'grad_seed' }), b.op('Shape', [loss], { name: 'grad_shape' })], { name: 'grad_seed' }));
+
+  let usedTreluGrad = false;
+  for (const node of active) {
+    const dY = node.outputs.map(gradOf);
+    if (dY.every((g) => g === undefined)) continue;
+    if (node.subgraphs.size) throw new TreluError('E_UNSUPPORTED', `no gradient through ${node.opType} node '${node.name}': control flow (subgraphs) is not differentiated`);
+    const rule = node.domain === '' || node.domain === 'ai.onnx' ? rules.get(node.opType) : undefined;
+    if (!rule) {
+      throw new TreluError('E_UNSUPPORTED', `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType} (node '${node.name || node.outputs[0]?.name}'), which lies between a --wrt tensor and the loss`, {
+        hint: `rules exist for: ${[...rules.keys()].sort().join(', ')}`,
+      });
+    }
+    const ctx = makeContext({ node, b, dY, needs: (i) => !!node.inputs[i] && fromWrt.has(node.inputs[i]!) && isFloat(node.inputs[i]), info, opset: model.onnxOpset ?? MIN_OPSET });
+    // Missing output gradients (an output that does not reach the loss) are zeros.
+    const dYFilled = dY.map((g, i) => g ?? (i === 0 ? ctx.zerosLike(node.outputs[0]!) : undefined));
+    const grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs: ctx.needs, info, opset: ctx.opset }));
+    if (node.opType === 'ThresholdedRelu') usedTreluGrad = true;
+    grads.forEach((g, i) => {
+      const x = node.inputs[i];
+      if (g && x && ctx.needs(i)) add(x, g);
+    });
+    types = inferTypes(model);
+  }
+  if (usedTreluGrad || graph.nodes.some((n) => n.opType === GRAD_OP_TYPE)) ensureThresholdedReluGradFunction(model);
+
+  const gradients: GradientReport['gradients'] = [];
+  const gradOutputs: Value[] = [];
+  for (const v of wrt) {
+    let g = gradOf(v);
+    const connected = !!g;
+    if (!g) g = makeContext({ node: graph.nodes[0]!, b, dY: [], needs: () => false, info, opset: MIN_OPSET }).zerosLike(v);
+    const out = b.op('Identity', [g], { name: `${v.name}_grad` });
+    const name = out.name;
+    const vi = types.get(v);
+    out.info = onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: vi?.elemType ?? DataType.FLOAT, ...(vi?.shape ? { shape: { dim: vi.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : typeof d === 'string' ? { dimParam: d } : {})) as never } } : {}) } },
+    }) as ValueInfoProto;
+    gradOutputs.push(out);
+    gradients.push({ tensor: v.name, gradient: name, connected });
+  }
+
+  // Differentiated initializers become plain inputs, so that new values can be fed.
+  const initializersAsInputs: string[] = [];
+  const parameters: GradientReport['parameters'] = {};
+  for (const v of wrt) {
+    if (!v.initializer) continue;
+    const t = v.initializer;
+    v.info ??= onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: t.dataType, shape: { dim: t.dims.map((d) => ({ dimValue: d })) } } } }) as ValueInfoProto;
+    parameters[v.name] = t;
+    graph.initializers = graph.initializers.filter((x) => x !== v);
+    v.initializer = undefined;
+    if (!graph.inputs.includes(v)) graph.inputs.push(v);
+    initializersAsInputs.push(v.name);
+  }
+
+  const lossOut = loss;
+  if (!lossOut.info?.type) {
+    const li = types.get(lossOut);
+    lossOut.info = onnx.ValueInfoProto.create({ name: lossOut.name, type: { tensorType: { elemType: li?.elemType ?? DataType.FLOAT, shape: { dim: (li?.shape ?? []).map((d) => (typeof d === 'number' ? { dimValue: d } : {})) as never } } } }) as ValueInfoProto;
+  }
+  const kept = options.keepOutputs ? graph.outputs.filter((v) => v !== lossOut) : [];
+  graph.outputs = [lossOut, ...gradOutputs, ...kept];
+  eliminateDeadNodes.run(model);
+  return { loss: lossOut.name, gradients, nodesAdded: graph.nodeCount - nodesBefore, initializersAsInputs, parameters, opsetUpgrade };
+}

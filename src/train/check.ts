@@ -1,0 +1,125 @@
+/**
+ * Checking gradients against central finite differences, run in ONNX Runtime
+ * (CPU EP): for a seeded sample of elements of each differentiated tensor,
+ * (L(x + h) - L(x - h)) / 2h against the gradient model's output. Samples
+ * where the one-sided differences disagree sit on a kink (x ≈ alpha for
+ * ThresholdedRelu, x ≈ 0 for Relu) and are skipped, not counted.
+ */
+import { TreluError } from '../errors.js';
+import { tensorValues } from '../rewrite/constants.js';
+import { runOnCpu } from '../runtime/run-once.js';
+import { seededRandom } from '../runtime/random-inputs.js';
+import type { TensorLike } from '../runtime/tensor.js';
+import type { GradientReport } from './autodiff.js';
+import { toFloat64 } from './float64.js';
+import { decodeModel } from '../onnx/decode.js';
+import { encodeModel } from '../onnx/encode.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { modelToProto } from '../graph/to-proto.js';
+
+export interface GradientCheck {
+  tensor: string;
+  /** Largest |fd - analytic| / max(|fd|, |analytic|, 1e-3) over the checked samples. */
+  maxRelError: number;
+  checked: number;
+  /** Samples skipped because they sit on a kink. */
+  skippedKinks: number;
+}
+
+export interface CheckOptions {
+  samples?: number;
+  /** Step; default 1e-2 (float32 models). */
+  h?: number;
+  seed?: number;
+}
+
+/** The starting values of the parameters that became inputs, as feeds. */
+export function parameterFeeds(report: GradientReport): Record<string, TensorLike> {
+  const out: Record<string, TensorLike> = {};
+  for (const [name, t] of Object.entries(report.parameters)) {
+    const c = tensorValues(t);
+    if (!c || t.dataType !== 1) throw new TreluError('E_UNSUPPORTED', `parameter '${name}' is not a float32 tensor this tool can read`);
+    out[name] = { type: 'float32', data: Float32Array.from(c.values), dims: c.dims };
+  }
+  return out;
+}
+
+function float32Of(t: TensorLike | undefined, name: string): Float32Array {
+  if (!t || t.type !== 'float32') throw new TreluError('E_UNSUPPORTED', `finite differences are implemented for float32 tensors; '${name}' is ${t?.type ?? 'unknown'}`);
+  return t.data as Float32Array;
+}
+
+export interface GradientCheckReport {
+  /** 'float64' when the loss could be evaluated in double (the usual case), else 'float32'. */
+  precision: 'float64' | 'float32';
+  h: number;
+  tensors: GradientCheck[];
+}
+
+export async function checkGradients(modelBytes: Uint8Array, report: GradientReport, feeds: Record<string, TensorLike>, options: CheckOptions = {}): Promise<GradientCheckReport> {
+  const samples = options.samples ?? 6;
+  const random = seededRandom(options.seed ?? 1);
+  // Every differentiated tensor is a graph input now; start from its stored value where it has one.
+  const base: Record<string, TensorLike> = { ...feeds };
+  for (const [name, t] of Object.entries(parameterFeeds(report))) base[name] ??= t;
+  for (const g of report.gradients) {
+    if (!base[g.tensor]) throw new TreluError('E_UNSUPPORTED', `no value for '${g.tensor}' to perturb`);
+  }
+  const out0 = await runOnCpu(modelBytes, base, { graphOptimizationLevel: 'disabled' });
+  // The loss alone, in float64 where ORT can run it so (see float64.ts); float32 otherwise.
+  let precision: 'float64' | 'float32' = 'float64';
+  let lossModel = float64LossModel(modelBytes, report.loss);
+  const widen = (f: Record<string, TensorLike>) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, t.type === 'float32' ? { type: 'float64', data: Float64Array.from(t.data as Float32Array), dims: t.dims } : t]));
+  try {
+    if (!lossModel) throw new Error('no float64 model');
+    await runOnCpu(lossModel, widen(base), { graphOptimizationLevel: 'disabled' });
+  } catch {
+    precision = 'float32';
+    lossModel = modelBytes;
+  }
+  const h = options.h ?? (precision === 'float64' ? 1e-5 : 1e-2);
+  const run = async (f: Record<string, TensorLike>) => runOnCpu(lossModel!, precision === 'float64' ? widen(f) : f, { graphOptimizationLevel: 'disabled' });
+  const loss = (o: Record<string, TensorLike>) => Number((o[report.loss]!.data as Float32Array | Float64Array)[0]);
+  const l0 = loss(await run(base));
+  const results: GradientCheck[] = [];
+  for (const g of report.gradients) {
+    const x = float32Of(base[g.tensor], g.tensor);
+    const analytic = float32Of(out0[g.gradient], g.gradient);
+    let maxRel = 0;
+    let checked = 0;
+    let kinks = 0;
+    const picks = new Set<number>();
+    while (picks.size < Math.min(samples, x.length)) picks.add(Math.floor(random() * x.length));
+    for (const i of picks) {
+      const at = async (delta: number) => {
+        const copy = precision === 'float64' ? Float64Array.from(x) : Float32Array.from(x);
+        copy[i] = x[i]! + delta;
+        return loss(await run({ ...base, [g.tensor]: { type: 'float32', data: copy as Float32Array, dims: base[g.tensor]!.dims } }));
+      };
+      const lp = await at(h);
+      const lm = await at(-h);
+      const fd = (lp - lm) / (2 * h);
+      const forward = (lp - l0) / h;
+      const backward = (l0 - lm) / h;
+      if (Math.abs(forward - backward) > 0.05 * Math.max(Math.abs(forward), Math.abs(backward)) + 1e-3) {
+        kinks++;
+        continue;
+      }
+      const an = analytic[i]!;
+      maxRel = Math.max(maxRel, Math.abs(fd - an) / Math.max(Math.abs(fd), Math.abs(an), 1e-3));
+      checked++;
+    }
+    results.push({ tensor: g.tensor, maxRelError: maxRel, checked, skippedKinks: kinks });
+  }
+  return { precision, h, tensors: results };
+}
+
+function float64LossModel(modelBytes: Uint8Array, loss: string): Uint8Array | undefined {
+  try {
+    const m = modelFromProto(decodeModel(modelBytes));
+    toFloat64(m, [loss]);
+    return encodeModel(modelToProto(m));
+  } catch {
+    return undefined;
+  }
+}

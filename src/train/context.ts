@@ -1,0 +1,123 @@
+/**
+ * What a gradient rule gets: the forward node, the gradients flowing into its
+ * outputs, a builder placed in the backward part of the graph, and helpers
+ * for the things many rules need (constants of the right type, reducing a
+ * broadcast gradient back to an input's shape).
+ */
+import { TreluError } from '../errors.js';
+import { onnx, DataType, type TensorProto } from '../onnx/proto.js';
+import type { Builder } from '../graph/builder.js';
+import type { Node } from '../graph/node.js';
+import type { Value } from '../graph/value.js';
+import type { TensorInfo } from '../graph/infer.js';
+import { attr } from '../graph/attributes.js';
+import { numberToFloat16, numberToBfloat16 } from '../ops/float16.js';
+import { makeTensor } from '../onnx/tensor.js';
+
+export interface GradContext {
+  readonly node: Node;
+  readonly b: Builder;
+  /** Gradient of the loss with respect to each output (undefined: no gradient flows there). */
+  readonly dY: readonly (Value | undefined)[];
+  /** Whether input i needs a gradient (it lies on a path from a --wrt tensor). */
+  needs(i: number): boolean;
+  /** Static type/shape knowledge. */
+  info(v: Value): TensorInfo | undefined;
+  /** ai.onnx opset of the model. */
+  readonly opset: number;
+  /** A scalar constant of `like`'s element type. */
+  scalar(value: number, like: Value): Value;
+  /** A 1-D int64 constant. */
+  ints(values: readonly number[], name?: string): Value;
+  /** Sums `grad` (shaped like a broadcast result) back to `input`'s shape. */
+  reduceTo(grad: Value, input: Value): Value;
+  /** Zeros of `like`'s shape and type (not Mul(like, 0), which is NaN where like is infinite). */
+  zerosLike(like: Value): Value;
+  /** Fails with the node named: the rule cannot handle this case. */
+  unsupported(why: string): never;
+}
+
+export interface GradRule {
+  readonly opType: string;
+  /** Returns a gradient per input (undefined where none is needed or defined). */
+  backward(ctx: GradContext): (Value | undefined)[];
+}
+
+function scalarTensor(value: number, elemType: number): TensorProto {
+  let raw: Uint8Array;
+  switch (elemType) {
+    case DataType.FLOAT: raw = new Uint8Array(Float32Array.of(value).buffer); break;
+    case DataType.DOUBLE: raw = new Uint8Array(Float64Array.of(value).buffer); break;
+    case DataType.FLOAT16: raw = new Uint8Array(Uint16Array.of(numberToFloat16(value)).buffer); break;
+    case DataType.BFLOAT16: raw = new Uint8Array(Uint16Array.of(numberToBfloat16(value)).buffer); break;
+    default: throw new TreluError('E_UNSUPPORTED', `no gradient for element type ${elemType}`);
+  }
+  return onnx.TensorProto.create({ dataType: elemType, dims: [], rawData: raw }) as TensorProto;
+}
+
+export function makeContext(init: {
+  node: Node;
+  b: Builder;
+  dY: (Value | undefined)[];
+  needs: (i: number) => boolean;
+  info: (v: Value) => TensorInfo | undefined;
+  opset: number;
+}): GradContext {
+  const { b, node } = init;
+  const ctx: GradContext = {
+    ...init,
+    scalar(value, like) {
+      const et = init.info(like)?.elemType;
+      if (et === undefined) ctx.unsupported(`the element type of '${like.name}' is unknown`);
+      return b.op('Constant', [], { name: 'grad_const', attributes: [attr.tensor('value', scalarTensor(value, et))] });
+    },
+    ints(values, name = 'grad_ints') {
+      return b.op('Constant', [], { name, attributes: [attr.tensor('value', makeTensor('', [values.length], BigInt64Array.from(values.map(BigInt))))] });
+    },
+    reduceTo(grad, input) {
+      return reduceToShape(ctx, grad, input);
+    },
+    zerosLike(like) {
+      const zeros = b.op('ConstantOfShape', [b.op('Shape', [like], { name: 'grad_shape' })], { name: 'grad_zeros' });
+      return b.op('CastLike', [zeros, like], { name: 'grad_zeros' });
+    },
+    unsupported(why): never {
+      throw new TreluError('E_UNSUPPORTED', `no gradient for ${node.opType} node '${node.name || node.outputs[0]?.name}': ${why}`);
+    },
+  };
+  return ctx;
+}
+
+/**
+ * Broadcast reduction. Static when both shapes are known well enough (sum the
+ * leading axes and the axes where the input has a fixed 1); otherwise in the
+ * graph: sum over every axis where the input's (left-padded) shape is 1, then
+ * reshape to Shape(input).
+ */
+function reduceToShape(ctx: GradContext, grad: Value, input: Value): Value {
+  const xs = ctx.info(input)?.shape;
+  const gs = ctx.info(grad)?.shape;
+  if (xs && gs) {
+    if (xs.length === gs.length && xs.every((d, i) => d === gs[i] && d !== undefined)) return grad;
+    const lead = gs.length - xs.length;
+    const decidable = lead >= 0 && xs.every((d, i) => d === 1 || (d !== undefined && d === gs[lead + i]) || (typeof d === 'string' && d === gs[lead + i]));
+    if (decidable) {
+      const axes = [...Array(lead).keys(), ...xs.map((d, i) => (d === 1 && gs[lead + i] !== 1 ? lead + i : -1)).filter((a) => a >= 0)];
+      if (axes.length === 0) return grad;
+      const summed = ctx.b.op('ReduceSum', [grad, ctx.ints(axes, 'grad_axes')], { name: 'grad_reduce', attributes: [attr.int('keepdims', 1)] });
+      return ctx.b.op('Reshape', [summed, ctx.b.op('Shape', [input], { name: 'grad_shape' })], { name: 'grad_reshape' });
+    }
+  }
+  // Dynamic: axes = NonZero(Equal(pad(Shape(input)), 1)) over the gradient's rank.
+  const b = ctx.b;
+  const xShape = b.op('Shape', [input], { name: 'grad_shape' });
+  const gRank = b.op('Size', [b.op('Shape', [grad], { name: 'grad_shape' })], { name: 'grad_rank' });
+  const xRank = b.op('Size', [xShape], { name: 'grad_rank' });
+  const padLen = b.op('Unsqueeze', [b.op('Sub', [gRank, xRank], { name: 'grad_pad' }), ctx.ints([0])], { name: 'grad_pad' });
+  const ones = b.op('ConstantOfShape', [padLen], { name: 'grad_ones', attributes: [attr.tensor('value', makeTensor('', [1], BigInt64Array.of(1n)))] });
+  const padded = b.op('Concat', [ones, xShape], { name: 'grad_padded', attributes: [attr.int('axis', 0)] });
+  const isOne = b.op('Equal', [padded, ctx.ints([1])], { name: 'grad_is_one' });
+  const axes = b.op('Reshape', [b.op('NonZero', [isOne], { name: 'grad_axes' }), ctx.ints([-1])], { name: 'grad_axes' });
+  const summed = b.op('ReduceSum', [grad, axes], { name: 'grad_reduce', attributes: [attr.int('keepdims', 1), attr.int('noop_with_empty_axes', 1)] });
+  return b.op('Reshape', [summed, xShape], { name: 'grad_reshape' });
+}

@@ -1,0 +1,32 @@
+/**
+ * Gather with constant indices: dX = zeros(X) with dY scattered (added) at the
+ * gathered positions. The axis is moved to the front so that ScatterND
+ * (reduction 'add', opset 16) can do it.
+ */
+import Long from 'long';
+import { attr } from '../../graph/attributes.js';
+import { constantOf } from '../../rewrite/constants.js';
+import type { GradRule } from '../context.js';
+
+export const gatherGrad: GradRule = {
+  opType: 'Gather',
+  backward({ node, b, dY, info, ints, zerosLike, opset, unsupported }) {
+    if (opset < 16) unsupported('needs ScatterND with reduction (opset 16)');
+    const [x, idx] = node.inputs as [NonNullable<typeof node.inputs[0]>, NonNullable<typeof node.inputs[0]>];
+    if (!constantOf(idx)) unsupported('indices are not constant');
+    const rank = info(x)?.shape?.length ?? unsupported('input rank unknown');
+    const idxRank = info(idx)?.shape?.length ?? unsupported('indices rank unknown');
+    let axis = node.attribute('axis') ? Long.fromValue(node.attribute('axis')!.i).toNumber() : 0;
+    if (axis < 0) axis += rank;
+    // Move the gathered axis to the front: X^ = Transpose(X, [axis, rest]); dY^ likewise with the index dims first.
+    const permX = [axis, ...[...Array(rank).keys()].filter((i) => i !== axis)];
+    const yRank = rank - 1 + idxRank;
+    const permY = [...[...Array(idxRank).keys()].map((i) => axis + i), ...[...Array(yRank).keys()].filter((i) => i < axis || i >= axis + idxRank)];
+    const xT = b.op('Transpose', [x], { name: 'gather_xt', attributes: [attr.ints('perm', permX)] });
+    const dyT = b.op('Transpose', [dY[0]], { name: 'gather_dyt', attributes: [attr.ints('perm', permY)] });
+    const zeros = zerosLike(xT);
+    const scattered = b.op('ScatterND', [zeros, b.op('Unsqueeze', [idx, ints([-1])], { name: 'gather_idx' }), dyT], { name: 'gather_scatter', attributes: [attr.string('reduction', 'add')] });
+    const inverse = permX.map((_, i) => permX.indexOf(i));
+    return [b.op('Transpose', [scattered], { name: 'gather_grad', attributes: [attr.ints('perm', inverse)] }), undefined];
+  },
+};

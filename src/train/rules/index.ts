@@ -1,0 +1,34 @@
+/** The gradient rules, as one plain list (no registry): what `buildGradient` uses unless given others. */
+import type { GradRule } from '../context.js';
+import { thresholdedReluGrad } from './thresholded-relu.js';
+import { reluGrad } from './relu.js';
+import { leakyReluGrad } from './leaky-relu.js';
+import { sigmoidGrad } from './sigmoid.js';
+import { tanhGrad } from './tanh.js';
+import { softmaxGrad } from './softmax.js';
+import { logSoftmaxGrad } from './log-softmax.js';
+import { addGrad, subGrad, mulGrad, divGrad } from './elementwise.js';
+import { negGrad, expGrad, logGrad, sqrtGrad, identityGrad } from './unary-math.js';
+import { powGrad } from './pow.js';
+import { reshapeGrad, flattenGrad, squeezeGrad, unsqueezeGrad, transposeGrad } from './shape-ops.js';
+import { gemmGrad } from './gemm.js';
+import { matmulGrad } from './matmul.js';
+import { concatGrad } from './concat.js';
+import { sliceGrad } from './slice.js';
+import { gatherGrad } from './gather.js';
+import { reduceSumGrad, reduceMeanGrad } from './reduce.js';
+import { convGrad } from './conv.js';
+import { maxPoolGrad } from './max-pool.js';
+import { averagePoolGrad } from './average-pool.js';
+import { globalAveragePoolGrad } from './global-average-pool.js';
+import { batchNormalizationGrad } from './batch-normalization.js';
+import { dropoutGrad } from './dropout.js';
+import { softmaxCrossEntropyLossGrad } from './softmax-cross-entropy-loss.js';
+
+export const GRADIENT_RULES: readonly GradRule[] = [
+  thresholdedReluGrad, reluGrad, leakyReluGrad, sigmoidGrad, tanhGrad, softmaxGrad, logSoftmaxGrad,
+  gemmGrad, matmulGrad, addGrad, subGrad, mulGrad, divGrad, negGrad, expGrad, logGrad, sqrtGrad, powGrad,
+  reshapeGrad, flattenGrad, transposeGrad, squeezeGrad, unsqueezeGrad, concatGrad, sliceGrad, gatherGrad,
+  reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
+  batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad,
+];
