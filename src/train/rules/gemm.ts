@@ -17,7 +17,8 @@ export const gemmGrad: GradRule = {
     const transB = intAttr('transB') === 1;
     const [a, bm, c] = node.inputs;
     const t = (v: typeof a) => b.op('Transpose', [v], { name: 'gemm_t' });
-    const scale = (v: NonNullable<typeof a>, s: number) => (s === 1 ? v : b.op('Mul', [v, scalar(s, v)], { name: 'gemm_scale' }));
+    // Scalars take the forward input's type: backward values are not typed until the node is done.
+    const scale = (v: NonNullable<typeof a>, s: number) => (s === 1 ? v : b.op('Mul', [v, scalar(s, a!)], { name: 'gemm_scale' }));
     let dA, dB, dC;
     if (needs(0)) {
       // dA' = dY B'^T; with B' = B^T (transB) that is dY B, else dY B^T

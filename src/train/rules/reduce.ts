@@ -4,33 +4,37 @@ import { attr } from '../../graph/attributes.js';
 import { constantOf } from '../../rewrite/constants.js';
 import type { GradContext, GradRule } from '../context.js';
 
-function reducedAxes(ctx: GradContext): number[] | undefined {
+/** The reduced axes (normalized), 'all', or 'none' (noop_with_empty_axes). */
+function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
   const { node, info } = ctx;
-  const rank = info(node.inputs[0]!)?.shape?.length ?? ctx.unsupported('input rank unknown');
   const fromAttr = node.attribute('axes')?.ints.map((i) => Long.fromValue(i).toNumber());
   const fromInput = node.inputs[1] ? constantOf(node.inputs[1])?.values : undefined;
   if (node.inputs[1] && !fromInput) ctx.unsupported('axes are not constant');
   const axes = fromInput ?? fromAttr;
   if (!axes || axes.length === 0) {
     const noop = node.attribute('noop_with_empty_axes');
-    if (noop && Long.fromValue(noop.i).toNumber() === 1) return undefined; // identity
-    return [...Array(rank).keys()];
+    return noop && Long.fromValue(noop.i).toNumber() === 1 ? 'none' : 'all';
   }
-  return axes.map((a) => (a < 0 ? a + rank : a));
+  if (axes.some((a) => a < 0)) {
+    const rank = info(node.inputs[0]!)?.shape?.length ?? ctx.unsupported('negative axes with an unknown input rank');
+    return axes.map((a) => (a < 0 ? a + rank : a));
+  }
+  return axes;
 }
 
 function broadcastBack(ctx: GradContext, mean: boolean) {
   const { node, b, dY } = ctx;
   const x = node.inputs[0]!;
   const axes = reducedAxes(ctx);
-  if (!axes) return [dY[0], undefined];
+  if (axes === 'none') return [dY[0], undefined];
   const keep = node.attribute('keepdims') ? Long.fromValue(node.attribute('keepdims')!.i).toNumber() : 1;
-  const g = keep ? dY[0]! : b.op('Unsqueeze', [dY[0], ctx.ints(axes)], { name: 'reduce_unsq' });
-  let out = b.op('Expand', [g, b.op('Shape', [x], { name: 'grad_shape' })], { name: 'reduce_grad' });
+  // Reducing everything: dY is a scalar (or all ones-dims) and expands as it is.
+  const g = keep || axes === 'all' ? dY[0]! : b.op('Unsqueeze', [dY[0], ctx.ints(axes)], { name: 'reduce_unsq' });
+  const shape = b.op('Shape', [x], { name: 'grad_shape' });
+  let out = b.op('Expand', [g, shape], { name: 'reduce_grad' });
   if (mean) {
-    const shape = b.op('Shape', [x], { name: 'grad_shape' });
-    const counts = b.op('Gather', [shape, ctx.ints(axes)], { name: 'reduce_counts', attributes: [attr.int('axis', 0)] });
-    const n = b.op('CastLike', [b.op('ReduceProd', [counts], { name: 'reduce_n', attributes: [attr.int('keepdims', 0)] }), x], { name: 'reduce_n' });
+    const counted = axes === 'all' ? shape : b.op('Gather', [shape, ctx.ints(axes)], { name: 'reduce_counts', attributes: [attr.int('axis', 0)] });
+    const n = b.op('CastLike', [b.op('ReduceProd', [counted], { name: 'reduce_n', attributes: [attr.int('keepdims', 0)] }), x], { name: 'reduce_n' });
     out = b.op('Div', [out, n], { name: 'reduce_mean_grad' });
   }
   return [out, undefined];

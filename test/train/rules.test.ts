@@ -1,0 +1,211 @@
+// Every gradient rule on a small fixture: loss = ReduceSum(op(...) * R) with R
+// random, gradients from the appended backward graph (run in ORT) against
+// central differences of the loss in float64 (ORT cpu). Ops ORT cannot run in
+// double (Conv, AveragePool, ConvTranspose-based) are checked against naive
+// float64 references written here instead.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Long from 'long';
+import { onnx, DataType, AttributeType } from '../../src/onnx/proto.js';
+import { encodeModel } from '../../src/onnx/encode.js';
+import { decodeModel } from '../../src/onnx/decode.js';
+import { modelFromProto, modelToProto } from '../../src/graph/index.js';
+import { buildGradient, checkGradients, parameterFeeds } from '../../src/train/index.js';
+import { runOnCpu, seededRandom, type TensorLike } from '../../src/runtime/index.js';
+
+type N = onnx.NodeProto.$Properties;
+const ints = (name: string, v: number[]) => ({ name, type: AttributeType.INTS, ints: v.map((x) => Long.fromNumber(x)) });
+const int = (name: string, v: number) => ({ name, type: AttributeType.INT, i: Long.fromNumber(v) });
+const flt = (name: string, v: number) => ({ name, type: AttributeType.FLOAT, f: v });
+const str = (name: string, v: string) => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(v) });
+
+function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
+}
+const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
+const f32 = (name: string, dims: number[], data: Float32Array) => ({ name, dataType: DataType.FLOAT, dims: dims.map((d) => Long.fromNumber(d)), rawData: new Uint8Array(data.buffer.slice(0)) });
+const i64 = (name: string, dims: number[], data: number[]) => ({ name, dataType: DataType.INT64, dims: dims.map((d) => Long.fromNumber(d)), rawData: new Uint8Array(BigInt64Array.from(data.map(BigInt)).buffer) });
+
+interface Fixture {
+  /** Nodes computing 'y' from 'x' (and params). */
+  nodes: N[];
+  x: number[];
+  y: number[];
+  params?: { name: string; dims: number[]; lo?: number; hi?: number }[];
+  constants?: object[];
+  xRange?: [number, number];
+  /** The loss is computed by the nodes themselves (named 'loss'). */
+  ownLoss?: boolean;
+}
+
+function fixtureModel(f: Fixture): Uint8Array {
+  const tt = (d: number[]) => ({ tensorType: { elemType: DataType.FLOAT, shape: { dim: d.map((x) => ({ dimValue: Long.fromNumber(x) })) } } });
+  const lossNodes: N[] = f.ownLoss ? [] : [
+    { opType: 'Mul', input: ['y', 'R'], output: ['yr'] },
+    { opType: 'ReduceSum', input: ['yr'], output: ['loss'], attribute: [int('keepdims', 0)] },
+  ];
+  return encodeModel(onnx.ModelProto.create({
+    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    graph: {
+      name: 'fixture', node: [...f.nodes, ...lossNodes],
+      input: [{ name: 'x', type: tt(f.x) }],
+      output: [{ name: 'loss', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [] } } } }],
+      initializer: [
+        ...(f.ownLoss ? [] : [f32('R', f.y, randomArray(size(f.y), 99))]),
+        ...(f.params ?? []).map((p, i) => f32(p.name, p.dims, randomArray(size(p.dims), 10 + i, p.lo ?? -1, p.hi ?? 1))),
+        ...(f.constants ?? []),
+      ],
+    },
+  }) as never);
+}
+
+async function gradientsOf(f: Fixture) {
+  const m = modelFromProto(decodeModel(fixtureModel(f)));
+  const report = buildGradient(m, { loss: 'loss', wrt: ['x', ...(f.params ?? []).map((p) => p.name)] });
+  const bytes = encodeModel(modelToProto(m));
+  const feeds: Record<string, TensorLike> = { x: { type: 'float32', data: randomArray(size(f.x), 7, ...(f.xRange ?? [-2, 2])), dims: f.x }, ...parameterFeeds(report) };
+  return { report, bytes, feeds };
+}
+
+async function checkWithOrt(label: string, f: Fixture) {
+  const { report, bytes, feeds } = await gradientsOf(f);
+  const result = await checkGradients(bytes, report, feeds, { samples: 8, seed: 3 });
+  assert.equal(result.precision, 'float64', `${label}: the loss runs in float64`);
+  for (const t of result.tensors) {
+    assert.ok(t.checked >= 1, `${label}: ${t.tensor} has checked samples`);
+    assert.ok(t.maxRelError < 1e-3, `${label}: ${t.tensor} relative error ${t.maxRelError}`);
+  }
+}
+
+const FIXTURES: Record<string, Fixture> = {
+  ThresholdedRelu: { nodes: [{ opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: [flt('alpha', 0.3)] }], x: [3, 4], y: [3, 4] },
+  'ThresholdedRelu (alpha < 0)': { nodes: [{ opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: [flt('alpha', -0.7)] }], x: [3, 4], y: [3, 4] },
+  Relu: { nodes: [{ opType: 'Relu', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4] },
+  LeakyRelu: { nodes: [{ opType: 'LeakyRelu', input: ['x'], output: ['y'], attribute: [flt('alpha', 0.2)] }], x: [3, 4], y: [3, 4] },
+  Sigmoid: { nodes: [{ opType: 'Sigmoid', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4] },
+  Tanh: { nodes: [{ opType: 'Tanh', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4] },
+  Softmax: { nodes: [{ opType: 'Softmax', input: ['x'], output: ['y'], attribute: [int('axis', 1)] }], x: [3, 4], y: [3, 4] },
+  LogSoftmax: { nodes: [{ opType: 'LogSoftmax', input: ['x'], output: ['y'], attribute: [int('axis', -1)] }], x: [2, 3, 4], y: [2, 3, 4] },
+  Gemm: { nodes: [{ opType: 'Gemm', input: ['x', 'W', 'C'], output: ['y'], attribute: [int('transB', 1), flt('alpha', 0.7), flt('beta', 1.3)] }], x: [3, 4], y: [3, 5], params: [{ name: 'W', dims: [5, 4] }, { name: 'C', dims: [5] }] },
+  'Gemm (transA, broadcast C)': { nodes: [{ opType: 'Gemm', input: ['x', 'W', 'C'], output: ['y'], attribute: [int('transA', 1)] }], x: [4, 3], y: [3, 5], params: [{ name: 'W', dims: [4, 5] }, { name: 'C', dims: [1, 5] }] },
+  'MatMul (batched, broadcast)': { nodes: [{ opType: 'MatMul', input: ['x', 'W'], output: ['y'] }], x: [2, 3, 4], y: [2, 3, 5], params: [{ name: 'W', dims: [4, 5] }] },
+  'Add (broadcast)': { nodes: [{ opType: 'Add', input: ['x', 'B'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [1, 4] }] },
+  Sub: { nodes: [{ opType: 'Sub', input: ['B', 'x'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [4] }] },
+  Mul: { nodes: [{ opType: 'Mul', input: ['x', 'B'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [3, 1] }] },
+  Div: { nodes: [{ opType: 'Div', input: ['x', 'B'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [4], lo: 1, hi: 2 }] },
+  Neg: { nodes: [{ opType: 'Neg', input: ['x'], output: ['y'] }], x: [5], y: [5] },
+  Exp: { nodes: [{ opType: 'Exp', input: ['x'], output: ['y'] }], x: [5], y: [5] },
+  Log: { nodes: [{ opType: 'Log', input: ['x'], output: ['y'] }], x: [5], y: [5], xRange: [0.5, 2] },
+  Sqrt: { nodes: [{ opType: 'Sqrt', input: ['x'], output: ['y'] }], x: [5], y: [5], xRange: [0.5, 2] },
+  'Pow (base)': { nodes: [{ opType: 'Pow', input: ['x', 'e'], output: ['y'] }], x: [5], y: [5], xRange: [0.5, 2], constants: [f32('e', [], Float32Array.of(2.5))] },
+  Reshape: { nodes: [{ opType: 'Reshape', input: ['x', 's'], output: ['y'] }], x: [2, 6], y: [3, 4], constants: [i64('s', [2], [3, 4])] },
+  Flatten: { nodes: [{ opType: 'Flatten', input: ['x'], output: ['y'] }], x: [2, 2, 3], y: [2, 6] },
+  Transpose: { nodes: [{ opType: 'Transpose', input: ['x'], output: ['y'], attribute: [ints('perm', [2, 0, 1])] }], x: [2, 3, 4], y: [4, 2, 3] },
+  'Squeeze/Unsqueeze': { nodes: [{ opType: 'Unsqueeze', input: ['x', 'a'], output: ['u'] }, { opType: 'Squeeze', input: ['u', 'a'], output: ['y'] }], x: [3, 4], y: [3, 4], constants: [i64('a', [1], [1])] },
+  Concat: { nodes: [{ opType: 'Concat', input: ['x', 'B'], output: ['y'], attribute: [int('axis', 1)] }], x: [2, 3], y: [2, 5], params: [{ name: 'B', dims: [2, 2] }] },
+  Slice: { nodes: [{ opType: 'Slice', input: ['x', 'st', 'en', 'ax'], output: ['y'] }], x: [4, 5], y: [2, 3], constants: [i64('st', [2], [1, 1]), i64('en', [2], [3, -1]), i64('ax', [2], [0, 1])] },
+  Gather: { nodes: [{ opType: 'Gather', input: ['x', 'idx'], output: ['y'], attribute: [int('axis', 1)] }], x: [3, 4], y: [3, 3], constants: [i64('idx', [3], [0, 2, 2])] },
+  ReduceSum: { nodes: [{ opType: 'ReduceSum', input: ['x', 'a'], output: ['y'], attribute: [int('keepdims', 0)] }], x: [3, 4], y: [4], constants: [i64('a', [1], [0])] },
+  ReduceMean: { nodes: [{ opType: 'ReduceMean', input: ['x'], output: ['y'], attribute: [ints('axes', [1]), int('keepdims', 1)] }], x: [3, 4], y: [3, 1] },
+  Identity: { nodes: [{ opType: 'Identity', input: ['x'], output: ['y'] }], x: [3], y: [3] },
+  'BatchNormalization (inference)': { nodes: [{ opType: 'BatchNormalization', input: ['x', 'sc', 'bi', 'mu', 'va'], output: ['y'], attribute: [flt('epsilon', 1e-3)] }], x: [2, 3, 2, 2], y: [2, 3, 2, 2], params: [{ name: 'sc', dims: [3] }, { name: 'bi', dims: [3] }, { name: 'mu', dims: [3] }, { name: 'va', dims: [3], lo: 0.5, hi: 2 }] },
+  'Dropout (inference)': { nodes: [{ opType: 'Dropout', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4] },
+  MaxPool: { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] }], x: [1, 2, 4, 4], y: [1, 2, 2, 2] },
+  GlobalAveragePool: { nodes: [{ opType: 'GlobalAveragePool', input: ['x'], output: ['y'] }], x: [2, 3, 3, 3], y: [2, 3, 1, 1] },
+  SoftmaxCrossEntropyLoss: { nodes: [{ opType: 'SoftmaxCrossEntropyLoss', input: ['x', 'lab'], output: ['loss'], attribute: [str('reduction', 'mean')] }], x: [4, 5], y: [], ownLoss: true, constants: [i64('lab', [4], [1, 0, 4, 2])] },
+  'MSE (as --loss-fn mse appends it)': { nodes: [{ opType: 'Sub', input: ['x', 'T'], output: ['d'] }, { opType: 'Mul', input: ['d', 'd'], output: ['d2'] }, { opType: 'ReduceMean', input: ['d2'], output: ['loss'], attribute: [int('keepdims', 0)] }], x: [3, 4], y: [], ownLoss: true, constants: [f32('T', [3, 4], randomArray(12, 5))] },
+};
+
+for (const [label, f] of Object.entries(FIXTURES)) {
+  test(`gradient rule: ${label} (float64 finite differences in ORT)`, () => checkWithOrt(label, f));
+}
+
+// ---- Conv and AveragePool: ORT's CPU EP has no double kernels, so float64 references here ----
+
+function conv2d(x: Float64Array, xs: number[], w: Float64Array, ws: number[], bias: Float64Array | undefined, o: { strides: number[]; pads: number[]; dil: number[]; group: number }) {
+  const [n, c, h, wd] = xs as [number, number, number, number];
+  const [m, cg, kh, kw] = ws as [number, number, number, number];
+  const oh = Math.floor((h + o.pads[0]! + o.pads[2]! - ((kh - 1) * o.dil[0]! + 1)) / o.strides[0]!) + 1;
+  const ow = Math.floor((wd + o.pads[1]! + o.pads[3]! - ((kw - 1) * o.dil[1]! + 1)) / o.strides[1]!) + 1;
+  const y = new Float64Array(n * m * oh * ow);
+  const mg = m / o.group;
+  for (let b = 0; b < n; b++) for (let mm = 0; mm < m; mm++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let s = bias ? bias[mm]! : 0;
+    const g = Math.floor(mm / mg);
+    for (let cc = 0; cc < cg; cc++) for (let a = 0; a < kh; a++) for (let e = 0; e < kw; e++) {
+      const hi = i * o.strides[0]! + a * o.dil[0]! - o.pads[0]!;
+      const wi = j * o.strides[1]! + e * o.dil[1]! - o.pads[1]!;
+      if (hi < 0 || hi >= h || wi < 0 || wi >= wd) continue;
+      s += x[((b * c + g * cg + cc) * h + hi) * wd + wi]! * w[((mm * cg + cc) * kh + a) * kw + e]!;
+    }
+    y[((b * m + mm) * oh + i) * ow + j] = s;
+  }
+  return { y, dims: [n, m, oh, ow] };
+}
+
+for (const [label, o] of [
+  ['Conv (pads, strides)', { strides: [2, 1], pads: [1, 0, 1, 1], dil: [1, 1], group: 1, x: [2, 2, 5, 5], w: [3, 2, 3, 2] }],
+  ['Conv (groups 2, dilation 2)', { strides: [1, 1], pads: [1, 1, 1, 1], dil: [2, 2], group: 2, x: [1, 4, 6, 6], w: [4, 2, 2, 2] }],
+] as const) {
+  test(`gradient rule: ${label} against a float64 reference`, async () => {
+    const f: Fixture = {
+      nodes: [{ opType: 'Conv', input: ['x', 'W', 'B'], output: ['y'], attribute: [ints('strides', [...o.strides]), ints('pads', [...o.pads]), ints('dilations', [...o.dil]), int('group', o.group)] }],
+      x: [...o.x], y: [], params: [{ name: 'W', dims: [...o.w] }, { name: 'B', dims: [o.w[0]] }],
+    };
+    const opts = { strides: [...o.strides], pads: [...o.pads], dil: [...o.dil], group: o.group };
+    const probe = conv2d(new Float64Array(size(f.x)), f.x, new Float64Array(size([...o.w])), [...o.w], undefined, opts);
+    f.y = probe.dims;
+    const { bytes, feeds } = await gradientsOf(f);
+    const out = await runOnCpu(bytes, feeds);
+    const R = Float64Array.from(randomArray(size(f.y), 99));
+    const lossOf = (x: Float64Array, w: Float64Array, b: Float64Array) => conv2d(x, f.x, w, [...o.w], b, opts).y.reduce((s, v, i) => s + v * R[i]!, 0);
+    const vals = { x: Float64Array.from(feeds.x!.data as Float32Array), W: Float64Array.from(feeds.W!.data as Float32Array), B: Float64Array.from(feeds.B!.data as Float32Array) };
+    const h = 1e-6;
+    for (const name of ['x', 'W', 'B'] as const) {
+      const grad = out[`${name}_grad`]!.data as Float32Array;
+      for (let k = 0; k < Math.min(12, grad.length); k++) {
+        const i = (k * 7919) % grad.length;
+        const plus = { ...vals, [name]: Float64Array.from(vals[name]) };
+        const minus = { ...vals, [name]: Float64Array.from(vals[name]) };
+        plus[name][i]! += h;
+        minus[name][i]! -= h;
+        const fd = (lossOf(plus.x, plus.W, plus.B) - lossOf(minus.x, minus.W, minus.B)) / (2 * h);
+        assert.ok(Math.abs(fd - grad[i]!) <= 1e-4 * Math.max(1, Math.abs(fd)), `${label} d${name}[${i}]: fd ${fd}, graph ${grad[i]}`);
+      }
+    }
+  });
+}
+
+test('gradient rule: AveragePool against a float64 reference', async () => {
+  const f: Fixture = { nodes: [{ opType: 'AveragePool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [1, 2])] }], x: [1, 2, 4, 5], y: [1, 2, 3, 2] };
+  const { bytes, feeds } = await gradientsOf(f);
+  const out = await runOnCpu(bytes, feeds);
+  const R = Float64Array.from(randomArray(12, 99));
+  // d loss / dx = sum over windows containing x of R / 4: exact, computed directly.
+  const expected = new Float64Array(40);
+  for (let c = 0; c < 2; c++) for (let i = 0; i < 3; i++) for (let j = 0; j < 2; j++) for (let a = 0; a < 2; a++) for (let e = 0; e < 2; e++) {
+    expected[(c * 4 + i + a) * 5 + j * 2 + e] += R[(c * 3 + i) * 2 + j]! / 4;
+  }
+  const got = out.x_grad!.data as Float32Array;
+  expected.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) < 1e-6, `dx[${i}] ${got[i]} vs ${v}`));
+});
+
+test('an op without a rule on the path fails naming the op and the node; integer paths need none', async () => {
+  const bad = fixtureModel({ nodes: [{ name: 'erf_node', opType: 'Erf', input: ['x'], output: ['y'] }], x: [3], y: [3] });
+  assert.throws(() => buildGradient(modelFromProto(decodeModel(bad)), { loss: 'loss', wrt: ['x'] }), /no gradient rule for Erf \(node 'erf_node'\)/);
+  // Shape arithmetic (integer) between x and the loss needs no rule: Reshape's shape input comes from Shape(x).
+  const shapeOps = fixtureModel({ nodes: [{ opType: 'Shape', input: ['x'], output: ['s'] }, { opType: 'Reshape', input: ['x', 's'], output: ['y'] }], x: [2, 3], y: [2, 3] });
+  const m = modelFromProto(decodeModel(shapeOps));
+  const r = buildGradient(m, { loss: 'loss', wrt: ['x'] });
+  assert.equal(r.gradients[0]!.connected, true);
+});
+
+test('fan-out accumulates (Sum) and symbolic batch sizes work', async () => {
+  // y = x * x + x: dy/dx = 2x + 1, with x used three times.
+  const f: Fixture = { nodes: [{ opType: 'Mul', input: ['x', 'x'], output: ['x2'] }, { opType: 'Add', input: ['x2', 'x'], output: ['y'] }], x: [4], y: [4] };
+  await checkWithOrt('fan-out', f);
+  const m = modelFromProto(decodeModel(fixtureModel(f)));
+  buildGradient(m, { loss: 'loss', wrt: ['x'] });
+  assert.ok(m.graph.nodes.some((n) => n.opType === 'Sum'));
+});
