@@ -3,7 +3,8 @@
  * float32 rounding (~1e-7 of the loss) would swamp the differences at the
  * small steps that keep clear of ThresholdedRelu's and Relu's kinks.
  * ThresholdedRelu is decomposed first (ORT's CPU kernel is float-only; the
- * Where/Less form runs in double). Throws if a float32 constant cannot be read.
+ * Where/Less form runs in double), and so is Conv (see lowerConv). Throws if
+ * a float32 constant cannot be read.
  */
 import Long from 'long';
 import { onnx, AttributeType, DataType, type AttributeProto, type TensorProto, type TypeProto, type ValueInfoProto } from '../onnx/proto.js';
@@ -14,6 +15,11 @@ import { applyRules } from '../rewrite/rule.js';
 import { decomposeThresholdedRelu } from '../rewrite/rules/decompose-thresholded-relu.js';
 import { tensorValues } from '../rewrite/constants.js';
 import { eliminateDeadNodes } from '../graph/passes.js';
+import type { Node } from '../graph/node.js';
+import { Builder } from '../graph/builder.js';
+import { inferTypes } from '../graph/infer.js';
+import { replaceValue } from '../graph/mutate.js';
+import { makeTensor } from '../onnx/tensor.js';
 
 function doubleTensor(t: TensorProto): TensorProto {
   const c = tensorValues(t);
@@ -38,6 +44,50 @@ function retypeAttribute(a: AttributeProto): AttributeProto {
   return a;
 }
 
+/**
+ * ORT's CPU Conv is float-only: a 2-D, group-1 Conv with known shapes becomes
+ * im2col by Gather with constant indices, then MatMul (both run in double).
+ * Other Convs are left alone (the copy then fails to load in double and the
+ * check falls back to float32).
+ */
+function lowerConv(model: Model, node: Node): void {
+  const types = inferTypes(model);
+  const [x, w, bias] = node.inputs;
+  const xs = x ? types.get(x)?.shape : undefined;
+  const ws = w ? types.get(w)?.shape : undefined;
+  const list = (name: string, d: number[]) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
+  const group = node.attribute('group') ? Long.fromValue(node.attribute('group')!.i).toNumber() : 1;
+  const autoPad = node.attribute('auto_pad');
+  if (!xs || !ws || xs.length !== 4 || group !== 1 || (autoPad && new TextDecoder().decode(autoPad.s) !== 'NOTSET')) return;
+  const [, c, h, wd] = xs;
+  const [m, , kh, kw] = ws;
+  if (![c, h, wd, m, kh, kw].every((d) => typeof d === 'number')) return;
+  const [C, H, W, M, KH, KW] = [c, h, wd, m, kh, kw] as number[];
+  const [sh, sw] = list('strides', [1, 1]);
+  const [dh, dw] = list('dilations', [1, 1]);
+  const pads = list('pads', [0, 0, 0, 0]);
+  const Hp = H! + pads[0]! + pads[2]!;
+  const Wp = W! + pads[1]! + pads[3]!;
+  const OH = Math.floor((Hp - ((KH! - 1) * dh! + 1)) / sh!) + 1;
+  const OW = Math.floor((Wp - ((KW! - 1) * dw! + 1)) / sw!) + 1;
+  const idx = new BigInt64Array(OH * OW * C! * KH! * KW!);
+  let k = 0;
+  for (let oh = 0; oh < OH; oh++) for (let ow = 0; ow < OW; ow++) for (let ci = 0; ci < C!; ci++) for (let a = 0; a < KH!; a++) for (let e = 0; e < KW!; e++) {
+    idx[k++] = BigInt(ci * Hp * Wp + (oh * sh! + a * dh!) * Wp + (ow * sw! + e * dw!));
+  }
+  const b = new Builder(model, model.graph, { before: node });
+  const c64 = (name: string, dims: number[], data: BigInt64Array) => b.op('Constant', [], { name, attributes: [attr.tensor('value', makeTensor('', dims, data))] });
+  const padded = pads.some((p) => p !== 0) ? b.op('Pad', [x, c64('im2col_pads', [8], BigInt64Array.from([0, 0, pads[0]!, pads[1]!, 0, 0, pads[2]!, pads[3]!].map(BigInt)))], { name: 'im2col_pad' }) : x!;
+  const flat = b.op('Reshape', [padded, c64('im2col_flat', [2], BigInt64Array.from([0n, BigInt(C! * Hp * Wp)]))], { name: 'im2col_flat' });
+  const patches = b.op('Gather', [flat, c64('im2col_idx', [OH * OW, C! * KH! * KW!], idx)], { name: 'im2col', attributes: [attr.int('axis', 1)] });
+  const w2 = b.op('Reshape', [w, c64('im2col_w', [2], BigInt64Array.from([BigInt(M!), BigInt(C! * KH! * KW!)]))], { name: 'im2col_w' });
+  const prod = b.op('MatMul', [patches, b.op('Transpose', [w2], { name: 'im2col_wt' })], { name: 'im2col_mm' });
+  let y = b.op('Reshape', [b.op('Transpose', [prod], { name: 'im2col_t', attributes: [attr.ints('perm', [0, 2, 1])] }), c64('im2col_y', [4], BigInt64Array.from([0n, BigInt(M!), BigInt(OH), BigInt(OW)]))], { name: 'im2col_y' });
+  if (bias) y = b.op('Add', [y, b.op('Reshape', [bias, c64('im2col_b', [3], BigInt64Array.from([BigInt(M!), 1n, 1n]))], { name: 'im2col_b' })], { name: 'im2col_bias' });
+  replaceValue(node.outputs[0]!, y);
+  model.graph.remove(node);
+}
+
 /** Converts `model` (the main graph; edited in place) to float64, keeping only what `outputs` need. */
 export function toFloat64(model: Model, outputs: readonly string[]): void {
   const graph = model.graph;
@@ -48,10 +98,12 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
   for (const v of [...graph.inputs, ...graph.outputs]) v.info = retypeInfo(v.info);
   for (const [v, vi] of graph.outputInfos) graph.outputInfos.set(v, retypeInfo(vi)!);
   graph.valueInfos = graph.valueInfos.map((e) => ({ value: e.value, proto: retypeInfo(e.proto)! }));
+  for (const n of graph.nodes) if (n.opType === 'Conv' && (n.domain === '' || n.domain === 'ai.onnx')) lowerConv(model, n);
+  const types = inferTypes(model);
   for (const n of graph.nodes) {
     // ORT's CPU GlobalAveragePool is float-only; ReduceMean over the spatial axes is the same in double.
     if (n.opType === 'GlobalAveragePool' && (n.domain === '' || n.domain === 'ai.onnx')) {
-      const rank = n.inputs[0]?.shape?.length ?? n.outputs[0]?.shape?.length;
+      const rank = n.inputs[0] ? types.get(n.inputs[0])?.shape?.length : undefined;
       if (rank !== undefined) {
         n.opType = 'ReduceMean';
         n.attributes = [attr.ints('axes', [...Array(rank).keys()].slice(2)), attr.int('keepdims', 1)];
