@@ -1,8 +1,8 @@
 /**
  * Conv (2-D, explicit pads, any groups, strides, dilations):
  *   dX = ConvTranspose(dY, W) with output_padding chosen to give X's size back;
- *   dW = per group, Conv(X^T, dY^T) with strides and dilations swapped,
- *        transposed back and cut to the kernel size;
+ *   dW = per group, dY (as an M x N*P matrix) times the patches of X
+ *        (N*P x C*kh*kw), extracted by a Conv with a one-hot kernel;
  *   dB = ReduceSum(dY, [0, 2, 3]).
  * Needs the spatial sizes of X and Y at build time.
  */
@@ -10,6 +10,7 @@ import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
+import { makeTensor } from '../../onnx/tensor.js';
 
 export const convGrad: GradRule = {
   opType: 'Conv',
@@ -42,16 +43,25 @@ export const convGrad: GradRule = {
       });
     }
     if (needs(1)) {
+      // dW = dY (an M x N*P matrix) @ patches (N*P x C*kh*kw), per group. The patches come from a
+      // Conv of X with a one-hot kernel (each output element is 1 * one x: exact), which ORT runs
+      // as fast as the forward Conv; gathering them (im2col by Gather) or convolving X^T with dY^T
+      // as the kernel computes the same but ran 3-5x slower in ORT.
       const cg = c! / group;
       const mg = m! / group;
+      const k = cg * kh! * kw!;
+      const onehot = new Float32Array(k * k);
+      for (let i = 0; i < k; i++) onehot[i * k + i] = 1;
+      const eye = b.op('CastLike', [b.op('Constant', [], { name: 'conv_eye', attributes: [attr.tensor('value', makeTensor('', [k, cg, kh!, kw!], onehot))] }), x], { name: 'conv_eye' });
       const perGroup: Value[] = [];
       for (let g = 0; g < group; g++) {
         const sl = (v: Value, size: number, name: string) => (group === 1 ? v : b.op('Slice', [v, ints([g * size]), ints([(g + 1) * size]), ints([1])], { name }));
-        const xT = b.op('Transpose', [sl(x!, cg, 'conv_xg')], { name: 'conv_xt', attributes: [attr.ints('perm', [1, 0, 2, 3])] });
-        const dyT = b.op('Transpose', [sl(dY[0]!, mg, 'conv_dyg')], { name: 'conv_dyt', attributes: [attr.ints('perm', [1, 0, 2, 3])] });
-        const r = b.op('Conv', [xT, dyT], { name: 'conv_dw_raw', attributes: [attr.ints('strides', dil), attr.ints('dilations', strides), attr.ints('pads', pads)] });
-        const rt = b.op('Transpose', [r], { name: 'conv_dw_t', attributes: [attr.ints('perm', [1, 0, 2, 3])] });
-        perGroup.push(b.op('Slice', [rt, ints([0, 0]), ints([kh!, kw!]), ints([2, 3])], { name: 'conv_dw_cut' }));
+        const patches = b.op('Conv', [sl(x!, cg, 'conv_xg'), eye], {
+          name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],
+        });
+        const pmat = b.op('Reshape', [b.op('Transpose', [patches], { name: 'conv_pt', attributes: [attr.ints('perm', [0, 2, 3, 1])] }), ints([-1, k])], { name: 'conv_pmat' });
+        const dyg = b.op('Reshape', [b.op('Transpose', [sl(dY[0]!, mg, 'conv_dyg')], { name: 'conv_dyt', attributes: [attr.ints('perm', [1, 0, 2, 3])] }), ints([mg, -1])], { name: 'conv_dymat' });
+        perGroup.push(b.op('Reshape', [b.op('MatMul', [dyg, pmat], { name: 'conv_dw_mm' }), ints([mg, cg, kh!, kw!])], { name: 'conv_dwg' }));
       }
       out[1] = group === 1 ? perGroup[0] : b.op('Concat', perGroup, { name: 'conv_dw', attributes: [attr.int('axis', 0)] });
     }
