@@ -2,8 +2,9 @@
  * `trelu demo` (what `npm start` runs): the main job on a sample model from
  * models/: inspect it, replace its Relu activations with ThresholdedRelu(alpha),
  * write the result to out/, validate it for ORT's CPU, wasm and WebGPU EPs,
- * prove the rewrite by running both models in onnxruntime-node, and run the
- * result on every usable EP, compared with the CPU EP.
+ * prove the rewrite by running both models in onnxruntime-node, run the
+ * result on every usable EP compared with the CPU EP, and build its gradient
+ * graph, checked against finite differences, with each parameter's gradient norm.
  */
 import { fileURLToPath } from 'node:url';
 import fs from 'node:fs';
@@ -13,6 +14,12 @@ import { inspectCommand } from './inspect.js';
 import { validateCommand } from './validate.js';
 import { rewriteCommand, transforms } from './rewrite.js';
 import { checkEpsCommand } from './check-eps.js';
+import { gradCommand } from './grad.js';
+import { loadModelFile } from '../node/model-file.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { buildFeeds } from '../runtime/feeds.js';
+import { parseNpy } from '../runtime/inputs.js';
+import { runOnCpu } from '../runtime/run-once.js';
 import type { Io } from './output.js';
 
 export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -22,6 +29,22 @@ export interface DemoOptions {
   model?: string;
   out?: string;
   alpha?: number;
+}
+
+/** Runs the gradient model once (parameters at their stored values, seeded data) and prints each gradient's L2 norm. */
+async function printGradientNorms(io: Io, gradModel: string): Promise<void> {
+  const loaded = loadModelFile(gradModel);
+  const model = modelFromProto(loaded.model);
+  const paramsDir = gradModel.replace(/\.onnx$/, '') + '.params';
+  const inputs = fs.readdirSync(paramsDir).map((f) => ({ name: f.replace(/\.npy$/, ''), tensor: parseNpy(new Uint8Array(fs.readFileSync(path.join(paramsDir, f)))) }));
+  const feeds = buildFeeds(model, { inputs, dims: { N: 8 }, seed: 0 });
+  const out = await runOnCpu(loaded.path, feeds);
+  io.out(`gradient norms (batch of 8, seeded inputs and labels; loss ${Number((out.loss!.data as Float32Array)[0]).toFixed(4)}):`);
+  for (const [name, t] of Object.entries(out)) {
+    if (!name.endsWith('_grad')) continue;
+    const norm = Math.sqrt(Array.from(t.data as Float32Array).reduce((s, v) => s + v * v, 0));
+    io.out(`  ${name.padEnd(20)} ${norm.toExponential(3)}`);
+  }
 }
 
 export async function demoCommand(io: Io, options: DemoOptions): Promise<number> {
@@ -52,6 +75,13 @@ export async function demoCommand(io: Io, options: DemoOptions): Promise<number>
   steps.push(`check-eps: ${check === EXIT_OK ? 'all usable EPs agree' : 'MISMATCH'}`);
 
   io.out('');
-  io.out(`== summary: ${steps.join('; ')}; result in ${shown(output)}`);
-  return [rewrite, validate, check].find((c) => c !== EXIT_OK) ?? EXIT_OK;
+  const gradOut = output.replace(/\.onnx$/, '-grad.onnx');
+  io.out(`== 5. gradient graph of ${shown(output)} (cross-entropy on logits, all parameters), checked against finite differences`);
+  const grad = await gradCommand(io, output, gradOut, { lossFn: 'cross-entropy', on: 'logits', wrt: ['params'], check: true, dim: ['N=8'] });
+  steps.push(`grad + check: ${grad === EXIT_OK ? 'ok' : 'FAILED'}`);
+  await printGradientNorms(io, gradOut);
+
+  io.out('');
+  io.out(`== summary: ${steps.join('; ')}; results in ${shown(outDir)}`);
+  return [rewrite, validate, check, grad].find((c) => c !== EXIT_OK) ?? EXIT_OK;
 }
