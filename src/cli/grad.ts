@@ -8,10 +8,7 @@ import { encodeModel } from '../onnx/encode.js';
 import { buildGradient } from '../train/autodiff.js';
 import { checkGradients, parameterFeeds } from '../train/check.js';
 import type { GradientReport } from '../train/autodiff.js';
-import { toNpy } from '../runtime/inputs.js';
-import { PendingFile } from '../node/file-io.js';
-import fs from 'node:fs';
-import path from 'node:path';
+import { writeNpyFiles } from '../node/npy-files.js';
 import type { LossFunction } from '../train/loss.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
@@ -34,18 +31,7 @@ export interface GradCliOptions {
 function writeParameters(output: string, report: GradientReport): string {
   const dir = output.replace(/\.onnx$/, '') + '.params';
   const feeds = parameterFeeds(report);
-  if (Object.keys(feeds).length === 0) return dir;
-  fs.mkdirSync(dir, { recursive: true });
-  for (const [name, t] of Object.entries(feeds)) {
-    const f = new PendingFile(path.join(dir, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`), false);
-    try {
-      f.write(toNpy(t));
-      f.commit();
-    } catch (e) {
-      f.abort();
-      throw e;
-    }
-  }
+  if (Object.keys(feeds).length) writeNpyFiles(dir, feeds);
   return dir;
 }
 

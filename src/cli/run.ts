@@ -1,14 +1,13 @@
 /** `trelu run <model>`: run on one or more EPs, with inputs, timing, outputs as .npy and node placement. */
-import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
-import { parseInputSpec, toNpy } from '../runtime/inputs.js';
+import { parseInputSpec } from '../runtime/inputs.js';
 import { runModel, type EpRunResult } from '../runtime/run-model.js';
 import { sharedBackends } from '../runtime/run-once.js';
-import { PendingFile } from '../node/file-io.js';
+import { writeNpyFiles } from '../node/npy-files.js';
 import { printJson, type Io } from './output.js';
 
 export interface RunCliOptions {
@@ -71,18 +70,7 @@ function describe(ts: Record<string, { type: string; dims: readonly number[] }>)
 }
 
 function writeOutputs(dir: string, sub: string, r: EpRunResult): void {
-  const target = path.join(dir, sub);
-  fs.mkdirSync(target, { recursive: true });
-  for (const [name, t] of Object.entries(r.outputs)) {
-    const f = new PendingFile(path.join(target, `${name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`), false);
-    try {
-      f.write(toNpy(t));
-      f.commit();
-    } catch (e) {
-      f.abort();
-      throw e;
-    }
-  }
+  writeNpyFiles(path.join(dir, sub), r.outputs);
 }
 
 function printResult(io: Io, r: EpRunResult | { ep: string; error: string; hint?: string }, output: string | undefined): void {
