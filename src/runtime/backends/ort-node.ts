@@ -11,6 +11,7 @@ import { TreluError } from '../../errors.js';
 import type { Backend, BackendSession, CreateSessionOptions, EpName, NodePlacement } from '../backend.js';
 import type { TensorLike } from '../tensor.js';
 import { PROBE_MODEL } from './probe-model.js';
+import { OrtSessionBase, type OrtTensorModule } from './ort-session.js';
 
 type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | undefined;
@@ -78,30 +79,16 @@ function hintFor(ep: EpName, message: string): string {
   return 'run trelu doctor';
 }
 
-class OrtNodeSession implements BackendSession {
-  constructor(
-    private readonly ort: Ort,
-    private readonly session: import('onnxruntime-node').InferenceSession,
-    private readonly profilePrefix: string | undefined,
-  ) {}
-
-  get inputNames() {
-    return this.session.inputNames;
-  }
-
-  get outputNames() {
-    return this.session.outputNames;
+class OrtNodeSession extends OrtSessionBase<import('onnxruntime-node').InferenceSession> implements BackendSession {
+  constructor(ort: Ort, session: import('onnxruntime-node').InferenceSession, private readonly profilePrefix: string | undefined) {
+    super(ort as unknown as OrtTensorModule, session);
   }
 
   async run(feeds: Record<string, TensorLike>, fetches?: Record<string, TensorLike>): Promise<Record<string, TensorLike>> {
-    const toOrt = (t: TensorLike) => (t instanceof this.ort.Tensor ? t : new this.ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims));
-    const f = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
+    const f = this.toOrt(feeds);
     try {
-      if (fetches) {
-        const out = Object.fromEntries(Object.entries(fetches).map(([k, t]) => [k, toOrt(t)]));
-        return (await this.session.run(f, out)) as unknown as Record<string, TensorLike>;
-      }
-      return (await this.session.run(f)) as unknown as Record<string, TensorLike>;
+      const out = fetches ? await this.session.run(f, this.toOrt(fetches)) : await this.session.run(f);
+      return out as unknown as Record<string, TensorLike>;
     } catch (e) {
       throw new TreluError('E_GRAPH', `ONNX Runtime failed to run the model: ${firstLine(e)}`);
     }

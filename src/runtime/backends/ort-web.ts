@@ -7,6 +7,7 @@ import { TreluError } from '../../errors.js';
 import type { Backend, BackendSession, CreateSessionOptions, NodePlacement } from '../backend.js';
 import type { TensorLike } from '../tensor.js';
 import { firstLine } from './ort-node.js';
+import { OrtSessionBase, type OrtTensorModule } from './ort-session.js';
 
 type OrtWeb = typeof import('onnxruntime-web');
 let ortPromise: Promise<OrtWeb> | undefined;
@@ -21,20 +22,13 @@ export function loadOrtWeb(): Promise<OrtWeb> {
   return ortPromise;
 }
 
-class OrtWebSession implements BackendSession {
-  constructor(private readonly ort: OrtWeb, private readonly session: import('onnxruntime-web').InferenceSession) {}
-
-  get inputNames() {
-    return this.session.inputNames;
-  }
-
-  get outputNames() {
-    return this.session.outputNames;
+class OrtWebSession extends OrtSessionBase<import('onnxruntime-web').InferenceSession> implements BackendSession {
+  constructor(ort: OrtWeb, session: import('onnxruntime-web').InferenceSession) {
+    super(ort as unknown as OrtTensorModule, session);
   }
 
   async run(feeds: Record<string, TensorLike>, fetches?: Record<string, TensorLike>): Promise<Record<string, TensorLike>> {
-    const toOrt = (t: TensorLike) => (t instanceof this.ort.Tensor ? t : new this.ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims));
-    const f = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, toOrt(t)]));
+    const f = this.toOrt(feeds);
     try {
       // onnxruntime-web 1.30's wasm backend accepts pre-allocated CPU outputs but leaves them
       // unwritten (it returns the given buffer, still zero): run plainly and copy instead.
