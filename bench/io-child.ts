@@ -1,7 +1,7 @@
 // One measured load + save, in its own process so its peak RSS is its own.
 import fs from 'node:fs';
-import { loadModelFile } from '../src/node/model-file.js';
-import { saveModelFile } from '../src/node/save-model.js';
+import { loadModelFileAsync } from '../src/node/model-file.js';
+import { saveModelFileAsync } from '../src/node/save-model.js';
 
 const [input, output, mode] = process.argv.slice(2) as [string, string, string | undefined];
 
@@ -17,8 +17,8 @@ function peakRssBytes(): number {
 }
 
 const t0 = performance.now();
-const loaded = loadModelFile(input);
+const loaded = await loadModelFileAsync(input);
 const t1 = performance.now();
-saveModelFile(loaded.model, output, { source: loaded, fsync: mode === 'fsync' });
+await saveModelFileAsync(loaded.model, output, { source: loaded, fsync: mode === 'fsync' });
 const t2 = performance.now();
 process.stdout.write(JSON.stringify({ loadMs: t1 - t0, saveMs: t2 - t1, totalMs: t2 - t0, maxRssBytes: peakRssBytes() }) + '\n');

@@ -7,8 +7,10 @@
  * a child process, so that peak RSS is the run's own. Two comparisons, like
  * with like: the library writing without fsync against plain `cp`, and the
  * library's default (fsync before rename) against `cp` followed by `sync FILE`.
- * Goals (issue #2): load + save within 3x of `cp`; peak RSS at most 1.5x the
- * model size.
+ * Every timed step starts with no dirty pages (see settle). Loading reads
+ * with two parallel positioned reads (loadModelFileAsync), saving writes with
+ * parallel positioned writes (saveModelFileAsync). Goals (issue #2): load +
+ * save within 3x of `cp`; peak RSS at most 1.5x the model size.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -54,7 +56,17 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/**
+ * Flushes every dirty page before a timed step: otherwise whoever runs after a
+ * writer (cp leaves 480 MiB dirty) is throttled by the kernel's writeback and
+ * pays for the previous step's I/O.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 function timeCp(src: string, dst: string, sync: boolean): number {
+  settle();
   const t0 = performance.now();
   const r = spawnSync('cp', [src, dst]);
   if (r.status !== 0) throw new Error(`cp failed: ${r.stderr}`);
@@ -65,6 +77,7 @@ function timeCp(src: string, dst: string, sync: boolean): number {
 interface LibRun { totalMs: number; loadMs: number; saveMs: number; maxRssBytes: number }
 
 function timeLib(model: string, out: string, mode: 'fsync' | 'nofsync'): LibRun {
+  settle();
   const r = spawnSync(process.execPath, [path.join(here, 'io-child.js'), model, out, mode], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   if (!fs.readFileSync(out).equals(fs.readFileSync(model))) throw new Error('library output differs from input');

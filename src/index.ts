@@ -9,8 +9,8 @@
 export * from './onnx/index.js';
 export * from './graph/index.js';
 export { TreluError, isTreluError, type TreluErrorCode, EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT } from './errors.js';
-export { loadModelFile, readExternalBytes, type LoadedModel, type ExternalFile } from './node/model-file.js';
-export { saveModelFile, DEFAULT_SIZE_THRESHOLD, type SaveOptions, type SaveReport } from './node/save-model.js';
+export { loadModelFile, loadModelFileAsync, readExternalBytes, type LoadedModel, type ExternalFile } from './node/model-file.js';
+export { saveModelFile, saveModelFileAsync, DEFAULT_SIZE_THRESHOLD, type SaveOptions, type SaveReport } from './node/save-model.js';
 export * from './ops/index.js';
 export * from './validate/index.js';
 export { inferTypes, broadcastShapes, type TensorInfo, type Dim } from './graph/infer.js';

@@ -1,7 +1,7 @@
 /** `trelu convert <in> <out>`: rewrite a model file, moving tensors into or out of external data. */
 import { TreluError } from '../errors.js';
-import { loadModelFile } from '../node/model-file.js';
-import { saveModelFile, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
+import { loadModelFileAsync } from '../node/model-file.js';
+import { saveModelFileAsync, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
 import { formatBytes, printJson, type Io } from './output.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
@@ -15,7 +15,7 @@ export interface ConvertOptions {
   json?: boolean;
 }
 
-export function convertCommand(io: Io, input: string, output: string, options: ConvertOptions): number {
+export async function convertCommand(io: Io, input: string, output: string, options: ConvertOptions): Promise<number> {
   if (options.externalData && options.inlineData) {
     throw new TreluError('E_USAGE', '--external-data and --inline-data cannot be used together', { hint: 'choose one' });
   }
@@ -25,7 +25,7 @@ export function convertCommand(io: Io, input: string, output: string, options: C
     if (!/^\d+$/.test(options.sizeThreshold)) throw new TreluError('E_USAGE', `--size-threshold '${options.sizeThreshold}' is not a byte count`, { hint: 'e.g. --size-threshold 1024' });
     sizeThreshold = Number(options.sizeThreshold);
   }
-  const loaded = loadModelFile(input);
+  const loaded = await loadModelFileAsync(input);
   let proto = loaded.model;
   let upgrade: UpgradeReport | undefined;
   if (options.opset !== undefined) {
@@ -35,7 +35,7 @@ export function convertCommand(io: Io, input: string, output: string, options: C
     upgrade = upgradeOpset(model, target);
     proto = modelToProto(model);
   }
-  const report = saveModelFile(proto, output, {
+  const report = await saveModelFileAsync(proto, output, {
     source: loaded,
     inlineData: options.inlineData,
     externalData: options.externalData ? { location: options.externalData, sizeThreshold } : undefined,

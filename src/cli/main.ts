@@ -196,7 +196,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu convert split.onnx whole.onnx --inline-data',
       '  trelu convert old.onnx new.onnx --opset 13',
     ].join('\n'))
-    .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => run(() => convertCommand(io, input, output, opts)));
+    .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => runAsync(() => convertCommand(io, input, output, opts)));
 
   program
     .command('demo')

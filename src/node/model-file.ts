@@ -46,7 +46,45 @@ export interface LoadedModel {
  */
 export function loadModelFile(file: string): LoadedModel {
   const abs = path.resolve(file);
-  const bytes = readWholeFile(abs, file);
+  return fromBytes(file, abs, readWholeFile(abs, file));
+}
+
+/**
+ * loadModelFile, reading the file with parallel positioned reads (libuv's
+ * thread pool): on a large model most of the load is the kernel faulting in
+ * fresh memory, and two threads do that about twice as fast as one.
+ */
+export async function loadModelFileAsync(file: string): Promise<LoadedModel> {
+  const abs = path.resolve(file);
+  const size = checkModelFile(abs, file).size;
+  const buf = Buffer.allocUnsafeSlow(size);
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(abs, 'r');
+    const parts = size >= PARALLEL_READ_MIN ? READ_PARALLELISM : 1;
+    const chunk = Math.ceil(size / parts / 4096) * 4096;
+    await Promise.all(Array.from({ length: parts }, async (_, i) => {
+      const start = i * chunk;
+      const end = Math.min(size, start + chunk);
+      for (let pos = start; pos < end;) {
+        const { bytesRead } = await fh!.read(buf, pos, Math.min(end - pos, READ_CHUNK), pos);
+        if (bytesRead === 0) throw new TreluError('E_READ', `${file}: ended early`);
+        pos += bytesRead;
+      }
+    }));
+  } catch (e) {
+    throw e instanceof TreluError ? e : fsError(e, file);
+  } finally {
+    await fh?.close();
+  }
+  return fromBytes(file, abs, new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+}
+
+const PARALLEL_READ_MIN = 64 << 20;
+const READ_PARALLELISM = 2;
+const READ_CHUNK = 16 << 20;
+
+function fromBytes(file: string, abs: string, bytes: Uint8Array): LoadedModel {
   const model = decodeModel(bytes, { source: file });
   const dir = path.dirname(abs);
   const files = new Map<string, ExternalFile>();
@@ -71,6 +109,17 @@ export function loadModelFile(file: string): LoadedModel {
 }
 
 function readWholeFile(abs: string, shown: string): Uint8Array {
+  checkModelFile(abs, shown);
+  try {
+    const buf = fs.readFileSync(abs);
+    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  } catch (e) {
+    throw fsError(e, shown);
+  }
+}
+
+/** Stats the file and refuses directories, special files and files over protobuf's limit. */
+function checkModelFile(abs: string, shown: string): fs.Stats {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(abs);
@@ -84,12 +133,7 @@ function readWholeFile(abs: string, shown: string): Uint8Array {
       hint: 'models this large must keep their tensors in external data',
     });
   }
-  try {
-    const buf = fs.readFileSync(abs);
-    return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-  } catch (e) {
-    throw fsError(e, shown);
-  }
+  return stat;
 }
 
 function fsError(e: unknown, shown: string): TreluError {

@@ -47,6 +47,66 @@ export const DEFAULT_SIZE_THRESHOLD = 1024;
 const ALIGNMENT = 4096;
 
 export function saveModelFile(model: ModelProto, outFile: string, options: SaveOptions = {}): SaveReport {
+  const pending: PendingFile[] = [];
+  try {
+    const plan = prepare(model, outFile, options, pending);
+    encodeModelChunked(plan.toWrite, (chunk) => plan.modelFile.write(chunk));
+    for (const p of pending) p.commit();
+    return { path: plan.out, bytes: plan.modelFile.position, externalFiles: plan.externalFiles };
+  } catch (e) {
+    for (const p of pending) p.abort();
+    throw e;
+  }
+}
+
+/**
+ * saveModelFile, writing the model file with positioned writes that run in
+ * parallel on libuv's thread pool (the encoded chunks are independent: views
+ * into the model's buffers or freshly encoded bytes, at known offsets).
+ */
+export async function saveModelFileAsync(model: ModelProto, outFile: string, options: SaveOptions = {}): Promise<SaveReport> {
+  const pending: PendingFile[] = [];
+  try {
+    const plan = prepare(model, outFile, options, pending);
+    const writes: Promise<unknown>[] = [];
+    let position = 0;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
+    const chunks: { bytes: Uint8Array; at: number }[] = [];
+    encodeModelChunked(plan.toWrite, (chunk) => {
+      chunks.push({ bytes: chunk, at: position });
+      position += chunk.length;
+    });
+    for (const c of chunks) {
+      while (inFlight >= WRITE_PARALLELISM) await new Promise<void>((r) => (wake = r));
+      inFlight++;
+      writes.push(writeAt(plan.modelFile.fd, c.bytes, c.at).finally(() => {
+        inFlight--;
+        wake?.();
+      }));
+    }
+    await Promise.all(writes);
+    plan.modelFile.position = position;
+    for (const p of pending) p.commit();
+    return { path: plan.out, bytes: position, externalFiles: plan.externalFiles };
+  } catch (e) {
+    for (const p of pending) p.abort();
+    throw e;
+  }
+}
+
+const WRITE_PARALLELISM = 2;
+
+async function writeAt(fd: number, bytes: Uint8Array, at: number): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await new Promise<{ bytesWritten: number }>((resolve, reject) =>
+      fs.write(fd, bytes, done, Math.min(bytes.length - done, 1 << 30), at + done, (err, n) => (err ? reject(err) : resolve({ bytesWritten: n }))));
+    done += bytesWritten;
+  }
+}
+
+/** Everything before the model file's bytes: checks, external data, the model file opened. */
+function prepare(model: ModelProto, outFile: string, options: SaveOptions, pending: PendingFile[]) {
   if (options.externalData && options.inlineData) {
     throw new TreluError('E_USAGE', 'external data and inline data are mutually exclusive', { hint: 'choose one of --external-data and --inline-data' });
   }
@@ -56,34 +116,26 @@ export function saveModelFile(model: ModelProto, outFile: string, options: SaveO
   if (source && !options.allowOverwriteInput && sameFile(out, source.path)) {
     throw new TreluError('E_SAME_FILE', `${outFile}: is the input model; refusing to overwrite it`, { hint: 'write to another path' });
   }
-  const pending: PendingFile[] = [];
-  try {
-    const externalFiles: SaveReport['externalFiles'] = [];
-    let toWrite = model;
-    if (options.inlineData) {
-      toWrite = inlineExternalTensors(model, source);
-    } else if (options.externalData) {
-      const { model: moved, file } = moveToExternalFile(model, outDir, options.externalData, source, pending, options.fsync ?? true);
-      toWrite = moved;
-      if (file) externalFiles.push(file);
-    } else {
-      externalFiles.push(...copyExternalFiles(model, outDir, source, pending, options.fsync ?? true));
-    }
-    const size = encodedSize(toWrite);
-    if (size > MAX_PROTO_BYTES) {
-      throw new TreluError('E_TOO_LARGE', `${outFile}: the model would be ${size} bytes, over protobuf's 2 GiB limit`, {
-        hint: 'keep the tensors in external data (--external-data <file>)',
-      });
-    }
-    const modelFile = new PendingFile(out, options.fsync ?? true);
-    pending.push(modelFile);
-    encodeModelChunked(toWrite, (chunk) => modelFile.write(chunk));
-    for (const p of pending) p.commit();
-    return { path: out, bytes: modelFile.position, externalFiles };
-  } catch (e) {
-    for (const p of pending) p.abort();
-    throw e;
+  const externalFiles: SaveReport['externalFiles'] = [];
+  let toWrite = model;
+  if (options.inlineData) {
+    toWrite = inlineExternalTensors(model, source);
+  } else if (options.externalData) {
+    const { model: moved, file } = moveToExternalFile(model, outDir, options.externalData, source, pending, options.fsync ?? true);
+    toWrite = moved;
+    if (file) externalFiles.push(file);
+  } else {
+    externalFiles.push(...copyExternalFiles(model, outDir, source, pending, options.fsync ?? true));
   }
+  const size = encodedSize(toWrite);
+  if (size > MAX_PROTO_BYTES) {
+    throw new TreluError('E_TOO_LARGE', `${outFile}: the model would be ${size} bytes, over protobuf's 2 GiB limit`, {
+      hint: 'keep the tensors in external data (--external-data <file>)',
+    });
+  }
+  const modelFile = new PendingFile(out, options.fsync ?? true);
+  pending.push(modelFile);
+  return { out, toWrite, externalFiles, modelFile };
 }
 
 function sameFile(a: string, b: string): boolean {

@@ -123,3 +123,23 @@ test('a checksum on moved tensors is recomputed for the new file', async () => {
   assert.equal(r2.code, 2);
   assert.match(r2.err[0]!, /refusing to overwrite/);
 });
+
+test('the parallel async load and save give the same model and bytes as the sync ones', async () => {
+  const { loadModelFileAsync } = await import('../../src/node/model-file.js');
+  const { saveModelFile, saveModelFileAsync } = await import('../../src/node/save-model.js');
+  const dir = tmpDir();
+  // Big enough (> 64 MiB) for the two-way parallel read; many chunks for the parallel writes.
+  const proto = decodeModel(new Uint8Array(fs.readFileSync(MLP)));
+  const big = Object.assign(Object.create(Object.getPrototypeOf(proto.graph!.initializer[0]!)), proto.graph!.initializer[0]!, { name: 'big', rawData: new Uint8Array(70 << 20).map((_, i) => i * 31) });
+  proto.graph!.initializer.push(big);
+  const file = path.join(dir, 'big.onnx');
+  fs.writeFileSync(file, encodeModel(proto));
+  const a = await loadModelFileAsync(file);
+  const b = loadModelFile(file);
+  assert.deepEqual(Buffer.from(encodeModel(a.model)), Buffer.from(encodeModel(b.model)));
+  await saveModelFileAsync(a.model, path.join(dir, 'async.onnx'), { source: a });
+  saveModelFile(b.model, path.join(dir, 'sync.onnx'), { source: b });
+  assert.ok(fs.readFileSync(path.join(dir, 'async.onnx')).equals(fs.readFileSync(file)));
+  assert.ok(fs.readFileSync(path.join(dir, 'sync.onnx')).equals(fs.readFileSync(file)));
+  await assert.rejects(loadModelFileAsync(path.join(dir, 'missing.onnx')), /no such file/);
+});
