@@ -111,7 +111,8 @@ const FIXTURES: Record<string, Fixture> = {
   Identity: { nodes: [{ opType: 'Identity', input: ['x'], output: ['y'] }], x: [3], y: [3] },
   'BatchNormalization (inference)': { nodes: [{ opType: 'BatchNormalization', input: ['x', 'sc', 'bi', 'mu', 'va'], output: ['y'], attribute: [flt('epsilon', 1e-3)] }], x: [2, 3, 2, 2], y: [2, 3, 2, 2], params: [{ name: 'sc', dims: [3] }, { name: 'bi', dims: [3] }, { name: 'mu', dims: [3] }, { name: 'va', dims: [3], lo: 0.5, hi: 2 }] },
   'Dropout (inference)': { nodes: [{ opType: 'Dropout', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4] },
-  MaxPool: { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] }], x: [1, 2, 4, 4], y: [1, 2, 2, 2] },
+  'MaxPool (tiling windows)': { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] }], x: [2, 2, 4, 6], y: [2, 2, 2, 3] },
+  'MaxPool (overlapping windows, padding)': { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])] }], x: [1, 2, 5, 5], y: [1, 2, 3, 3] },
   GlobalAveragePool: { nodes: [{ opType: 'GlobalAveragePool', input: ['x'], output: ['y'] }], x: [2, 3, 3, 3], y: [2, 3, 1, 1] },
   SoftmaxCrossEntropyLoss: { nodes: [{ opType: 'SoftmaxCrossEntropyLoss', input: ['x', 'lab'], output: ['loss'], attribute: [str('reduction', 'mean')] }], x: [4, 5], y: [], ownLoss: true, constants: [i64('lab', [4], [1, 0, 4, 2])] },
   'MSE (as --loss-fn mse appends it)': { nodes: [{ opType: 'Sub', input: ['x', 'T'], output: ['d'] }, { opType: 'Mul', input: ['d', 'd'], output: ['d2'] }, { opType: 'ReduceMean', input: ['d2'], output: ['loss'], attribute: [int('keepdims', 0)] }], x: [3, 4], y: [], ownLoss: true, constants: [f32('T', [3, 4], randomArray(12, 5))] },
@@ -147,6 +148,7 @@ function conv2d(x: Float64Array, xs: number[], w: Float64Array, ws: number[], bi
 for (const [label, o] of [
   ['Conv (pads, strides)', { strides: [2, 1], pads: [1, 0, 1, 1], dil: [1, 1], group: 1, x: [2, 2, 5, 5], w: [3, 2, 3, 2] }],
   ['Conv (groups 2, dilation 2)', { strides: [1, 1], pads: [1, 1, 1, 1], dil: [2, 2], group: 2, x: [1, 4, 6, 6], w: [4, 2, 2, 2] }],
+  ['Conv (stride 1, asymmetric pads, dilation)', { strides: [1, 1], pads: [2, 0, 1, 1], dil: [1, 2], group: 1, x: [2, 3, 5, 6], w: [2, 3, 3, 2] }],
 ] as const) {
   test(`gradient rule: ${label} against a float64 reference`, async () => {
     const f: Fixture = {
