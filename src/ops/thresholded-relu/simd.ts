@@ -40,11 +40,16 @@ const SIMD = 0xfd;
 const OP = {
   localGet: 0x20, localSet: 0x21, localTee: 0x22, i32Const: 0x41, i32Add: 0x6a, i32Shl: 0x74, i32GeU: 0x4f,
   block: 0x02, loop: 0x03, brIf: 0x0d, br: 0x0c, end: 0x0b, void: 0x40,
-  v128Load: [SIMD, 0x00, 4, 0], v128Store: [SIMD, 0x0b, 4, 0], f32x4Splat: [SIMD, 0x13], f32x4Gt: [SIMD, 0x44], v128And: [SIMD, 0x4e],
+  f32x4Splat: [SIMD, 0x13], f32x4Gt: [SIMD, 0x44], v128And: [SIMD, 0x4e],
 };
+/** v128.load / v128.store with alignment 16 and a constant byte offset. */
+const v128Load = (offset: number) => [SIMD, 0x00, 4, ...leb(offset)];
+const v128Store = (offset: number) => [SIMD, 0x0b, 4, ...leb(offset)];
+/** Vectors per loop iteration (the loop body is unrolled this many times). */
+const UNROLL = 4;
 
 /**
- * (func (param n i32) (param alpha f32)): for i in [0, n) step 4 (n a multiple of 4):
+ * (func (param n i32) (param alpha f32)): for i in [0, n) step 16 (n a multiple of 16), four vectors an iteration:
  *   forward: mem[i] = mem[i] & (mem[i] > alpha)              (x at byte 0)
  *   grad:    mem[D + i] = mem[D + i] & (mem[i] > alpha)      (x at byte 0, dY at byte D)
  * Locals: 2 = byte index (i32), 3 = end (i32), 4 = splat(alpha) (v128).
@@ -58,12 +63,14 @@ function kernelBody(grad: boolean): number[] {
     OP.block, OP.void,
     OP.loop, OP.void,
     OP.localGet, 2, OP.localGet, 3, OP.i32GeU, OP.brIf, 1,
-    ...target, // store address
-    ...target, ...OP.v128Load, // the value kept (x or dY)
-    OP.localGet, 2, ...OP.v128Load, OP.localGet, 4, ...OP.f32x4Gt, // x > alpha
-    ...OP.v128And,
-    ...OP.v128Store,
-    OP.localGet, 2, OP.i32Const, 16, OP.i32Add, OP.localSet, 2,
+    ...[...Array(UNROLL).keys()].flatMap((u) => [
+      ...target, // store address
+      ...target, ...v128Load(16 * u), // the value kept (x or dY)
+      OP.localGet, 2, ...v128Load(16 * u), OP.localGet, 4, ...OP.f32x4Gt, // x > alpha
+      ...OP.v128And,
+      ...v128Store(16 * u),
+    ]),
+    OP.localGet, 2, OP.i32Const, ...sleb(16 * UNROLL), OP.i32Add, OP.localSet, 2,
     OP.br, 0,
     OP.end,
     OP.end,
@@ -149,7 +156,7 @@ function run(x: Float32Array, dy: Float32Array | undefined, alpha: number, out: 
   const mem = new Float32Array(k.mem.buffer);
   for (let off = 0; off < x.length; off += CHUNK) {
     const n = Math.min(CHUNK, x.length - off);
-    const padded = (n + 3) & ~3;
+    const padded = Math.ceil(n / (4 * UNROLL)) * 4 * UNROLL;
     mem.set(x.subarray(off, off + n), 0);
     if (padded !== n) mem.fill(0, n, padded);
     if (dy) {
