@@ -107,11 +107,11 @@ export function nodeToProto(node: Node): NodeProto {
   return out;
 }
 
-/** Sets a string field, leaving it absent when it was absent and is still empty (so unchanged nodes re-encode identically). */
-function setOptional(out: NodeProto, field: 'name' | 'domain' | 'overload', value: string, original: NodeProto | undefined): void {
+/** Sets a string field, leaving it absent when it was absent and is still empty (so unchanged messages re-encode identically). */
+function setOptional<T extends object, K extends keyof T & string>(out: T, field: K, value: string, original: T | undefined): void {
   const wasSet = original !== undefined && Object.prototype.hasOwnProperty.call(original, field);
-  if (value === '' && !wasSet) delete (out as Partial<NodeProto>)[field];
-  else out[field] = value;
+  if (value === '' && !wasSet) delete (out as Partial<T>)[field];
+  else (out as Record<string, unknown>)[field] = value;
 }
 
 function attributeToProto(a: AttributeProto, node: Node): AttributeProto {
@@ -124,8 +124,8 @@ function attributeToProto(a: AttributeProto, node: Node): AttributeProto {
 export function functionToProto(fn: OnnxFunction): FunctionProto {
   const out = fn.proto ? cloneShallow(fn.proto) : onnx.FunctionProto.create();
   out.name = fn.name;
-  setOptionalFn(out, 'domain', fn.domain, fn.proto);
-  setOptionalFn(out, 'overload', fn.overload, fn.proto);
+  setOptional(out, 'domain', fn.domain, fn.proto);
+  setOptional(out, 'overload', fn.overload, fn.proto);
   out.input = fn.body.inputs.map((v) => v.name);
   out.output = fn.body.outputs.map((v) => v.name);
   out.attribute = [...fn.attributeNames];
@@ -134,10 +134,4 @@ export function functionToProto(fn: OnnxFunction): FunctionProto {
   out.opsetImport = opsetList(fn.opsetImports, fn.proto?.opsetImport ?? []);
   out.valueInfo = valueInfoList(fn.body, nodes);
   return out;
-}
-
-function setOptionalFn(out: FunctionProto, field: 'domain' | 'overload', value: string, original: FunctionProto | undefined): void {
-  const wasSet = original !== undefined && Object.prototype.hasOwnProperty.call(original, field);
-  if (value === '' && !wasSet) delete (out as Partial<FunctionProto>)[field];
-  else out[field] = value;
 }

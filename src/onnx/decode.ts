@@ -6,6 +6,7 @@ import $protobuf from 'protobufjs/minimal.js';
 import { TreluError } from '../errors.js';
 import { onnx, type ModelProto } from './proto.js';
 import { FIELDS } from './generated/fields.js';
+import { wireType } from './wire.js';
 
 export interface DecodeOptions {
   /** Shown in error messages, e.g. the file name. */
@@ -82,18 +83,8 @@ function describeDecodeError(e: unknown): string {
 }
 
 const MODEL_FIELD_WIRE_TYPES = new Map<number, number>(
-  FIELDS.ModelProto!.map((f) => [f.id, wireTypeOf(f.type, f.packed)]),
+  FIELDS.ModelProto!.map((f) => [f.id, wireType(f)]),
 );
-
-function wireTypeOf(type: string, packed: boolean): number {
-  if (packed) return 2;
-  switch (type) {
-    case 'double': case 'fixed64': case 'sfixed64': return 1;
-    case 'float': case 'fixed32': case 'sfixed32': return 5;
-    case 'string': case 'bytes': case 'message': return 2;
-    default: return 0;
-  }
-}
 
 function checkLooksLikeModel(model: ModelProto, source: string): void {
   const notAModel = (why: string): never => {

@@ -16,6 +16,7 @@ import { TreluError } from '../errors.js';
 import { onnx, type ModelProto } from './proto.js';
 import { FIELDS, type FieldInfo } from './generated/fields.js';
 import { has } from './decode.js';
+import { wireType } from './wire.js';
 
 type Writer = $protobuf.Writer;
 type Message = Record<string, unknown> & { $unknowns?: Uint8Array[] };
@@ -74,15 +75,6 @@ function staticCodec(type: string): StaticCodec {
   return codec;
 }
 
-function wireType(f: FieldInfo): number {
-  if (f.packed) return 2;
-  switch (f.type) {
-    case 'double': case 'fixed64': case 'sfixed64': return 1;
-    case 'float': case 'fixed32': case 'sfixed32': return 5;
-    case 'string': case 'bytes': case 'message': return 2;
-    default: return 0;
-  }
-}
 
 function varint32Size(n: number): number {
   n >>>= 0;

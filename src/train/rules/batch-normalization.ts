@@ -14,7 +14,7 @@ export const batchNormalizationGrad: GradRule = {
   opType: 'BatchNormalization',
   backward({ node, b, dY, needs, info, ints, scalar, unsupported }) {
     if (node.outputs.length > 1 || (node.attribute('training_mode') && Long.fromValue(node.attribute('training_mode')!.i).toNumber() === 1)) unsupported('training mode');
-    const [x, scale, bias, mean, variance] = node.inputs as Value[];
+    const [x, scale, , mean, variance] = node.inputs as Value[];
     const rank = info(x!)?.shape?.length ?? unsupported('input rank unknown');
     const eps = node.attribute('epsilon')?.f ?? 1e-5;
     const axes = [0, ...[...Array(rank).keys()].slice(2)];
