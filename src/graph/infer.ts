@@ -264,10 +264,32 @@ const RULES: Record<string, Rule> = {
   Unsqueeze: (_n, ins) => [{ elemType: ins[0]?.elemType }],
   Gather: (_n, ins) => [{ elemType: ins[0]?.elemType }],
   Slice: (_n, ins) => [{ elemType: ins[0]?.elemType, shape: ins[0]?.shape?.map(() => undefined) }],
-  ReduceSum: (_n, ins) => [{ elemType: ins[0]?.elemType }],
-  ReduceMean: (_n, ins) => [{ elemType: ins[0]?.elemType }],
+  ReduceSum: reduceLike,
+  ReduceMean: reduceLike,
+  ReduceMax: reduceLike,
+  ReduceProd: reduceLike,
+  SoftmaxCrossEntropyLoss: (n, ins) => {
+    const reduction = n.attribute('reduction') ? new TextDecoder().decode(n.attribute('reduction')!.s) : 'mean';
+    return [{ elemType: ins[0]?.elemType, shape: reduction === 'none' ? ins[1]?.shape : [] }, { elemType: ins[0]?.elemType, shape: ins[0]?.shape }];
+  },
   Expand: (_n, ins) => [{ elemType: ins[0]?.elemType }],
 };
+
+/** Reduce*: axes from the attribute (older opsets) or a constant second input. */
+function reduceLike(n: Node, ins: TensorInfo[]): TensorInfo[] {
+  const s = ins[0]?.shape;
+  const elemType = ins[0]?.elemType;
+  const axesInput = n.inputs[1];
+  const p = axesInput?.producer();
+  const axes = axesInput
+    ? constantInts(axesInput.initializer ?? (p?.opType === 'Constant' ? constantTensor(p) : undefined))
+    : ints(n, 'axes') ?? [];
+  if (!s || !axes) return [{ elemType }];
+  if (axes.length === 0 && int(n, 'noop_with_empty_axes', 0) === 1) return [{ elemType, shape: s }];
+  const reduced = new Set((axes.length ? axes : s.map((_, i) => i)).map((a) => (a < 0 ? a + s.length : a)));
+  const keep = int(n, 'keepdims', 1) === 1;
+  return [{ elemType, shape: s.flatMap((d, i) => (reduced.has(i) ? (keep ? [1] : []) : [d])) }];
+}
 
 /** Element values of a small constant int64 tensor (for shape inputs), if it is one. */
 export function constantInts(t: TensorProto | undefined): number[] | undefined {
