@@ -8,7 +8,7 @@
  *   appended: dloss = 1 ─▶ g' ─▶ f' ─▶ x_grad   (fan-out summed, saved values read from the forward graph)
  */
 import { TreluError } from '../errors.js';
-import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
+import { onnx, DataType, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
 import type { Model } from '../graph/model.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
@@ -48,7 +48,7 @@ export interface GradientReport {
    * feeds for inputs that keep an initializer), so feed these, or new values.
    */
   initializersAsInputs: string[];
-  parameters: Record<string, import('../onnx/proto.js').TensorProto>;
+  parameters: Record<string, TensorProto>;
   opsetUpgrade?: { from: number; to: number };
 }
 
@@ -105,21 +105,36 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   const rules = new Map((options.rules ?? GRADIENT_RULES).map((r) => [r.opType, r]));
   const b = new Builder(model, graph);
   const contributions = new Map<Value, Value[]>();
-  const add = (v: Value, g: Value) => contributions.set(v, [...(contributions.get(v) ?? []), g]);
+  // Each gradient value has the type and shape of the tensor it is the gradient of, even where
+  // inference cannot follow the backward ops (OneHot depth from a Shape, say): rules then use
+  // shapes known at build time instead of computing them in the graph.
+  const gradientTarget = new Map<Value, Value>();
+  const add = (v: Value, g: Value) => {
+    gradientTarget.set(g, v);
+    contributions.set(v, [...(contributions.get(v) ?? []), g]);
+  };
   const gradOf = (v: Value): Value | undefined => {
     const parts = contributions.get(v);
     if (!parts?.length) return undefined;
     if (parts.length === 1) return parts[0];
     const sum = b.op('Sum', parts, { name: 'grad_accum' });
+    gradientTarget.set(sum, v);
     contributions.set(v, [sum]);
     return sum;
   };
-  const info = (v: Value): TensorInfo | undefined => types.get(v);
+  const info = (v: Value): TensorInfo | undefined => {
+    const own = types.get(v);
+    const target = gradientTarget.get(v);
+    if (own?.shape || !target) return own;
+    const t = types.get(target);
+    return t ? { elemType: own?.elemType ?? t.elemType, shape: t.shape } : own;
+  };
   const isFloat = (v: Value | undefined) => !!v && FLOAT.includes(types.get(v)?.elemType ?? DataType.FLOAT);
 
   // dloss/dloss = 1, in the loss's type and shape
-  const one = b.op('Constant', [], { name: 'grad_seed', attributes: [attr.float('value_float', 1)] });
-  add(loss, b.op('Expand', [b.op('CastLike', [one, loss], { name: 'grad_seed' }), b.op('Shape', [loss], { name: 'grad_shape' })], { name: 'grad_seed' }));
+  const one = b.op('CastLike', [b.op('Constant', [], { name: 'grad_seed', attributes: [attr.float('value_float', 1)] }), loss], { name: 'grad_seed' });
+  const lossShape = types.get(loss)?.shape;
+  add(loss, lossShape?.length === 0 ? one : b.op('Expand', [one, b.op('Shape', [loss], { name: 'grad_shape' })], { name: 'grad_seed' }));
 
   let usedTreluGrad = false;
   for (const node of active) {
@@ -163,18 +178,8 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   }
 
   // Differentiated initializers become plain inputs, so that new values can be fed.
-  const initializersAsInputs: string[] = [];
-  const parameters: GradientReport['parameters'] = {};
-  for (const v of wrt) {
-    if (!v.initializer) continue;
-    const t = v.initializer;
-    v.info ??= onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: t.dataType, shape: { dim: t.dims.map((d) => ({ dimValue: d })) } } } }) as ValueInfoProto;
-    parameters[v.name] = t;
-    graph.initializers = graph.initializers.filter((x) => x !== v);
-    v.initializer = undefined;
-    if (!graph.inputs.includes(v)) graph.inputs.push(v);
-    initializersAsInputs.push(v.name);
-  }
+  const parameters = initializersToInputs(model, wrt);
+  const initializersAsInputs = Object.keys(parameters);
 
   const lossOut = loss;
   if (!lossOut.info?.type) {
@@ -185,4 +190,26 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   graph.outputs = [lossOut, ...gradOutputs, ...kept];
   eliminateDeadNodes.run(model);
   return { loss: lossOut.name, gradients, nodesAdded: graph.nodeCount - nodesBefore, initializersAsInputs, parameters, opsetUpgrade };
+}
+
+/**
+ * Turns initializers among `values` into plain graph inputs (typed from the
+ * tensor) and returns their tensors by name, to be fed. A model whose
+ * parameters change between runs (a training loop, or a forward model timed
+ * like its gradient model) needs this: onnxruntime-node and -web silently
+ * ignore feeds for inputs that keep an initializer.
+ */
+export function initializersToInputs(model: Model, values: readonly Value[]): Record<string, TensorProto> {
+  const graph = model.graph;
+  const parameters: Record<string, TensorProto> = {};
+  for (const v of values) {
+    if (!v.initializer) continue;
+    const t = v.initializer;
+    v.info ??= onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: t.dataType, shape: { dim: t.dims.map((d) => ({ dimValue: d })) } } } }) as ValueInfoProto;
+    parameters[v.name] = t;
+    graph.initializers = graph.initializers.filter((x) => x !== v);
+    v.initializer = undefined;
+    if (!graph.inputs.includes(v)) graph.inputs.push(v);
+  }
+  return parameters;
 }

@@ -34,7 +34,7 @@ export interface CheckOptions {
 }
 
 /** The starting values of the parameters that became inputs, as feeds. */
-export function parameterFeeds(report: GradientReport): Record<string, TensorLike> {
+export function parameterFeeds(report: Pick<GradientReport, 'parameters'>): Record<string, TensorLike> {
   const out: Record<string, TensorLike> = {};
   for (const [name, t] of Object.entries(report.parameters)) {
     const c = tensorValues(t);

@@ -102,10 +102,14 @@ function reduceToShape(ctx: GradContext, grad: Value, input: Value): Value {
     const lead = gs.length - xs.length;
     const decidable = lead >= 0 && xs.every((d, i) => d === 1 || (d !== undefined && d === gs[lead + i]) || (typeof d === 'string' && d === gs[lead + i]));
     if (decidable) {
-      const axes = [...Array(lead).keys(), ...xs.map((d, i) => (d === 1 && gs[lead + i] !== 1 ? lead + i : -1)).filter((a) => a >= 0)];
+      const inner = xs.map((d, i) => (d === 1 && gs[lead + i] !== 1 ? lead + i : -1)).filter((a) => a >= 0);
+      const axes = [...Array(lead).keys(), ...inner];
       if (axes.length === 0) return grad;
-      const summed = ctx.b.op('ReduceSum', [grad, ctx.ints(axes, 'grad_axes')], { name: 'grad_reduce', attributes: [attr.int('keepdims', 1)] });
-      return ctx.b.op('Reshape', [summed, ctx.b.op('Shape', [input], { name: 'grad_shape' })], { name: 'grad_reshape' });
+      // Leading axes only: keepdims 0 leaves X's shape. Inner axes only: keepdims 1 does.
+      const summed = ctx.b.op('ReduceSum', [grad, ctx.ints(axes, 'grad_axes')], { name: 'grad_reduce', attributes: [attr.int('keepdims', inner.length ? 1 : 0)] });
+      if (lead === 0 || inner.length === 0) return summed;
+      const target = xs.every((d) => typeof d === 'number') ? ctx.ints(xs as number[], 'grad_shape') : ctx.b.op('Shape', [input], { name: 'grad_shape' });
+      return ctx.b.op('Reshape', [summed, target], { name: 'grad_reshape' });
     }
   }
   // Dynamic: axes = NonZero(Equal(pad(Shape(input)), 1)) over the gradient's rank.

@@ -1,5 +1,5 @@
 /** Gradient graphs: reverse-mode autodiff emitting standard ONNX ops. */
-export { buildGradient, type GradientOptions, type GradientReport } from './autodiff.js';
+export { buildGradient, initializersToInputs, type GradientOptions, type GradientReport } from './autodiff.js';
 export { appendLoss, type LossFunction } from './loss.js';
 export { GRADIENT_RULES } from './rules/index.js';
 export { makeContext, type GradContext, type GradRule } from './context.js';
