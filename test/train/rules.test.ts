@@ -12,6 +12,7 @@ import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
 import { buildGradient, checkGradients, parameterFeeds } from '../../src/train/index.js';
 import { runOnCpu, seededRandom, type TensorLike } from '../../src/runtime/index.js';
+import { thresholdedReluGradReference } from '../../src/ops/thresholded-relu/reference.js';
 
 type N = onnx.NodeProto.$Properties;
 const ints = (name: string, v: number[]) => ({ name, type: AttributeType.INTS, ints: v.map((x) => Long.fromNumber(x)) });
@@ -89,6 +90,7 @@ const FIXTURES: Record<string, Fixture> = {
   LogSoftmax: { nodes: [{ opType: 'LogSoftmax', input: ['x'], output: ['y'], attribute: [int('axis', -1)] }], x: [2, 3, 4], y: [2, 3, 4] },
   Gemm: { nodes: [{ opType: 'Gemm', input: ['x', 'W', 'C'], output: ['y'], attribute: [int('transB', 1), flt('alpha', 0.7), flt('beta', 1.3)] }], x: [3, 4], y: [3, 5], params: [{ name: 'W', dims: [5, 4] }, { name: 'C', dims: [5] }] },
   'Gemm (transA, broadcast C)': { nodes: [{ opType: 'Gemm', input: ['x', 'W', 'C'], output: ['y'], attribute: [int('transA', 1)] }], x: [4, 3], y: [3, 5], params: [{ name: 'W', dims: [4, 5] }, { name: 'C', dims: [1, 5] }] },
+  'Gemm (transA, transB, alpha, beta)': { nodes: [{ opType: 'Gemm', input: ['x', 'W', 'C'], output: ['y'], attribute: [int('transA', 1), int('transB', 1), flt('alpha', -0.6), flt('beta', 2)] }], x: [4, 3], y: [3, 5], params: [{ name: 'W', dims: [5, 4] }, { name: 'C', dims: [3, 1] }] },
   'MatMul (batched, broadcast)': { nodes: [{ opType: 'MatMul', input: ['x', 'W'], output: ['y'] }], x: [2, 3, 4], y: [2, 3, 5], params: [{ name: 'W', dims: [4, 5] }] },
   'Add (broadcast)': { nodes: [{ opType: 'Add', input: ['x', 'B'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [1, 4] }] },
   Sub: { nodes: [{ opType: 'Sub', input: ['B', 'x'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [4] }] },
@@ -191,6 +193,59 @@ test('gradient rule: AveragePool against a float64 reference', async () => {
   }
   const got = out.x_grad!.data as Float32Array;
   expected.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) < 1e-6, `dx[${i}] ${got[i]} vs ${v}`));
+});
+
+test('MaxPool: tiling windows unpool (MaxUnpool), overlapping ones scatter; at ties the first maximum takes the gradient', async () => {
+  const pool = (k: number, st: number): Fixture => ({ nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [k, k]), ints('strides', [st, st])] }], x: [1, 1, 4, 4], y: [1, 1, (4 - k) / st + 1, (4 - k) / st + 1] });
+  for (const [k, st, op] of [[2, 2, 'MaxUnpool'], [2, 1, 'ScatterElements']] as const) {
+    const f = pool(k, st);
+    const m = modelFromProto(decodeModel(fixtureModel(f)));
+    buildGradient(m, { loss: 'loss', wrt: ['x'] });
+    assert.ok(m.graph.nodes.some((n) => n.opType === op), `kernel ${k} stride ${st} uses ${op}`);
+    const { bytes } = await gradientsOf(f);
+    // Every element equal: each window's maximum is its first element (row-major), as in ORT's Indices.
+    const out = await runOnCpu(bytes, { x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 1, 4, 4] } });
+    const R = randomArray(size(f.y), 99);
+    const expected = new Float32Array(16);
+    const oh = f.y[2]!;
+    for (let i = 0; i < oh; i++) for (let j = 0; j < oh; j++) expected[i * st * 4 + j * st] += R[i * oh + j]!;
+    assert.deepEqual(Array.from(out.x_grad!.data as Float32Array), Array.from(expected), `kernel ${k} stride ${st}`);
+  }
+});
+
+test('SoftmaxCrossEntropyLoss: the same gradient when the batch and class counts are symbolic', async () => {
+  const f = FIXTURES.SoftmaxCrossEntropyLoss!;
+  const gradient = async (symbolic: boolean) => {
+    const proto = decodeModel(fixtureModel(f));
+    if (symbolic) proto.graph!.input[0]!.type!.tensorType!.shape!.dim = [{ dimParam: 'N' }, { dimParam: 'C' }] as never;
+    const m = modelFromProto(proto);
+    buildGradient(m, { loss: 'loss', wrt: ['x'] });
+    const ops = m.graph.nodes.map((n) => n.opType);
+    const out = await runOnCpu(encodeModel(modelToProto(m)), { x: { type: 'float32', data: randomArray(20, 7, -2, 2), dims: [4, 5] } });
+    return { ops, grad: Array.from(out.x_grad!.data as Float32Array) };
+  };
+  const fixed = await gradient(false);
+  const symbolic = await gradient(true);
+  assert.ok(!fixed.ops.includes('Shape'), 'known sizes are constants');
+  assert.ok(symbolic.ops.includes('Range'), 'unknown class count: the classes come from Range');
+  assert.deepEqual(symbolic.grad, fixed.grad);
+});
+
+test('ThresholdedRelu: the gradient reads Y for alpha >= 0 and X for alpha < 0, and equals the reference at the edges', async () => {
+  // Edges: x exactly alpha, 0 and -0, NaN, and values just around them.
+  const edges = (a: number) => Float32Array.of(a, Math.fround(a) + 1e-6, Math.fround(a) - 1e-6, 0, -0, NaN, 1, -1, 0.25, -0.25, 3, -3);
+  for (const alpha of [0.25, 0, -0.25]) {
+    const f: Fixture = { nodes: [{ opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: [flt('alpha', alpha)] }], x: [12], y: [12] };
+    const m = modelFromProto(decodeModel(fixtureModel(f)));
+    buildGradient(m, { loss: 'loss', wrt: ['x'] });
+    const grad = m.graph.nodes.find((n) => n.opType === 'ThresholdedReluGrad')!;
+    assert.equal(grad.inputs[0]!.name, alpha >= 0 ? 'y' : 'x', `alpha ${alpha}`);
+    const x = edges(alpha);
+    const out = await runOnCpu(encodeModel(modelToProto(m)), { x: { type: 'float32', data: x, dims: [12] } });
+    const R = randomArray(12, 99);
+    const expected = thresholdedReluGradReference(x, R, alpha, 'float32');
+    assert.deepEqual(Array.from(out.x_grad!.data as Float32Array).map((v) => v + 0), Array.from(expected).map((v) => v + 0), `alpha ${alpha}`);
+  }
 });
 
 test('an op without a rule on the path fails naming the op and the node; integer paths need none', async () => {

@@ -1,16 +1,25 @@
 /**
  * Conv (2-D, explicit pads, any groups, strides, dilations):
  *   dX = ConvTranspose(dY, W) with output_padding chosen to give X's size back;
- *   dW = per group, dY (as an M x N*P matrix) times the patches of X
- *        (N*P x C*kh*kw), extracted by a Conv with a one-hot kernel;
+ *   dW = per group, the patches of X times dY, summed over the batch:
+ *          patches = depthwise Conv of X with one-hot kernels   [N, C*kh*kw, OH, OW]
+ *          dW_g    = Σ_n patches[n, g] @ dY[n, g]^T             (a batched MatMul, then ReduceSum)
  *   dB = ReduceSum(dY, [0, 2, 3]).
- * Needs the spatial sizes of X and Y at build time.
+ * Needs the channel, kernel and spatial sizes at build time.
  */
 import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
 import { makeTensor } from '../../onnx/tensor.js';
+
+/** [C*kh*kw, 1, kh, kw]: output channel c*kh*kw + t copies tap t of input channel c. */
+function oneHotKernels(c: number, kh: number, kw: number): Float32Array {
+  const taps = kh * kw;
+  const k = new Float32Array(c * taps * taps);
+  for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) k[(ch * taps + t) * taps + t] = 1;
+  return k;
+}
 
 export const convGrad: GradRule = {
   opType: 'Conv',
@@ -43,27 +52,24 @@ export const convGrad: GradRule = {
       });
     }
     if (needs(1)) {
-      // dW = dY (an M x N*P matrix) @ patches (N*P x C*kh*kw), per group. The patches come from a
-      // Conv of X with a one-hot kernel (each output element is 1 * one x: exact), which ORT runs
-      // as fast as the forward Conv; gathering them (im2col by Gather) or convolving X^T with dY^T
-      // as the kernel computes the same but ran 3-5x slower in ORT.
+      // The patches come from a depthwise Conv with one-hot kernels: each output is 1 * one
+      // element of X (exact), and it costs kh*kw multiplies per patch element. A dense one-hot
+      // Conv (C*kh*kw outputs from all C inputs) costs C times more, and ORT then reorders its
+      // NCHWc output: 2.5x slower here; im2col by Gather and a Conv of X^T with dY^T as the
+      // kernel were slower still (bench:grad).
       const cg = c! / group;
       const mg = m! / group;
-      const k = cg * kh! * kw!;
-      const onehot = new Float32Array(k * k);
-      for (let i = 0; i < k; i++) onehot[i * k + i] = 1;
-      const eye = b.op('CastLike', [b.op('Constant', [], { name: 'conv_eye', attributes: [attr.tensor('value', makeTensor('', [k, cg, kh!, kw!], onehot))] }), x], { name: 'conv_eye' });
-      const perGroup: Value[] = [];
-      for (let g = 0; g < group; g++) {
-        const sl = (v: Value, size: number, name: string) => (group === 1 ? v : b.op('Slice', [v, ints([g * size]), ints([(g + 1) * size]), ints([1])], { name }));
-        const patches = b.op('Conv', [sl(x!, cg, 'conv_xg'), eye], {
-          name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],
-        });
-        const pmat = b.op('Reshape', [b.op('Transpose', [patches], { name: 'conv_pt', attributes: [attr.ints('perm', [0, 2, 3, 1])] }), ints([-1, k])], { name: 'conv_pmat' });
-        const dyg = b.op('Reshape', [b.op('Transpose', [sl(dY[0]!, mg, 'conv_dyg')], { name: 'conv_dyt', attributes: [attr.ints('perm', [1, 0, 2, 3])] }), ints([mg, -1])], { name: 'conv_dymat' });
-        perGroup.push(b.op('Reshape', [b.op('MatMul', [dyg, pmat], { name: 'conv_dw_mm' }), ints([mg, cg, kh!, kw!])], { name: 'conv_dwg' }));
-      }
-      out[1] = group === 1 ? perGroup[0] : b.op('Concat', perGroup, { name: 'conv_dw', attributes: [attr.int('axis', 0)] });
+      const taps = kh! * kw!;
+      const eye = b.op('CastLike', [b.op('Constant', [], { name: 'conv_eye', attributes: [attr.tensor('value', makeTensor('', [c! * taps, 1, kh!, kw!], oneHotKernels(c!, kh!, kw!)))] }), x], { name: 'conv_eye' });
+      const patches = b.op('Conv', [x, eye], {
+        name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!]), attr.int('group', c!)],
+      });
+      const pmat = b.op('Reshape', [patches, ints([0, group, cg * taps, oh! * ow!])], { name: 'conv_pmat' });
+      const dyT = b.op('Transpose', [b.op('Reshape', [dY[0]!, ints([0, group, mg, oh! * ow!])], { name: 'conv_dymat' })], { name: 'conv_dyt', attributes: [attr.ints('perm', [0, 1, 3, 2])] });
+      const perImage = b.op('MatMul', [pmat, dyT], { name: 'conv_dw_mm' }); // [N, G, cg*taps, mg]
+      const summed = b.op('ReduceSum', [perImage, ints([0])], { name: 'conv_dw_sum', attributes: [attr.int('keepdims', 0)] });
+      const dwT = b.op('Transpose', [summed], { name: 'conv_dw_t', attributes: [attr.ints('perm', [0, 2, 1])] }); // [G, mg, cg*taps]
+      out[1] = b.op('Reshape', [dwT, ints([m!, cg, kh!, kw!])], { name: 'conv_dw' });
     }
     if (bias && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, 2, 3])], { name: 'conv_db', attributes: [attr.int('keepdims', 0)] });
     return out;

@@ -1,10 +1,13 @@
 /**
  * Gemm: Y = alpha * A' B' + beta * C, A' = transA ? A^T : A, B' likewise.
- *   dA' = alpha * dY B'^T  → dA = transA ? (dA')^T : dA'
- *   dB' = alpha * A'^T dY  → dB = transB ? (dB')^T : dB'
+ *   dA' = alpha * dY B'^T  → dA = transA ? (dA')^T = alpha * B' dY^T : dA'
+ *   dB' = alpha * A'^T dY  → dB = transB ? (dB')^T = alpha * dY^T A' : dB'
  *   dC  = beta * dY, summed to C's shape (C broadcasts)
+ * Each of dA and dB is one Gemm with the transposes as attributes, so no
+ * Transpose node is emitted and alpha costs nothing.
  */
 import Long from 'long';
+import { attr } from '../../graph/attributes.js';
 import type { GradRule } from '../context.js';
 
 export const gemmGrad: GradRule = {
@@ -13,23 +16,16 @@ export const gemmGrad: GradRule = {
     const intAttr = (n: string) => (node.attribute(n) ? Long.fromValue(node.attribute(n)!.i).toNumber() : 0);
     const alpha = node.attribute('alpha')?.f ?? 1;
     const beta = node.attribute('beta')?.f ?? 1;
-    const transA = intAttr('transA') === 1;
-    const transB = intAttr('transB') === 1;
+    const transA = intAttr('transA');
+    const transB = intAttr('transB');
     const [a, bm, c] = node.inputs;
-    const t = (v: typeof a) => b.op('Transpose', [v], { name: 'gemm_t' });
-    // Scalars take the forward input's type: backward values are not typed until the node is done.
-    const scale = (v: NonNullable<typeof a>, s: number) => (s === 1 ? v : b.op('Mul', [v, scalar(s, a!)], { name: 'gemm_scale' }));
+    const gemm = (p: NonNullable<typeof a>, q: NonNullable<typeof a>, tp: number, tq: number, name: string) =>
+      b.op('Gemm', [p, q], { name, attributes: [attr.float('alpha', alpha), attr.int('transA', tp), attr.int('transB', tq)] });
     let dA, dB, dC;
-    if (needs(0)) {
-      // dA' = dY B'^T; with B' = B^T (transB) that is dY B, else dY B^T
-      const g = b.op('MatMul', [dY[0], transB ? bm : t(bm)], { name: 'gemm_da' });
-      dA = scale(transA ? t(g) : g, alpha);
-    }
-    if (needs(1)) {
-      const g = b.op('MatMul', [transA ? a : t(a), dY[0]], { name: 'gemm_db' });
-      dB = scale(transB ? t(g) : g, alpha);
-    }
-    if (c && needs(2)) dC = reduceTo(scale(dY[0]!, beta), c);
+    if (needs(0)) dA = transA ? gemm(bm!, dY[0]!, transB, 1, 'gemm_da') : gemm(dY[0]!, bm!, 0, transB ? 0 : 1, 'gemm_da');
+    if (needs(1)) dB = transB ? gemm(dY[0]!, a!, 1, transA, 'gemm_db') : gemm(a!, dY[0]!, transA ? 0 : 1, 0, 'gemm_db');
+    // Scalars take the forward input's type: backward values are not typed until the node is done.
+    if (c && needs(2)) dC = reduceTo(beta === 1 ? dY[0]! : b.op('Mul', [dY[0]!, scalar(beta, a!)], { name: 'gemm_scale' }), c);
     return [dA, dB, dC];
   },
 };

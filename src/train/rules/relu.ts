@@ -1,11 +1,15 @@
-/** Relu: dX = dY where X > 0 (subgradient 0 at 0). */
+/**
+ * Relu: dX = dY where Y > 0 (subgradient 0 at 0). Y > 0 exactly when X > 0
+ * (NaN: neither), and reading Y leaves X to the forward node alone, so ORT
+ * can fuse it into the op before.
+ */
 import type { GradRule } from '../context.js';
 
 export const reluGrad: GradRule = {
   opType: 'Relu',
   backward({ node, b, dY, scalar }) {
-    const x = node.inputs[0]!;
-    const zero = scalar(0, x);
-    return [b.op('Where', [b.op('Greater', [x, zero], { name: 'relu_mask' }), dY[0], zero], { name: 'relu_grad' })];
+    const y = node.outputs[0]!;
+    const zero = scalar(0, node.inputs[0]!);
+    return [b.op('Where', [b.op('Greater', [y, zero], { name: 'relu_mask' }), dY[0], zero], { name: 'relu_grad' })];
   },
 };
