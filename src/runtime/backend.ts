@@ -29,6 +29,8 @@ export interface NodePlacement {
   opType: string;
   /** ORT's provider name, e.g. 'WebGpuExecutionProvider', 'CPUExecutionProvider'. */
   provider: string;
+  /** Median kernel time of the node over the recorded runs, in microseconds (where the backend reports it). */
+  kernelTimeUs?: number;
 }
 
 export interface BackendSession {

@@ -100,20 +100,19 @@ class OrtNodeSession extends OrtSessionBase<import('onnxruntime-node').Inference
     const dir = path.dirname(this.profilePrefix);
     const base = path.basename(this.profilePrefix);
     const files = fs.readdirSync(dir).filter((f) => f.startsWith(base) && f.endsWith('.json'));
-    const out: NodePlacement[] = [];
-    const seen = new Set<string>();
+    const byNode = new Map<string, NodePlacement & { times: number[] }>();
     for (const f of files) {
-      const events = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { cat?: string; name?: string; args?: { op_name?: string; provider?: string } }[];
+      const events = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { cat?: string; name?: string; dur?: number; args?: { op_name?: string; provider?: string } }[];
       for (const e of events) {
         if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.provider) continue;
         const node = e.name.slice(0, -'_kernel_time'.length);
-        if (seen.has(node)) continue;
-        seen.add(node);
-        out.push({ node, opType: e.args.op_name ?? '', provider: e.args.provider });
+        let entry = byNode.get(node);
+        if (!entry) byNode.set(node, (entry = { node, opType: e.args.op_name ?? '', provider: e.args.provider, times: [] }));
+        if (typeof e.dur === 'number') entry.times.push(e.dur);
       }
       fs.rmSync(path.join(dir, f), { force: true });
     }
-    return out;
+    return [...byNode.values()].map(({ times, ...p }) => (times.length ? { ...p, kernelTimeUs: [...times].sort((a, b) => a - b)[times.length >> 1]! } : p));
   }
 
   async release(): Promise<void> {
