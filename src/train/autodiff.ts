@@ -17,7 +17,7 @@ import { attr } from '../graph/attributes.js';
 import { inferTypes, type TensorInfo } from '../graph/infer.js';
 import { topologicalOrder } from '../graph/toposort.js';
 import { eliminateDeadNodes } from '../graph/passes.js';
-import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
+import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE, TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
 import { upgradeOpset } from '../rewrite/opset-upgrade.js';
 import { makeContext, type GradRule } from './context.js';
 import { GRADIENT_RULES } from './rules/index.js';
@@ -159,6 +159,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
     types = inferTypes(model);
   }
   if (usedTreluGrad || graph.nodes.some((n) => n.opType === GRAD_OP_TYPE)) ensureThresholdedReluGradFunction(model);
+  elideBroadcastExpands(graph, info);
 
   const gradients: GradientReport['gradients'] = [];
   const gradOutputs: Value[] = [];
@@ -212,4 +213,31 @@ export function initializersToInputs(model: Model, values: readonly Value[]): Re
     if (!graph.inputs.includes(v)) graph.inputs.push(v);
   }
   return parameters;
+}
+
+/** Ops that broadcast their inputs to a common shape (input indices that may take a smaller tensor). */
+const BROADCASTING: Record<string, (domain: string, index: number) => boolean> = {
+  Add: () => true, Sub: () => true, Mul: () => true, Div: () => true, Sum: () => true, Where: () => true,
+  // ThresholdedReluGrad(S, dY): its body's Where broadcasts dY to S's shape.
+  [GRAD_OP_TYPE]: (domain, index) => domain === TRELU_DOMAIN && index === 1,
+};
+
+/**
+ * Removes an Expand from the backward pass where each node reading it
+ * broadcasts that input and already gets the full shape from another input:
+ * the consumer then expands by itself, without the full-size copy (the
+ * GlobalAveragePool gradient feeding the activation's gradient, say).
+ */
+function elideBroadcastExpands(graph: Model['graph'], info: (v: Value) => TensorInfo | undefined): void {
+  const same = (a: TensorInfo['shape'], b: TensorInfo['shape']) => !!a && !!b && a.length === b.length && a.every((d, i) => d !== undefined && d === b[i]);
+  for (const node of [...graph.nodes]) {
+    if (node.opType !== 'Expand' || node.domain !== '') continue;
+    const out = node.outputs[0]!;
+    const shape = info(out)?.shape;
+    const uses = out.uses();
+    if (!shape || !uses.length || graph.outputs.includes(out)) continue;
+    const fine = uses.every((u) => BROADCASTING[u.node.opType]?.(u.node.domain, u.index)
+      && u.node.inputs.some((v, i) => i !== u.index && v && same(info(v)?.shape, shape)));
+    if (fine) for (const u of uses) u.node.replaceInput(u.index, node.inputs[0]);
+  }
 }

@@ -150,6 +150,7 @@ function conv2d(x: Float64Array, xs: number[], w: Float64Array, ws: number[], bi
 for (const [label, o] of [
   ['Conv (pads, strides)', { strides: [2, 1], pads: [1, 0, 1, 1], dil: [1, 1], group: 1, x: [2, 2, 5, 5], w: [3, 2, 3, 2] }],
   ['Conv (groups 2, dilation 2)', { strides: [1, 1], pads: [1, 1, 1, 1], dil: [2, 2], group: 2, x: [1, 4, 6, 6], w: [4, 2, 2, 2] }],
+  ['Conv (1x1, pads past the kernel: ConvTranspose for dX)', { strides: [1, 1], pads: [1, 0, 1, 2], dil: [1, 1], group: 1, x: [2, 3, 4, 4], w: [2, 3, 1, 1] }],
   ['Conv (stride 1, asymmetric pads, dilation)', { strides: [1, 1], pads: [2, 0, 1, 1], dil: [1, 2], group: 1, x: [2, 3, 5, 6], w: [2, 3, 3, 2] }],
 ] as const) {
   test(`gradient rule: ${label} against a float64 reference`, async () => {
@@ -246,6 +247,17 @@ test('ThresholdedRelu: the gradient reads Y for alpha >= 0 and X for alpha < 0, 
     const expected = thresholdedReluGradReference(x, R, alpha, 'float32');
     assert.deepEqual(Array.from(out.x_grad!.data as Float32Array).map((v) => v + 0), Array.from(expected).map((v) => v + 0), `alpha ${alpha}`);
   }
+});
+
+test('GlobalAveragePool feeding ThresholdedRelu: the gradient broadcasts inside ThresholdedReluGrad, with no Expand left', async () => {
+  const f: Fixture = {
+    nodes: [{ opType: 'ThresholdedRelu', input: ['x'], output: ['t'], attribute: [flt('alpha', 0.2)] }, { opType: 'GlobalAveragePool', input: ['t'], output: ['y'] }],
+    x: [2, 3, 4, 4], y: [2, 3, 1, 1],
+  };
+  await checkWithOrt('GAP after ThresholdedRelu', f);
+  const m = modelFromProto(decodeModel(fixtureModel(f)));
+  buildGradient(m, { loss: 'loss', wrt: ['x'] });
+  assert.ok(!m.graph.nodes.some((n) => n.opType === 'Expand'));
 });
 
 test('an op without a rule on the path fails naming the op and the node; integer paths need none', async () => {

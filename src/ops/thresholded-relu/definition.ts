@@ -14,7 +14,8 @@
  * - Gradient: dX = dY where X > alpha, else 0 (subgradient 0 at x == alpha),
  *   computed from X. Caffe2's ThresholdedReluGradient read Y instead
  *   (dX = dY where Y > 0) and was wrong for alpha < 0: for alpha < x <= 0,
- *   Y = x is not > 0, so it dropped a gradient that should flow.
+ *   Y = x is not > 0, so it dropped a gradient that should flow. (For
+ *   alpha >= 0, Y > alpha exactly when X > alpha, so Y may stand in for X.)
  * - It is not max(0, x - alpha): that is a shifted ReLU, a different function.
  */
 import { TreluError } from '../../errors.js';

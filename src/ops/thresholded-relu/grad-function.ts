@@ -11,7 +11,10 @@
  *   zero    = CastLike(Constant <value_float = 0>, dY)
  *   dX      = Where(mask, dY, zero)
  *
- * CastLike needs ai.onnx 15 or later in the model.
+ * CastLike needs ai.onnx 15 or later in the model. dY may be any shape that
+ * broadcasts to X's (Where broadcasts); dX then has X's shape. For alpha >= 0
+ * the first input may be Y = ThresholdedRelu(X) instead of X: Y > alpha
+ * exactly when X > alpha (the gradient rules use that).
  */
 import { TreluError } from '../../errors.js';
 import { onnx, AttributeType, type AttributeProto } from '../../onnx/proto.js';

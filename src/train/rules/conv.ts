@@ -1,6 +1,10 @@
 /**
  * Conv (2-D, explicit pads, any groups, strides, dilations):
- *   dX = ConvTranspose(dY, W) with output_padding chosen to give X's size back;
+ *   dX = stride 1: Conv(dY, W'), W' = W with input and output channels swapped
+ *        (per group) and the kernel flipped, pads (k-1)*d - p; ORT runs it
+ *        1.3-2x faster than ConvTranspose at batch 128 (bench:grad);
+ *        otherwise (or pads past the kernel's extent): ConvTranspose(dY, W),
+ *        with output_padding chosen to give X's size back;
  *   dW = per group, the patches of X times dY, summed over the batch:
  *          patches = depthwise Conv of X with one-hot kernels   [N, C*kh*kw, OH, OW]
  *          dW_g    = Σ_n patches[n, g] @ dY[n, g]^T             (a batched MatMul, then ReduceSum)
@@ -43,7 +47,15 @@ export const convGrad: GradRule = {
     if (!nums.every((v) => typeof v === 'number')) unsupported('channel, kernel and spatial sizes must be known');
     const [c, h, wd, m, kh, kw, oh, ow] = nums as number[];
     const out: (Value | undefined)[] = [undefined, undefined, undefined];
-    if (needs(0)) {
+    const flipPads = [(kh! - 1) * dil[0]! - pads[0]!, (kw! - 1) * dil[1]! - pads[1]!, (kh! - 1) * dil[0]! - pads[2]!, (kw! - 1) * dil[1]! - pads[3]!];
+    if (needs(0) && strides.every((st) => st === 1) && flipPads.every((p) => p >= 0)) {
+      const cg = c! / group;
+      const mg = m! / group;
+      // W [M, cg, kh, kw] -> [G, mg, cg, kh, kw] -> [G, cg, mg, kh, kw] -> [C, mg, kh, kw], flipped in space.
+      const wt = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [w!, ints([group, mg, cg, kh!, kw!])], { name: 'conv_wg' })], { name: 'conv_wt', attributes: [attr.ints('perm', [0, 2, 1, 3, 4])] }), ints([c!, mg, kh!, kw!])], { name: 'conv_wt' });
+      const wf = b.op('Slice', [wt, ints([-1, -1]), ints([-(kh! + 1), -(kw! + 1)]), ints([2, 3]), ints([-1, -1])], { name: 'conv_wflip' });
+      out[0] = b.op('Conv', [dY[0]!, wf], { name: 'conv_dx', attributes: [attr.ints('pads', flipPads), attr.ints('dilations', dil), attr.int('group', group), attr.ints('kernel_shape', [kh!, kw!])] });
+    } else if (needs(0)) {
       const span = (k: number, d: number) => (k - 1) * d + 1;
       const opad = [h! - (strides[0]! * (oh! - 1) + span(kh!, dil[0]!) - pads[0]! - pads[2]!), wd! - (strides[1]! * (ow! - 1) + span(kw!, dil[1]!) - pads[1]! - pads[3]!)];
       out[0] = b.op('ConvTranspose', [dY[0], w], {
