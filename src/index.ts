@@ -13,7 +13,7 @@ export { loadModelFile, loadModelFileAsync, readExternalBytes, type LoadedModel,
 export { saveModelFile, saveModelFileAsync, DEFAULT_SIZE_THRESHOLD, type SaveOptions, type SaveReport } from './node/save-model.js';
 export * from './ops/index.js';
 export * from './validate/index.js';
-export { inferTypes, broadcastShapes, type TensorInfo, type Dim } from './graph/infer.js';
+export { inferTypes, inferNodes, broadcastShapes, type TensorInfo, type Dim } from './graph/infer.js';
 export { graphPlaces, type GraphPlace } from './graph/locations.js';
 export * from './runtime/index.js';
 export * from './rewrite/index.js';

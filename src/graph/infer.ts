@@ -53,33 +53,47 @@ function inferGraph(graph: Graph, info: Map<Value, TensorInfo>): void {
   } catch {
     order = graph.nodes; // a cycle: infer what a single pass in file order can
   }
-  const get = (v: Value | undefined): TensorInfo => {
-    if (!v) return {};
-    let i = info.get(v);
-    if (!i) {
-      i = declared(v) ?? {};
-      info.set(v, i);
-    }
-    return i;
-  };
-  for (const v of [...graph.inputs, ...graph.initializers]) get(v);
-  for (const node of order) {
-    // Subgraphs first: they may read values inferred above, and If's outputs are its branches' outputs.
-    for (const gs of node.subgraphs.values()) for (const g of gs) inferGraph(g, info);
-    const ins = node.inputs.map(get);
-    let outs: TensorInfo[] | undefined;
-    try {
-      if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) outs = ifOutputs(node, info);
-      else outs = node.domain === '' || node.domain === 'ai.onnx' ? RULES[node.opType]?.(node, ins) : undefined;
-    } catch {
-      outs = undefined;
-    }
-    node.outputs.forEach((v, i) => {
-      const d = declared(v);
-      const inferred = outs?.[i] ?? {};
-      info.set(v, { elemType: d?.elemType ?? inferred.elemType, shape: d?.shape ?? inferred.shape });
-    });
+  for (const v of [...graph.inputs, ...graph.initializers]) known(v, info);
+  for (const node of order) inferNode(node, info);
+}
+
+/**
+ * Types `nodes`, in the order given (producers before consumers), from what
+ * `info` already knows about their inputs, and records their outputs in it.
+ * For passes that add nodes to a typed graph: re-running inferTypes after
+ * every addition is quadratic in the graph's size.
+ */
+export function inferNodes(nodes: Iterable<Node>, info: Map<Value, TensorInfo>): void {
+  for (const node of nodes) inferNode(node, info);
+}
+
+/** What `info` knows about `v`, seeded from its declaration the first time. */
+function known(v: Value | undefined, info: Map<Value, TensorInfo>): TensorInfo {
+  if (!v) return {};
+  let i = info.get(v);
+  if (!i) {
+    i = declared(v) ?? {};
+    info.set(v, i);
   }
+  return i;
+}
+
+function inferNode(node: Node, info: Map<Value, TensorInfo>): void {
+  // Subgraphs first: they may read values inferred above, and If's outputs are its branches' outputs.
+  for (const gs of node.subgraphs.values()) for (const g of gs) inferGraph(g, info);
+  const ins = node.inputs.map((v) => known(v, info));
+  let outs: TensorInfo[] | undefined;
+  try {
+    if (node.opType === 'If' && (node.domain === '' || node.domain === 'ai.onnx')) outs = ifOutputs(node, info);
+    else outs = node.domain === '' || node.domain === 'ai.onnx' ? RULES[node.opType]?.(node, ins) : undefined;
+  } catch {
+    outs = undefined;
+  }
+  node.outputs.forEach((v, i) => {
+    const d = declared(v);
+    const inferred = outs?.[i] ?? {};
+    info.set(v, { elemType: d?.elemType ?? inferred.elemType, shape: d?.shape ?? inferred.shape });
+  });
 }
 
 type Rule = (node: Node, ins: TensorInfo[]) => TensorInfo[] | undefined;

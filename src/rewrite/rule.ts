@@ -12,7 +12,7 @@ import type { Value } from '../graph/value.js';
 import type { OnnxFunction } from '../graph/model.js';
 import { Builder } from '../graph/builder.js';
 import { replaceValue } from '../graph/mutate.js';
-import { inferTypes } from '../graph/infer.js';
+import { inferNodes, inferTypes } from '../graph/infer.js';
 import { graphPlaces } from '../graph/locations.js';
 import { matchPattern, type Match, type PatternOp } from './pattern.js';
 
@@ -80,7 +80,7 @@ export interface RewriteReport {
 export function applyRules(model: Model, rules: readonly AnyRewriteRule[], options: RewriteOptions & { dryRun?: boolean } = {}): RewriteReport {
   const changes: Change[] = [];
   const candidates: Candidate[] = [];
-  let types = inferTypes(model);
+  const types = inferTypes(model);
   for (const place of graphPlaces(model)) {
     const imports = place.fn ? place.fn.opsetImports : model.opsetImports;
     const scope = place.fn ?? model;
@@ -105,7 +105,9 @@ export function applyRules(model: Model, rules: readonly AnyRewriteRule[], optio
         node.outputs.forEach((v, i) => replaceValue(v, replacements[i]!));
         const removed = removeUnused(place.graph, [...matched, ...constantChains(match)]);
         changes.push({ rule: r.name, location: place.location, removed: removed.map((n) => n.name), added: b.created.map((n) => n.name) });
-        types = inferTypes(model);
+        // A rewrite keeps the types of the values it touches: only the new nodes need typing
+        // (re-inferring the whole model after each rewrite is quadratic in its size).
+        inferNodes(b.created, types);
         break;
       }
     }

@@ -14,7 +14,7 @@ import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
 import { Builder } from '../graph/builder.js';
 import { attr } from '../graph/attributes.js';
-import { inferTypes, type TensorInfo } from '../graph/infer.js';
+import { inferNodes, inferTypes, type TensorInfo } from '../graph/infer.js';
 import { topologicalOrder } from '../graph/toposort.js';
 import { eliminateDeadNodes } from '../graph/passes.js';
 import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE, TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
@@ -76,7 +76,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
     if (!options.loss) throw new TreluError('E_USAGE', 'name the loss: --loss <output>, or --loss-fn mse|cross-entropy --on <output>');
     loss = find(options.loss) ?? (() => { throw new TreluError('E_USAGE', `no tensor named '${options.loss}'`); })();
   }
-  let types = inferTypes(model);
+  const types = inferTypes(model);
   const lossInfo = types.get(loss);
   if (lossInfo?.elemType !== undefined && !FLOAT.includes(lossInfo.elemType)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a float tensor`);
   if (lossInfo?.shape && lossInfo.shape.some((d) => d !== 1)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a scalar (shape [${lossInfo.shape.join(',')}])`, { hint: 'reduce it to a scalar, or use --loss-fn' });
@@ -138,6 +138,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
 
   let usedTreluGrad = false;
   for (const node of active) {
+    const createdBefore = b.created.length;
     const dY = node.outputs.map(gradOf);
     if (dY.every((g) => g === undefined)) continue;
     if (node.subgraphs.size) throw new TreluError('E_UNSUPPORTED', `no gradient through ${node.opType} node '${node.name}': control flow (subgraphs) is not differentiated`);
@@ -156,7 +157,8 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
       const x = node.inputs[i];
       if (g && x && ctx.needs(i)) add(x, g);
     });
-    types = inferTypes(model);
+    // Type what the rule added (and the forward node, which may have gained an output).
+    inferNodes([node, ...b.created.slice(createdBefore)], types);
   }
   if (usedTreluGrad || graph.nodes.some((n) => n.opType === GRAD_OP_TYPE)) ensureThresholdedReluGradFunction(model);
   elideBroadcastExpands(graph, info);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeModel } from '../../src/onnx/decode.js';
-import { modelFromProto, inferTypes, broadcastShapes } from '../../src/index.js';
+import { modelFromProto, inferTypes, inferNodes, broadcastShapes, Builder } from '../../src/index.js';
 import { CORPUS, REPO_ROOT } from '../helpers.js';
 
 test('inferred types and shapes agree with the corpus\'s declared outputs', () => {
@@ -52,6 +52,19 @@ test('inference through the sample models reaches every value', () => {
     const relu = model.graph.nodes.find((n) => n.opType === 'Relu')!;
     assert.deepEqual(info.get(relu.outputs[0]!)?.shape, file === 'mlp.onnx' ? ['N', 128] : ['N', 8, 28, 28]);
   }
+});
+
+test('inferNodes types added nodes as a full re-inference would', () => {
+  const model = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(path.join(REPO_ROOT, 'models', 'cnn.onnx')))));
+  const info = inferTypes(model);
+  const relu = model.graph.nodes.find((n) => n.opType === 'Relu')!;
+  const b = new Builder(model, model.graph, { after: relu });
+  const pooled = b.op('MaxPool', [relu.outputs[0]], { attributes: [{ name: 'kernel_shape', type: 7, ints: [2, 2] } as never, { name: 'strides', type: 7, ints: [2, 2] } as never] });
+  b.op('Transpose', [b.op('Mul', [pooled, pooled])], { attributes: [{ name: 'perm', type: 7, ints: [0, 2, 3, 1] } as never] });
+  inferNodes(b.created, info);
+  const fresh = inferTypes(model);
+  for (const n of b.created) for (const v of n.outputs) assert.deepEqual(info.get(v), fresh.get(v), v.name);
+  assert.deepEqual(info.get(b.created.at(-1)!.outputs[0]!)?.shape, ['N', 14, 14, 8]);
 });
 
 test('broadcasting', () => {
