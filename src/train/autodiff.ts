@@ -19,7 +19,7 @@ import { topologicalOrder } from '../graph/toposort.js';
 import { eliminateDeadNodes } from '../graph/passes.js';
 import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE, TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
 import { upgradeOpset } from '../rewrite/opset-upgrade.js';
-import { makeContext, type GradRule } from './context.js';
+import { makeContext, savedValues, type GradRule } from './context.js';
 import { GRADIENT_RULES } from './rules/index.js';
 import { appendLoss, type LossFunction } from './loss.js';
 
@@ -103,6 +103,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   }
 
   const rules = new Map((options.rules ?? GRADIENT_RULES).map((r) => [r.opType, r]));
+  const forward: ForwardPass = { nodes: new Set(graph.nodes), values: new Set([...graph.inputs, ...graph.initializers]) };
   const b = new Builder(model, graph);
   const contributions = new Map<Value, Value[]>();
   // Each gradient value has the type and shape of the tensor it is the gradient of, even where
@@ -151,7 +152,9 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
     const ctx = makeContext({ node, b, dY, needs: (i) => !!node.inputs[i] && fromWrt.has(node.inputs[i]!) && isFloat(node.inputs[i]), info, opset: model.onnxOpset ?? MIN_OPSET });
     // Missing output gradients (an output that does not reach the loss) are zeros.
     const dYFilled = dY.map((g, i) => g ?? (i === 0 ? ctx.zerosLike(node.outputs[0]!) : undefined));
+    const ruleStart = b.created.length;
     const grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs: ctx.needs, info, opset: ctx.opset }));
+    checkSaves(rule, node, b.created.slice(ruleStart), forward);
     if (node.opType === 'ThresholdedRelu') usedTreluGrad = true;
     grads.forEach((g, i) => {
       const x = node.inputs[i];
@@ -242,4 +245,27 @@ function elideBroadcastExpands(graph: Model['graph'], info: (v: Value) => Tensor
       && u.node.inputs.some((v, i) => i !== u.index && v && same(info(v)?.shape, shape)));
     if (fine) for (const u of uses) u.node.replaceInput(u.index, node.inputs[0]);
   }
+}
+
+/**
+ * A rule's backward nodes may read, from the forward pass, only what its
+ * `saves` declares. Anything else is a bug in the rule.
+ */
+function checkSaves(rule: GradRule, node: Node, created: readonly Node[], forward: ForwardPass): void {
+  const allowed = savedValues(rule, node);
+  for (const n of created) {
+    for (const v of n.inputs) {
+      if (!v || allowed.has(v)) continue;
+      const producer = v.producer();
+      if (producer ? forward.nodes.has(producer) : forward.values.has(v)) {
+        throw new Error(`the gradient rule for ${rule.opType} reads '${v.name}' from the forward pass (in its ${n.opType} node '${n.name}'), which its saves do not declare`);
+      }
+    }
+  }
+}
+
+/** The forward nodes, and the graph inputs and initializers, as they were before the backward pass. */
+interface ForwardPass {
+  nodes: ReadonlySet<Node>;
+  values: ReadonlySet<Value>;
 }

@@ -37,10 +37,38 @@ export interface GradContext {
   unsupported(why: string): never;
 }
 
+/** Forward values a rule's backward nodes read, by position on the forward node. */
+export interface Saves {
+  readonly inputs?: readonly number[];
+  readonly outputs?: readonly number[];
+}
+
+/**
+ * A gradient rule, in the style of tfjs's gradient configs: what it saves
+ * from the forward pass (tfjs's inputsToSave / outputsToSave) and a function
+ * that builds the backward nodes with the IR builder.
+ */
 export interface GradRule {
   readonly opType: string;
+  /**
+   * The forward values the backward nodes may read (values, or only their
+   * shapes or types: anything they take as an input). These are what must
+   * stay alive between the forward and backward passes. A function where it
+   * depends on the node (ThresholdedRelu saves Y for alpha >= 0, X below).
+   * buildGradient checks every rule against it.
+   */
+  readonly saves: Saves | ((node: Node) => Saves);
   /** Returns a gradient per input (undefined where none is needed or defined). */
   backward(ctx: GradContext): (Value | undefined)[];
+}
+
+/** The values `rule` declares it reads from `node`. */
+export function savedValues(rule: GradRule, node: Node): Set<Value> {
+  const s = typeof rule.saves === 'function' ? rule.saves(node) : rule.saves;
+  const out = new Set<Value>();
+  for (const i of s.inputs ?? []) if (node.inputs[i]) out.add(node.inputs[i]!);
+  for (const i of s.outputs ?? []) if (node.outputs[i]) out.add(node.outputs[i]!);
+  return out;
 }
 
 function scalarTensor(value: number, elemType: number): TensorProto {

@@ -10,7 +10,7 @@ import { onnx, DataType, AttributeType } from '../../src/onnx/proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
-import { buildGradient, checkGradients, parameterFeeds } from '../../src/train/index.js';
+import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES } from '../../src/train/index.js';
 import { runOnCpu, seededRandom, type TensorLike } from '../../src/runtime/index.js';
 import { thresholdedReluGradReference } from '../../src/ops/thresholded-relu/reference.js';
 
@@ -258,6 +258,15 @@ test('GlobalAveragePool feeding ThresholdedRelu: the gradient broadcasts inside 
   const m = modelFromProto(decodeModel(fixtureModel(f)));
   buildGradient(m, { loss: 'loss', wrt: ['x'] });
   assert.ok(!m.graph.nodes.some((n) => n.opType === 'Expand'));
+});
+
+test('every rule reads from the forward pass only what its saves declare; a rule that reads more is caught', () => {
+  // The fixtures above ran with the check on. A rule that declares less than it reads:
+  const sneaky = { ...GRADIENT_RULES.find((r) => r.opType === 'Mul')!, saves: { inputs: [0] } };
+  const f = FIXTURES.Mul!;
+  const m = modelFromProto(decodeModel(fixtureModel(f)));
+  assert.throws(() => buildGradient(m, { loss: 'loss', wrt: ['x'], rules: GRADIENT_RULES.map((r) => (r.opType === 'Mul' ? sneaky : r)) }), /the gradient rule for Mul reads '\w+' from the forward pass .* which its saves do not declare/);
+  for (const r of GRADIENT_RULES) assert.ok(r.saves, `${r.opType} declares what it saves`);
 });
 
 test('an op without a rule on the path fails naming the op and the node; integer paths need none', async () => {

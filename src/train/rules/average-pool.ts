@@ -9,6 +9,7 @@ import type { GradRule } from '../context.js';
 
 export const averagePoolGrad: GradRule = {
   opType: 'AveragePool',
+  saves: {},
   backward({ node, b, dY, info, unsupported }) {
     const list = (n: string, d: number[]) => node.attribute(n)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
     const k = list('kernel_shape', []);

@@ -12,6 +12,7 @@ import type { GradRule } from '../context.js';
 
 export const batchNormalizationGrad: GradRule = {
   opType: 'BatchNormalization',
+  saves: { inputs: [0, 1, 3, 4] }, // X, scale, mean, var; not B
   backward({ node, b, dY, needs, info, ints, scalar, unsupported }) {
     if (node.outputs.length > 1 || (node.attribute('training_mode') && Long.fromValue(node.attribute('training_mode')!.i).toNumber() === 1)) unsupported('training mode');
     const [x, scale, , mean, variance] = node.inputs as Value[];

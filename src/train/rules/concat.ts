@@ -5,6 +5,7 @@ import type { GradRule } from '../context.js';
 
 export const concatGrad: GradRule = {
   opType: 'Concat',
+  saves: (node) => ({ inputs: node.inputs.map((_, i) => i) }), // for their sizes
   backward({ node, b, dY, info, ints, unsupported }) {
     let axis = Long.fromValue(node.attribute('axis')!.i).toNumber();
     if (axis < 0) {

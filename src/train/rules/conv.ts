@@ -27,6 +27,7 @@ function oneHotKernels(c: number, kh: number, kw: number): Float32Array {
 
 export const convGrad: GradRule = {
   opType: 'Conv',
+  saves: { inputs: [0, 1] },
   backward({ node, b, dY, needs, info, ints, unsupported }) {
     const [x, w, bias] = node.inputs as Value[];
     const xs = info(x!)?.shape;

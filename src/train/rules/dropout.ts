@@ -5,6 +5,7 @@ import type { GradRule } from '../context.js';
 
 export const dropoutGrad: GradRule = {
   opType: 'Dropout',
+  saves: {},
   backward({ node, dY, unsupported }) {
     const mode = node.inputs[2];
     if (mode) {

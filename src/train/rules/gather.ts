@@ -10,6 +10,7 @@ import type { GradRule } from '../context.js';
 
 export const gatherGrad: GradRule = {
   opType: 'Gather',
+  saves: { inputs: [0, 1] }, // X for its shape, and the indices
   backward({ node, b, dY, info, ints, zerosLike, opset, unsupported }) {
     if (opset < 16) unsupported('needs ScatterND with reduction (opset 16)');
     const [x, idx] = node.inputs as [NonNullable<typeof node.inputs[0]>, NonNullable<typeof node.inputs[0]>];

@@ -12,6 +12,7 @@ import type { GradRule } from '../context.js';
 
 export const gemmGrad: GradRule = {
   opType: 'Gemm',
+  saves: { inputs: [0, 1, 2] }, // C for its shape
   backward({ node, b, dY, needs, reduceTo, scalar }) {
     const intAttr = (n: string) => (node.attribute(n) ? Long.fromValue(node.attribute(n)!.i).toNumber() : 0);
     const alpha = node.attribute('alpha')?.f ?? 1;

@@ -8,6 +8,7 @@ import type { GradRule } from '../context.js';
 
 export const globalAveragePoolGrad: GradRule = {
   opType: 'GlobalAveragePool',
+  saves: { inputs: [0] }, // its shape
   backward({ node, b, dY, info, ints, scalar }) {
     const x = node.inputs[0]!;
     const shape = b.op('Shape', [x], { name: 'grad_shape' });

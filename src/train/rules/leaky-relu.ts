@@ -3,6 +3,7 @@ import type { GradRule } from '../context.js';
 
 export const leakyReluGrad: GradRule = {
   opType: 'LeakyRelu',
+  saves: { inputs: [0] },
   backward({ node, b, dY, scalar }) {
     const x = node.inputs[0]!;
     const alpha = node.attribute('alpha')?.f ?? 0.01;

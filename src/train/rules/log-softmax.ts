@@ -5,6 +5,7 @@ import { softmaxAxis } from './softmax.js';
 
 export const logSoftmaxGrad: GradRule = {
   opType: 'LogSoftmax',
+  saves: { outputs: [0] },
   backward(ctx) {
     const { node, b, dY } = ctx;
     const axis = softmaxAxis(ctx);

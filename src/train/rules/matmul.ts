@@ -8,6 +8,7 @@ import type { GradRule } from '../context.js';
 
 export const matmulGrad: GradRule = {
   opType: 'MatMul',
+  saves: { inputs: [0, 1] },
   backward({ node, b, dY, needs, reduceTo, info, unsupported }) {
     const [a, c] = node.inputs as [NonNullable<typeof node.inputs[0]>, NonNullable<typeof node.inputs[0]>];
     const ra = info(a)?.shape?.length ?? unsupported('operand ranks are unknown');

@@ -33,6 +33,7 @@ function windowsAreDisjoint(node: Node): boolean {
 
 export const maxPoolGrad: GradRule = {
   opType: 'MaxPool',
+  saves: { inputs: [0], outputs: [1] }, // X for its shape, and the Indices
   backward({ node, b, dY, ints, info, zerosLike, opset, unsupported }) {
     const so = node.attribute('storage_order');
     if (so && Long.fromValue(so.i).toNumber() !== 0) unsupported('storage_order 1');

@@ -3,6 +3,7 @@ import type { GradRule } from '../context.js';
 
 export const powGrad: GradRule = {
   opType: 'Pow',
+  saves: { inputs: [0, 1] },
   backward({ node, b, dY, needs, reduceTo, scalar, unsupported }) {
     if (needs(1)) unsupported('the gradient with respect to the exponent is not implemented (only the base)');
     const [x, e] = node.inputs as [NonNullable<typeof node.inputs[0]>, NonNullable<typeof node.inputs[0]>];

@@ -7,6 +7,7 @@ import type { GradRule } from '../context.js';
 
 export const reluGrad: GradRule = {
   opType: 'Relu',
+  saves: { outputs: [0] },
   backward({ node, b, dY, scalar }) {
     const y = node.outputs[0]!;
     const zero = scalar(0, node.inputs[0]!);

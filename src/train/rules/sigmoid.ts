@@ -3,6 +3,7 @@ import type { GradRule } from '../context.js';
 
 export const sigmoidGrad: GradRule = {
   opType: 'Sigmoid',
+  saves: { outputs: [0] },
   backward({ node, b, dY, scalar }) {
     const y = node.outputs[0]!;
     const oneMinus = b.op('Sub', [scalar(1, y), y], { name: 'sigmoid_1my' });

@@ -8,6 +8,7 @@ import type { GradRule } from '../context.js';
 
 export const sliceGrad: GradRule = {
   opType: 'Slice',
+  saves: {},
   backward({ node, b, dY, info, ints, unsupported }) {
     const x = node.inputs[0]!;
     const shape = info(x)?.shape ?? unsupported('the input shape is unknown');

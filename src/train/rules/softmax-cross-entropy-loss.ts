@@ -11,6 +11,7 @@ import type { GradRule } from '../context.js';
 
 export const softmaxCrossEntropyLossGrad: GradRule = {
   opType: 'SoftmaxCrossEntropyLoss',
+  saves: { inputs: [0, 1], outputs: [1] }, // scores (type, shape), labels, log_prob
   backward({ node, b, dY, info, ints, unsupported }) {
     const [scores, labels, weights] = node.inputs as Value[];
     if (weights) unsupported('class weights');

@@ -14,6 +14,7 @@ export function softmaxAxis(ctx: GradContext): number {
 
 export const softmaxGrad: GradRule = {
   opType: 'Softmax',
+  saves: { outputs: [0] },
   backward(ctx) {
     const { node, b, dY } = ctx;
     const axis = softmaxAxis(ctx);

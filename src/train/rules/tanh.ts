@@ -3,6 +3,7 @@ import type { GradRule } from '../context.js';
 
 export const tanhGrad: GradRule = {
   opType: 'Tanh',
+  saves: { outputs: [0] },
   backward({ node, b, dY, scalar }) {
     const y = node.outputs[0]!;
     const d = b.op('Sub', [scalar(1, y), b.op('Mul', [y, y], { name: 'tanh_y2' })], { name: 'tanh_d' });

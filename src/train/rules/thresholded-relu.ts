@@ -17,6 +17,7 @@ import type { GradRule } from '../context.js';
 
 export const thresholdedReluGrad: GradRule = {
   opType: 'ThresholdedRelu',
+  saves: (node) => (thresholdedRelu.parseAttributes(node.attributes).alpha >= 0 ? { outputs: [0] } : { inputs: [0] }),
   backward({ node, b, dY }) {
     const { alpha } = thresholdedRelu.parseAttributes(node.attributes);
     const saved = alpha >= 0 ? node.outputs[0] : node.inputs[0];

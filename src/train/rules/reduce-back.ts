@@ -1,8 +1,12 @@
-/** ReduceSum and ReduceMean: dY broadcast back over the reduced axes (divided by their size for the mean). */
+/**
+ * Shared by the ReduceSum and ReduceMean rules: dY broadcast back over the
+ * reduced axes, divided by their size for the mean (before the expansion,
+ * on the small tensor; a constant where the sizes are known).
+ */
 import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { constantOf } from '../../rewrite/constants.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext } from '../context.js';
 
 /** The reduced axes (normalized), 'all', or 'none' (noop_with_empty_axes). */
 function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
@@ -22,7 +26,7 @@ function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
   return axes;
 }
 
-function broadcastBack(ctx: GradContext, mean: boolean) {
+export function broadcastBack(ctx: GradContext, mean: boolean) {
   const { node, b, dY } = ctx;
   const x = node.inputs[0]!;
   const axes = reducedAxes(ctx);
@@ -31,14 +35,14 @@ function broadcastBack(ctx: GradContext, mean: boolean) {
   // Reducing everything: dY is a scalar (or all ones-dims) and expands as it is.
   const g = keep || axes === 'all' ? dY[0]! : b.op('Unsqueeze', [dY[0], ctx.ints(axes)], { name: 'reduce_unsq' });
   const shape = b.op('Shape', [x], { name: 'grad_shape' });
-  let out = b.op('Expand', [g, shape], { name: 'reduce_grad' });
+  let scaled = g;
   if (mean) {
-    const counted = axes === 'all' ? shape : b.op('Gather', [shape, ctx.ints(axes)], { name: 'reduce_counts', attributes: [attr.int('axis', 0)] });
-    const n = b.op('CastLike', [b.op('ReduceProd', [counted], { name: 'reduce_n', attributes: [attr.int('keepdims', 0)] }), x], { name: 'reduce_n' });
-    out = b.op('Div', [out, n], { name: 'reduce_mean_grad' });
+    const dims = ctx.info(x)?.shape;
+    const reduced = axes === 'all' ? dims : dims && axes.map((a) => dims[a]);
+    const n = reduced?.every((d) => typeof d === 'number')
+      ? ctx.scalar((reduced as number[]).reduce((p, d) => p * d, 1), x)
+      : b.op('CastLike', [b.op('ReduceProd', [axes === 'all' ? shape : b.op('Gather', [shape, ctx.ints(axes)], { name: 'reduce_counts', attributes: [attr.int('axis', 0)] })], { name: 'reduce_n', attributes: [attr.int('keepdims', 0)] }), x], { name: 'reduce_n' });
+    scaled = b.op('Div', [g, n], { name: 'reduce_mean_scaled' });
   }
-  return [out, undefined];
+  return [b.op('Expand', [scaled, shape], { name: 'reduce_grad' }), undefined];
 }
-
-export const reduceSumGrad: GradRule = { opType: 'ReduceSum', backward: (ctx) => broadcastBack(ctx, false) };
-export const reduceMeanGrad: GradRule = { opType: 'ReduceMean', backward: (ctx) => broadcastBack(ctx, true) };
