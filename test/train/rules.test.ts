@@ -117,6 +117,7 @@ const FIXTURES: Record<string, Fixture> = {
   'MaxPool (overlapping windows, padding)': { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])] }], x: [1, 2, 5, 5], y: [1, 2, 3, 3] },
   GlobalAveragePool: { nodes: [{ opType: 'GlobalAveragePool', input: ['x'], output: ['y'] }], x: [2, 3, 3, 3], y: [2, 3, 1, 1] },
   SoftmaxCrossEntropyLoss: { nodes: [{ opType: 'SoftmaxCrossEntropyLoss', input: ['x', 'lab'], output: ['loss'], attribute: [str('reduction', 'mean')] }], x: [4, 5], y: [], ownLoss: true, constants: [i64('lab', [4], [1, 0, 4, 2])] },
+  'SoftmaxCrossEntropyLoss (int32 labels, sum)': { nodes: [{ opType: 'SoftmaxCrossEntropyLoss', input: ['x', 'lab'], output: ['loss'], attribute: [str('reduction', 'sum')] }], x: [3, 4], y: [], ownLoss: true, constants: [{ name: 'lab', dataType: DataType.INT32, dims: [Long.fromNumber(3)], int32Data: [3, 0, 1] }] },
   'MSE (as --loss-fn mse appends it)': { nodes: [{ opType: 'Sub', input: ['x', 'T'], output: ['d'] }, { opType: 'Mul', input: ['d', 'd'], output: ['d2'] }, { opType: 'ReduceMean', input: ['d2'], output: ['loss'], attribute: [int('keepdims', 0)] }], x: [3, 4], y: [], ownLoss: true, constants: [f32('T', [3, 4], randomArray(12, 5))] },
 };
 

@@ -39,7 +39,8 @@ export const softmaxCrossEntropyLossGrad: GradRule = {
     const classes = typeof c === 'number'
       ? ints([...Array(c).keys()], 'sce_classes')
       : b.op('Range', [b.op('Squeeze', [ints([0], 'sce_0')], { name: 'sce_0' }), b.op('Squeeze', [dim(c, 1, 'sce_c')], { name: 'sce_c' }), b.op('Squeeze', [ints([1], 'sce_1')], { name: 'sce_1' })], { name: 'sce_classes' });
-    const column = b.op('Unsqueeze', [b.op('Cast', [labels], { name: 'sce_labels', attributes: [attr.int('to', DataType.INT64)] }), ints([1], 'sce_axis')], { name: 'sce_labels' });
+    const labels64 = info(labels!)?.elemType === DataType.INT64 ? labels : b.op('Cast', [labels], { name: 'sce_labels', attributes: [attr.int('to', DataType.INT64)] });
+    const column = b.op('Unsqueeze', [labels64, ints([1], 'sce_axis')], { name: 'sce_labels' });
     const onehot = b.op('CastLike', [b.op('Equal', [column, classes], { name: 'sce_onehot' }), scores], { name: 'sce_onehot' });
     // The scalar factor dLoss (/ N for the mean) first, then one multiply over [N, C].
     const scale = reduction === 'mean' ? b.op('Div', [dY[0], b.op('CastLike', [dim(n, 0, 'sce_n'), scores], { name: 'sce_n' })], { name: 'sce_scale' }) : dY[0]!;
