@@ -6,6 +6,7 @@ import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import { encodeModel } from '../onnx/encode.js';
 import { buildGradient } from '../train/autodiff.js';
+import { GRADIENT_RULES, maxPoolIndicesGrad } from '../train/rules/index.js';
 import { checkGradients, parameterFeeds } from '../train/check.js';
 import type { GradientReport } from '../train/autodiff.js';
 import { writeNpyFiles } from '../node/npy-files.js';
@@ -20,6 +21,7 @@ export interface GradCliOptions {
   on?: string;
   wrt?: string[];
   keepOutputs?: boolean;
+  maxpoolIndices?: boolean;
   check?: boolean;
   input?: string[];
   dim?: string[];
@@ -54,6 +56,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
     on: options.on,
     wrt: wrtNames.length === 1 && wrtNames[0] === 'params' ? 'params' : wrtNames,
     keepOutputs: options.keepOutputs,
+    ...(options.maxpoolIndices ? { rules: GRADIENT_RULES.map((r) => (r.opType === 'MaxPool' ? maxPoolIndicesGrad : r)) } : {}),
   });
   const proto = modelToProto(model);
   const saved = saveModelFile(proto, output, { source: loaded });
@@ -67,6 +70,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
     if (report.initializersAsInputs.length) io.out(`  ${report.initializersAsInputs.length} initializer(s) are now inputs; their starting values are in ${paramsDir}/ (feed them with --input name=file.npy)`);
     io.out(`wrote ${output} (${report.nodesAdded} nodes added)`);
   }
+  for (const w of report.warnings) io.err(`warning: ${w}`);
   let code = EXIT_OK;
   if (options.check) {
     const feeds = buildFeeds(modelFromProto(proto), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed: Number(options.seed ?? 0) });

@@ -158,6 +158,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--on <output>', 'with --loss-fn: the output the loss is computed on')
     .option('--wrt <names...>', 'tensors to differentiate with respect to, or params (every float initializer)')
     .option('--keep-outputs', 'keep the original outputs next to the loss and gradients')
+    .option('--maxpool-indices', "MaxPool gradients through MaxPool's Indices output: faster on ORT cpu, but ORT's WebGPU EP cannot run it")
     .option('--check', 'compare every gradient with central finite differences on seeded inputs (exit 1 above tolerance)')
     .option('--input <name=source...>', 'with --check: input data')
     .option('--dim <NAME=SIZE...>', 'with --check: sizes for symbolic dims (default 2)')

@@ -50,6 +50,8 @@ export interface GradientReport {
   initializersAsInputs: string[];
   parameters: Record<string, TensorProto>;
   opsetUpgrade?: { from: number; to: number };
+  /** Things to know about the gradient model (an op some EP cannot run, say). */
+  warnings: string[];
 }
 
 const FLOAT = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
@@ -103,6 +105,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   }
 
   const rules = new Map((options.rules ?? GRADIENT_RULES).map((r) => [r.opType, r]));
+  const warnings: string[] = [];
   const forward: ForwardPass = { nodes: new Set(graph.nodes), values: new Set([...graph.inputs, ...graph.initializers]) };
   const b = new Builder(model, graph);
   const contributions = new Map<Value, Value[]>();
@@ -153,8 +156,8 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
     // Missing output gradients (an output that does not reach the loss) are zeros.
     const dYFilled = dY.map((g, i) => g ?? (i === 0 ? ctx.zerosLike(node.outputs[0]!) : undefined));
     const ruleStart = b.created.length;
-    const grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs: ctx.needs, info, opset: ctx.opset }));
-    checkSaves(rule, node, b.created.slice(ruleStart), forward);
+    const grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs: ctx.needs, info, opset: ctx.opset, warn: (m) => warnings.push(m) }));
+    checkSaves(rule, node, b.created.slice(ruleStart), forward, info);
     if (node.opType === 'ThresholdedRelu') usedTreluGrad = true;
     grads.forEach((g, i) => {
       const x = node.inputs[i];
@@ -195,7 +198,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   const kept = options.keepOutputs ? graph.outputs.filter((v) => v !== lossOut) : [];
   graph.outputs = [lossOut, ...gradOutputs, ...kept];
   eliminateDeadNodes.run(model);
-  return { loss: lossOut.name, gradients, nodesAdded: graph.nodeCount - nodesBefore, initializersAsInputs, parameters, opsetUpgrade };
+  return { loss: lossOut.name, gradients, nodesAdded: graph.nodeCount - nodesBefore, initializersAsInputs, parameters, opsetUpgrade, warnings };
 }
 
 /**
@@ -251,8 +254,8 @@ function elideBroadcastExpands(graph: Model['graph'], info: (v: Value) => Tensor
  * A rule's backward nodes may read, from the forward pass, only what its
  * `saves` declares. Anything else is a bug in the rule.
  */
-function checkSaves(rule: GradRule, node: Node, created: readonly Node[], forward: ForwardPass): void {
-  const allowed = savedValues(rule, node);
+function checkSaves(rule: GradRule, node: Node, created: readonly Node[], forward: ForwardPass, info: (v: Value) => TensorInfo | undefined): void {
+  const allowed = savedValues(rule, node, info);
   for (const n of created) {
     for (const v of n.inputs) {
       if (!v || allowed.has(v)) continue;

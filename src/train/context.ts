@@ -35,6 +35,8 @@ export interface GradContext {
   zerosLike(like: Value): Value;
   /** Fails with the node named: the rule cannot handle this case. */
   unsupported(why: string): never;
+  /** Notes something the user should know about the gradient model (in GradientReport.warnings). */
+  warn(message: string): void;
 }
 
 /** Forward values a rule's backward nodes read, by position on the forward node. */
@@ -57,14 +59,14 @@ export interface GradRule {
    * depends on the node (ThresholdedRelu saves Y for alpha >= 0, X below).
    * buildGradient checks every rule against it.
    */
-  readonly saves: Saves | ((node: Node) => Saves);
+  readonly saves: Saves | ((node: Node, info: (v: Value) => TensorInfo | undefined) => Saves);
   /** Returns a gradient per input (undefined where none is needed or defined). */
   backward(ctx: GradContext): (Value | undefined)[];
 }
 
 /** The values `rule` declares it reads from `node`. */
-export function savedValues(rule: GradRule, node: Node): Set<Value> {
-  const s = typeof rule.saves === 'function' ? rule.saves(node) : rule.saves;
+export function savedValues(rule: GradRule, node: Node, info: (v: Value) => TensorInfo | undefined): Set<Value> {
+  const s = typeof rule.saves === 'function' ? rule.saves(node, info) : rule.saves;
   const out = new Set<Value>();
   for (const i of s.inputs ?? []) if (node.inputs[i]) out.add(node.inputs[i]!);
   for (const i of s.outputs ?? []) if (node.outputs[i]) out.add(node.outputs[i]!);
@@ -90,6 +92,7 @@ export function makeContext(init: {
   needs: (i: number) => boolean;
   info: (v: Value) => TensorInfo | undefined;
   opset: number;
+  warn?: (message: string) => void;
 }): GradContext {
   const { b, node } = init;
   const ctx: GradContext = {
@@ -108,6 +111,9 @@ export function makeContext(init: {
     zerosLike(like) {
       const zeros = b.op('ConstantOfShape', [b.op('Shape', [like], { name: 'grad_shape' })], { name: 'grad_zeros' });
       return b.op('CastLike', [zeros, like], { name: 'grad_zeros' });
+    },
+    warn(message) {
+      init.warn?.(message);
     },
     unsupported(why): never {
       throw new TreluError('E_UNSUPPORTED', `no gradient for ${node.opType} node '${node.name || node.outputs[0]?.name}': ${why}`);

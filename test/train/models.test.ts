@@ -61,15 +61,17 @@ test('corpus models whose ops are covered: differentiated with an MSE loss and c
   assert.ok(done >= 5, `${done} corpus models differentiated`);
 });
 
-test('the same gradient model on cpu, webgpu and wasm gives the same gradients', async () => {
-  const { bytes, feeds } = await gradientFor(treluModel('mlp.onnx'), { N: 4 });
+test('the same gradient model on cpu, webgpu and wasm gives the same gradients (MLP and CNN)', async () => {
   const backends = createBackends();
-  const cpu = await runOnce(backends.get('cpu'), bytes, feeds);
-  for (const ep of ['webgpu', 'wasm']) {
-    const out = await runOnce(backends.get(ep), bytes, feeds);
-    for (const [name, t] of Object.entries(cpu)) {
-      const c = compareTensors(out[name]!, t);
-      assert.ok(c.ok, `${ep} ${name}: max diff ${c.maxAbsDiff}`);
+  for (const file of ['mlp.onnx', 'cnn.onnx']) {
+    const { bytes, feeds } = await gradientFor(treluModel(file), { N: file === 'mlp.onnx' ? 4 : 2 });
+    const cpu = await runOnce(backends.get('cpu'), bytes, feeds);
+    for (const ep of ['webgpu', 'wasm']) {
+      const out = await runOnce(backends.get(ep), bytes, feeds);
+      for (const [name, t] of Object.entries(cpu)) {
+        const c = compareTensors(out[name]!, t);
+        assert.ok(c.ok, `${file} on ${ep}, ${name}: max diff ${c.maxAbsDiff}`);
+      }
     }
   }
 });
@@ -92,6 +94,17 @@ test('trelu grad: --loss-fn, --wrt params, --check, parameters written, --json; 
   assert.equal(run.code, 0, run.out.join('\n'));
   const keep = await runCli('grad', t, path.join(dir, 'g2.onnx'), '--loss-fn', 'mse', '--on', 'logits', '--wrt', 'fc1.weight', '--keep-outputs', '--json');
   assert.deepEqual(JSON.parse(keep.out.join('\n')).gradients.map((g: { tensor: string }) => g.tensor), ['fc1.weight']);
+  // The CNN, with MaxPool's gradient through Indices (CPU only) on request.
+  const cnn = path.join(dir, 'cnn-trelu.onnx');
+  assert.equal((await runCli('replace', path.join(REPO_ROOT, 'models', 'cnn.onnx'), cnn, '--alpha', '0.1')).code, 0);
+  for (const flags of [[], ['--maxpool-indices']]) {
+    const g = path.join(dir, `cnn-grad${flags.length}.onnx`);
+    const r2 = await runCli('grad', cnn, g, '--loss-fn', 'cross-entropy', '--on', 'logits', '--wrt', 'params', '--json', ...flags);
+    assert.equal(r2.code, 0, r2.err.join('\n'));
+    assert.deepEqual(JSON.parse(r2.out.join('\n')).warnings, []);
+    const ops = decodeModel(new Uint8Array(fs.readFileSync(g))).graph!.node.map((n) => n.opType);
+    assert.equal(ops.includes('MaxUnpool'), flags.length > 0, flags.join(' ') || 'default');
+  }
   assert.equal((await runCli('grad', t, path.join(dir, 'x.onnx'), '--loss', 'logits', '--wrt', 'params')).code, 2, 'a non-scalar loss');
   assert.equal((await runCli('grad', t, path.join(dir, 'x.onnx'), '--loss-fn', 'mse', '--on', 'logits')).code, 2, 'no --wrt');
   assert.equal((await runCli('grad', t, path.join(dir, 'x.onnx'), '--loss-fn', 'hinge', '--on', 'logits', '--wrt', 'params')).code, 2);

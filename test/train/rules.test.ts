@@ -10,7 +10,7 @@ import { onnx, DataType, AttributeType } from '../../src/onnx/proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
-import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES } from '../../src/train/index.js';
+import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad } from '../../src/train/index.js';
 import { runOnCpu, seededRandom, type TensorLike } from '../../src/runtime/index.js';
 import { thresholdedReluGradReference } from '../../src/ops/thresholded-relu/reference.js';
 
@@ -197,21 +197,44 @@ test('gradient rule: AveragePool against a float64 reference', async () => {
   expected.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) < 1e-6, `dx[${i}] ${got[i]} vs ${v}`));
 });
 
-test('MaxPool: tiling windows unpool (MaxUnpool), overlapping ones scatter; at ties the first maximum takes the gradient', async () => {
-  const pool = (k: number, st: number): Fixture => ({ nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [k, k]), ints('strides', [st, st])] }], x: [1, 1, 4, 4], y: [1, 1, (4 - k) / st + 1, (4 - k) / st + 1] });
-  for (const [k, st, op] of [[2, 2, 'MaxUnpool'], [2, 1, 'ScatterElements']] as const) {
-    const f = pool(k, st);
+test('MaxPool: each window\'s first maximum takes the gradient, through ArgMax (default, every EP) or Indices (maxPoolIndicesGrad)', async () => {
+  const indicesRules = GRADIENT_RULES.map((r) => (r.opType === 'MaxPool' ? maxPoolIndicesGrad : r));
+  const cases = [
+    { k: 2, st: 2, size: 4, rules: GRADIENT_RULES, op: 'ArgMax', warns: false },
+    { k: 3, st: 3, size: 7, rules: GRADIENT_RULES, op: 'ArgMax', warns: false }, // a row and a column past the last window
+    { k: 2, st: 3, size: 7, rules: GRADIENT_RULES, op: 'ArgMax', warns: false }, // gaps between windows
+    { k: 2, st: 2, size: 4, rules: indicesRules, op: 'MaxUnpool', warns: false },
+    { k: 2, st: 1, size: 4, rules: GRADIENT_RULES, op: 'ScatterElements', warns: true }, // overlapping windows
+  ];
+  for (const c of cases) {
+    const label = `kernel ${c.k} stride ${c.st}, ${c.op}`;
+    const oh = Math.floor((c.size - c.k) / c.st) + 1;
+    const f: Fixture = { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [c.k, c.k]), ints('strides', [c.st, c.st])] }], x: [1, 2, c.size, c.size], y: [1, 2, oh, oh] };
     const m = modelFromProto(decodeModel(fixtureModel(f)));
-    buildGradient(m, { loss: 'loss', wrt: ['x'] });
-    assert.ok(m.graph.nodes.some((n) => n.opType === op), `kernel ${k} stride ${st} uses ${op}`);
-    const { bytes } = await gradientsOf(f);
-    // Every element equal: each window's maximum is its first element (row-major), as in ORT's Indices.
-    const out = await runOnCpu(bytes, { x: { type: 'float32', data: new Float32Array(16).fill(0.5), dims: [1, 1, 4, 4] } });
+    const report = buildGradient(m, { loss: 'loss', wrt: ['x'], rules: c.rules });
+    assert.ok(m.graph.nodes.some((n) => n.opType === c.op), label);
+    assert.equal(report.warnings.some((w) => /Indices output.*WebGPU/.test(w)), c.warns, label);
+    const bytes = encodeModel(modelToProto(m));
     const R = randomArray(size(f.y), 99);
-    const expected = new Float32Array(16);
-    const oh = f.y[2]!;
-    for (let i = 0; i < oh; i++) for (let j = 0; j < oh; j++) expected[i * st * 4 + j * st] += R[i * oh + j]!;
-    assert.deepEqual(Array.from(out.x_grad!.data as Float32Array), Array.from(expected), `kernel ${k} stride ${st}`);
+    const plane = c.size * c.size;
+    // All equal: the first element of each window (row-major), as in ORT's Indices, takes it all.
+    const flat = await runOnCpu(bytes, { x: { type: 'float32', data: new Float32Array(2 * plane).fill(0.5), dims: f.x } });
+    const expected = new Float32Array(2 * plane);
+    for (let ch = 0; ch < 2; ch++) for (let i = 0; i < oh; i++) for (let j = 0; j < oh; j++) expected[ch * plane + i * c.st * c.size + j * c.st] += R[(ch * oh + i) * oh + j]!;
+    assert.deepEqual(Array.from(flat.x_grad!.data as Float32Array), Array.from(expected), `${label}, all equal`);
+    // Distinct values: the gradient goes to each window's maximum.
+    const xs = Float32Array.from({ length: 2 * plane }, (_, i) => ((i * 7919) % 97) / 97);
+    const out = await runOnCpu(bytes, { x: { type: 'float32', data: xs, dims: f.x } });
+    const want = new Float32Array(2 * plane);
+    for (let ch = 0; ch < 2; ch++) for (let i = 0; i < oh; i++) for (let j = 0; j < oh; j++) {
+      let best = -1;
+      for (let a = 0; a < c.k; a++) for (let e = 0; e < c.k; e++) {
+        const at = ch * plane + (i * c.st + a) * c.size + j * c.st + e;
+        if (best < 0 || xs[at]! > xs[best]!) best = at;
+      }
+      want[best] += R[(ch * oh + i) * oh + j]!;
+    }
+    assert.deepEqual(Array.from(out.x_grad!.data as Float32Array), Array.from(want), `${label}, distinct values`);
   }
 });
 

@@ -6,7 +6,7 @@
  *        otherwise (or pads past the kernel's extent): ConvTranspose(dY, W),
  *        with output_padding chosen to give X's size back;
  *   dW = per group, the patches of X times dY, summed over the batch:
- *          patches = depthwise Conv of X with one-hot kernels   [N, C*kh*kw, OH, OW]
+ *          patches = Conv of each channel of X with one-hot kernels   [N*C, kh*kw, OH, OW]
  *          dW_g    = Σ_n patches[n, g] @ dY[n, g]^T             (a batched MatMul, then ReduceSum)
  *   dB = ReduceSum(dY, [0, 2, 3]).
  * Needs the channel, kernel and spatial sizes at build time.
@@ -65,19 +65,22 @@ export const convGrad: GradRule = {
       });
     }
     if (needs(1)) {
-      // The patches come from a depthwise Conv with one-hot kernels: each output is 1 * one
-      // element of X (exact), and it costs kh*kw multiplies per patch element. A dense one-hot
-      // Conv (C*kh*kw outputs from all C inputs) costs C times more, and ORT then reorders its
-      // NCHWc output: 2.5x slower here; im2col by Gather and a Conv of X^T with dY^T as the
-      // kernel were slower still (bench:grad).
+      // The patches come from a Conv with one-hot kernels over each channel of X on its own
+      // (channels moved into the batch: [N*C, 1, H, W]): each output is 1 * one element of X
+      // (exact) for kh*kw multiplies. A dense one-hot Conv (C*kh*kw outputs from all C inputs)
+      // costs C times more and ran 2.5x slower in ORT; a grouped Conv (group C) is as fast on
+      // the CPU but ORT's WebGPU EP computes grouped Convs with 5-7 or 9 outputs per group
+      // wrongly (ORT 1.30). im2col by Gather and a Conv of X^T with dY^T as the kernel were
+      // slower still (bench:grad).
       const cg = c! / group;
       const mg = m! / group;
       const taps = kh! * kw!;
-      const eye = b.op('CastLike', [b.op('Constant', [], { name: 'conv_eye', attributes: [attr.tensor('value', makeTensor('', [c! * taps, 1, kh!, kw!], oneHotKernels(c!, kh!, kw!)))] }), x], { name: 'conv_eye' });
-      const patches = b.op('Conv', [x, eye], {
-        name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!]), attr.int('group', c!)],
+      const eye = b.op('CastLike', [b.op('Constant', [], { name: 'conv_eye', attributes: [attr.tensor('value', makeTensor('', [taps, 1, kh!, kw!], oneHotKernels(1, kh!, kw!)))] }), x], { name: 'conv_eye' });
+      const perChannel = b.op('Reshape', [x, ints([-1, 1, h!, wd!])], { name: 'conv_xc' });
+      const patches = b.op('Conv', [perChannel, eye], {
+        name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],
       });
-      const pmat = b.op('Reshape', [patches, ints([0, group, cg * taps, oh! * ow!])], { name: 'conv_pmat' });
+      const pmat = b.op('Reshape', [patches, ints([-1, group, cg * taps, oh! * ow!])], { name: 'conv_pmat' });
       const dyT = b.op('Transpose', [b.op('Reshape', [dY[0]!, ints([0, group, mg, oh! * ow!])], { name: 'conv_dymat' })], { name: 'conv_dyt', attributes: [attr.ints('perm', [0, 1, 3, 2])] });
       const perImage = b.op('MatMul', [pmat, dyT], { name: 'conv_dw_mm' }); // [N, G, cg*taps, mg]
       const summed = b.op('ReduceSum', [perImage, ints([0])], { name: 'conv_dw_sum', attributes: [attr.int('keepdims', 0)] });

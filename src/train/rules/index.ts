@@ -31,6 +31,7 @@ import { reduceSumGrad } from './reduce-sum.js';
 import { reduceMeanGrad } from './reduce-mean.js';
 import { convGrad } from './conv.js';
 import { maxPoolGrad } from './max-pool.js';
+export { maxPoolIndicesGrad } from './max-pool-indices.js';
 import { averagePoolGrad } from './average-pool.js';
 import { globalAveragePoolGrad } from './global-average-pool.js';
 import { batchNormalizationGrad } from './batch-normalization.js';
