@@ -110,8 +110,8 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   const b = new Builder(model, graph);
   const contributions = new Map<Value, Value[]>();
   // Each gradient value has the type and shape of the tensor it is the gradient of, even where
-  // inference cannot follow the backward ops (OneHot depth from a Shape, say): rules then use
-  // shapes known at build time instead of computing them in the graph.
+  // inference cannot follow the backward ops (a Range or a Shape with a symbolic size, say):
+  // rules then use shapes known at build time instead of computing them in the graph.
   const gradientTarget = new Map<Value, Value>();
   const add = (v: Value, g: Value) => {
     gradientTarget.set(g, v);
