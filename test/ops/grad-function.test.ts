@@ -1,5 +1,6 @@
 // ThresholdedReluGrad as a model-local function: ONNX Runtime inlines it and
-// its results equal the reference gradient, bit for bit.
+// its results equal the reference gradient, bit for bit, except that ORT's
+// Where turns a passed-through -0 into +0 (tested below).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Long from 'long';
@@ -49,6 +50,20 @@ test('float16: ORT cpu runs the function and matches the reference (alpha rounde
   assert.deepEqual([...got], [...expected]);
   // 1.0009765625 == round(1.0006) in float16, so its gradient is 0
   assert.equal(expected[xs.indexOf(1.0009765625)], 0);
+});
+
+test('float32, dY = -0 where the gradient passes: ORT returns +0 (its Where turns a selected -0 into +0); the only difference', async () => {
+  // ORT's CPU Where selects in two passes and merges them with `x != 0 ? x : y`, so a selected -0
+  // becomes the other side's 0. Numerically the same gradient; the sign of zero differs.
+  const session = await ort.InferenceSession.create(gradModel(DataType.FLOAT, 0.5));
+  const x = Float32Array.of(2, 2, 0.1, 0.1);
+  const dy = Float32Array.of(-0, 3, -0, -3);
+  const out = await session.run({ X: new ort.Tensor('float32', x, [4]), dY: new ort.Tensor('float32', dy, [4]) });
+  const got = [...(out.dX!.data as Float32Array)];
+  const expected = [...thresholdedReluGradReference(x, dy, 0.5, 'float32')];
+  assert.ok(Object.is(expected[0], -0), 'the reference passes -0 through');
+  assert.ok(Object.is(got[0], 0), 'ORT gives +0 (if this fails, ORT now keeps -0: make the test bit-exact)');
+  assert.deepEqual(got.slice(1), expected.slice(1));
 });
 
 test('the function needs ai.onnx 15 (CastLike)', () => {
