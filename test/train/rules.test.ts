@@ -293,6 +293,23 @@ test('every rule reads from the forward pass only what its saves declare; a rule
   for (const r of GRADIENT_RULES) assert.ok(r.saves, `${r.opType} declares what it saves`);
 });
 
+test('Concat: sizes known at build time are a constant; a symbolic size is read from the graph, with the same gradient', async () => {
+  const f = FIXTURES.Concat!;
+  const gradient = async (symbolic: boolean) => {
+    const proto = decodeModel(fixtureModel(f));
+    if (symbolic) proto.graph!.input[0]!.type!.tensorType!.shape!.dim[1] = { dimParam: 'K' } as never;
+    const m = modelFromProto(proto);
+    const report = buildGradient(m, { loss: 'loss', wrt: ['x', 'B'] });
+    const ops = m.graph.nodes.filter((n) => n.name.startsWith('concat_')).map((n) => n.opType);
+    const out = await runOnCpu(encodeModel(modelToProto(m)), { x: { type: 'float32', data: randomArray(6, 7), dims: [2, 3] }, ...parameterFeeds(report) });
+    return { ops, grads: [Array.from(out.x_grad!.data as Float32Array), Array.from(out.B_grad!.data as Float32Array)] };
+  };
+  const fixed = await gradient(false);
+  const symbolic = await gradient(true);
+  assert.deepEqual([fixed.ops.includes('Shape'), symbolic.ops.includes('Shape')], [false, true]);
+  assert.deepEqual(symbolic.grads, fixed.grads);
+});
+
 test('an op without a rule on the path fails naming the op and the node; integer paths need none', async () => {
   const bad = fixtureModel({ nodes: [{ name: 'erf_node', opType: 'Erf', input: ['x'], output: ['y'] }], x: [3], y: [3] });
   assert.throws(() => buildGradient(modelFromProto(decodeModel(bad)), { loss: 'loss', wrt: ['x'] }), /no gradient rule for Erf \(node 'erf_node'\)/);
