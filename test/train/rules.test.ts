@@ -114,6 +114,7 @@ const FIXTURES: Record<string, Fixture> = {
   'BatchNormalization (inference)': { nodes: [{ opType: 'BatchNormalization', input: ['x', 'sc', 'bi', 'mu', 'va'], output: ['y'], attribute: [flt('epsilon', 1e-3)] }], x: [2, 3, 2, 2], y: [2, 3, 2, 2], params: [{ name: 'sc', dims: [3] }, { name: 'bi', dims: [3] }, { name: 'mu', dims: [3] }, { name: 'va', dims: [3], lo: 0.5, hi: 2 }] },
   'Dropout (inference)': { nodes: [{ opType: 'Dropout', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4] },
   'MaxPool (tiling windows)': { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [2, 2])] }], x: [2, 2, 4, 6], y: [2, 2, 2, 3] },
+  'MaxPool (1-D, gaps between windows)': { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2]), ints('strides', [3])] }], x: [2, 3, 9], y: [2, 3, 3] },
   'MaxPool (overlapping windows, padding)': { nodes: [{ opType: 'MaxPool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [3, 3]), ints('strides', [2, 2]), ints('pads', [1, 1, 1, 1])] }], x: [1, 2, 5, 5], y: [1, 2, 3, 3] },
   GlobalAveragePool: { nodes: [{ opType: 'GlobalAveragePool', input: ['x'], output: ['y'] }], x: [2, 3, 3, 3], y: [2, 3, 1, 1] },
   SoftmaxCrossEntropyLoss: { nodes: [{ opType: 'SoftmaxCrossEntropyLoss', input: ['x', 'lab'], output: ['loss'], attribute: [str('reduction', 'mean')] }], x: [4, 5], y: [], ownLoss: true, constants: [i64('lab', [4], [1, 0, 4, 2])] },
