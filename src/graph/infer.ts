@@ -260,9 +260,7 @@ const RULES: Record<string, Rule> = {
     return [{ elemType: ins[0]?.elemType, shape: out }];
   },
   Reshape: (n, ins) => {
-    const v = n.inputs[1];
-    const p = v?.producer();
-    const target = constantInts(v?.initializer ?? (p?.opType === 'Constant' ? constantTensor(p) : undefined));
+    const target = constantIntsOf(n.inputs[1]);
     const s = ins[0]?.shape;
     if (!target) return [{ elemType: ins[0]?.elemType }];
     const allowZero = int(n, 'allowzero', 0) === 1;
@@ -293,16 +291,18 @@ const RULES: Record<string, Rule> = {
 function reduceLike(n: Node, ins: TensorInfo[]): TensorInfo[] {
   const s = ins[0]?.shape;
   const elemType = ins[0]?.elemType;
-  const axesInput = n.inputs[1];
-  const p = axesInput?.producer();
-  const axes = axesInput
-    ? constantInts(axesInput.initializer ?? (p?.opType === 'Constant' ? constantTensor(p) : undefined))
-    : ints(n, 'axes') ?? [];
+  const axes = n.inputs[1] ? constantIntsOf(n.inputs[1]) : ints(n, 'axes') ?? [];
   if (!s || !axes) return [{ elemType }];
   if (axes.length === 0 && int(n, 'noop_with_empty_axes', 0) === 1) return [{ elemType, shape: s }];
   const reduced = new Set((axes.length ? axes : s.map((_, i) => i)).map((a) => (a < 0 ? a + s.length : a)));
   const keep = int(n, 'keepdims', 1) === 1;
   return [{ elemType, shape: s.flatMap((d, i) => (reduced.has(i) ? (keep ? [1] : []) : [d])) }];
+}
+
+/** The int64 values `v` holds when it is an initializer or a Constant's output (a shape or axes input). */
+function constantIntsOf(v: Value | undefined): number[] | undefined {
+  const p = v?.producer();
+  return constantInts(v?.initializer ?? (p?.opType === 'Constant' ? constantTensor(p) : undefined));
 }
 
 /** Element values of a small constant int64 tensor (for shape inputs), if it is one. */
