@@ -15,15 +15,7 @@ import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
-import { makeTensor } from '../../onnx/tensor.js';
-
-/** [C*kh*kw, 1, kh, kw]: output channel c*kh*kw + t copies tap t of input channel c. */
-function oneHotKernels(c: number, kh: number, kw: number): Float32Array {
-  const taps = kh * kw;
-  const k = new Float32Array(c * taps * taps);
-  for (let ch = 0; ch < c; ch++) for (let t = 0; t < taps; t++) k[(ch * taps + t) * taps + t] = 1;
-  return k;
-}
+import { oneHotKernels } from './one-hot-kernels.js';
 
 export const convGrad: GradRule = {
   opType: 'Conv',
@@ -75,7 +67,7 @@ export const convGrad: GradRule = {
       const cg = c! / group;
       const mg = m! / group;
       const taps = kh! * kw!;
-      const eye = b.op('CastLike', [b.op('Constant', [], { name: 'conv_eye', attributes: [attr.tensor('value', makeTensor('', [taps, 1, kh!, kw!], oneHotKernels(1, kh!, kw!)))] }), x], { name: 'conv_eye' });
+      const eye = oneHotKernels(b, [kh!, kw!], x!, 'conv_eye');
       const perChannel = b.op('Reshape', [x, ints([-1, 1, h!, wd!])], { name: 'conv_xc' });
       const patches = b.op('Conv', [perChannel, eye], {
         name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],

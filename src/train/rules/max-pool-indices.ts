@@ -25,32 +25,51 @@ import { Value } from '../../graph/value.js';
 import type { Node } from '../../graph/node.js';
 import type { GradContext, GradRule } from '../context.js';
 
-export const intList = (node: Node, name: string) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber());
+/** A MaxPool node's attributes, with the ONNX defaults filled in (shared with max-pool.ts). */
+export interface PoolAttributes {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  /** undefined: not given (all zero). */
+  pads?: number[];
+  autoPad: string;
+  ceilMode: number;
+  storageOrder: number;
+}
+
+export function poolAttributes(node: Node): PoolAttributes {
+  const ints = (name: string) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber());
+  const int = (name: string) => (node.attribute(name) ? Long.fromValue(node.attribute(name)!.i).toNumber() : 0);
+  const kernel = ints('kernel_shape') ?? [];
+  return {
+    kernel,
+    strides: ints('strides') ?? kernel.map(() => 1),
+    dilations: ints('dilations') ?? kernel.map(() => 1),
+    pads: ints('pads'),
+    autoPad: node.attribute('auto_pad') ? new TextDecoder().decode(node.attribute('auto_pad')!.s) : 'NOTSET',
+    ceilMode: int('ceil_mode'),
+    storageOrder: int('storage_order'),
+  };
+}
 
 /** Whether every position of X lies in at most one pooling window. */
-export function windowsAreDisjoint(node: Node): boolean {
-  const kernel = intList(node, 'kernel_shape') ?? [];
-  const strides = intList(node, 'strides') ?? kernel.map(() => 1);
-  const dilations = intList(node, 'dilations') ?? kernel.map(() => 1);
-  const autoPad = node.attribute('auto_pad') ? new TextDecoder().decode(node.attribute('auto_pad')!.s) : 'NOTSET';
-  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') return false;
+function windowsAreDisjoint(p: PoolAttributes): boolean {
+  if (p.autoPad !== 'NOTSET' && p.autoPad !== 'VALID') return false;
   // With ceil_mode the last window may hang over X's end, past the size MaxUnpool infers.
-  if (node.attribute('ceil_mode') && Long.fromValue(node.attribute('ceil_mode')!.i).toNumber() !== 0) return false;
-  return kernel.length > 0 && kernel.every((k, i) => strides[i]! >= (k - 1) * dilations[i]! + 1);
+  if (p.ceilMode !== 0) return false;
+  return p.kernel.length > 0 && p.kernel.every((k, i) => p.strides[i]! >= (k - 1) * p.dilations[i]! + 1);
 }
 
 export const maxPoolIndicesGrad: GradRule = {
   opType: 'MaxPool',
   saves: { inputs: [0], outputs: [1] }, // X for its shape, and the Indices
-  backward(ctx) {
-    return maxPoolThroughIndices(ctx);
-  },
+  backward: (ctx) => maxPoolThroughIndices(ctx),
 };
 
 /** The gradient through MaxPool's Indices output (see the file's comment). */
 export function maxPoolThroughIndices({ node, b, dY, ints, info, zerosLike, opset, unsupported }: GradContext): (Value | undefined)[] {
-  const so = node.attribute('storage_order');
-  if (so && Long.fromValue(so.i).toNumber() !== 0) unsupported('storage_order 1');
+  const pool = poolAttributes(node);
+  if (pool.storageOrder !== 0) unsupported('storage_order 1');
   const x = node.inputs[0]!;
   let indices = node.outputs[1];
   if (!indices) {
@@ -59,11 +78,9 @@ export function maxPoolThroughIndices({ node, b, dY, ints, info, zerosLike, opse
   }
   const xShape = b.op('Shape', [x], { name: 'grad_shape' });
   // ORT's MaxUnpool kernel is float32 only.
-  if (windowsAreDisjoint(node) && info(x)?.elemType === DataType.FLOAT) {
-    const kernel = intList(node, 'kernel_shape')!;
-    const poolAttrs = [attr.ints('kernel_shape', kernel), attr.ints('strides', intList(node, 'strides') ?? kernel.map(() => 1))];
-    const pads = intList(node, 'pads');
-    if (pads) poolAttrs.push(attr.ints('pads', pads));
+  if (windowsAreDisjoint(pool) && info(x)?.elemType === DataType.FLOAT) {
+    const poolAttrs = [attr.ints('kernel_shape', pool.kernel), attr.ints('strides', pool.strides)];
+    if (pool.pads) poolAttrs.push(attr.ints('pads', pool.pads));
     return [b.op('MaxUnpool', [dY[0]!, indices, xShape], { name: 'maxpool_grad', attributes: poolAttrs })];
   }
   if (opset < 16) unsupported('overlapping windows need ScatterElements with reduction (opset 16)');

@@ -14,14 +14,14 @@
  * Otherwise the gradient goes through Indices, with a warning. On ORT's CPU
  * EP this costs 1.3-1.9x the Indices path (bench:grad's MaxPool nodes).
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { makeTensor } from '../../onnx/tensor.js';
 import type { Node } from '../../graph/node.js';
 import type { TensorInfo } from '../../graph/infer.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
-import { intList, maxPoolThroughIndices } from './max-pool-indices.js';
+import { maxPoolThroughIndices, poolAttributes } from './max-pool-indices.js';
+import { oneHotKernels } from './one-hot-kernels.js';
 
 interface Windows {
   kernel: number[];
@@ -32,14 +32,8 @@ interface Windows {
 
 /** The window geometry when the Indices-free gradient applies, else undefined. */
 function windowsWithoutIndices(node: Node, info: (v: Value) => TensorInfo | undefined): Windows | undefined {
-  const kernel = intList(node, 'kernel_shape') ?? [];
-  const strides = intList(node, 'strides') ?? kernel.map(() => 1);
-  const dilations = intList(node, 'dilations') ?? kernel.map(() => 1);
-  const pads = intList(node, 'pads') ?? [];
-  const autoPad = node.attribute('auto_pad') ? new TextDecoder().decode(node.attribute('auto_pad')!.s) : 'NOTSET';
-  const ceil = node.attribute('ceil_mode') ? Long.fromValue(node.attribute('ceil_mode')!.i).toNumber() : 0;
-  const so = node.attribute('storage_order') ? Long.fromValue(node.attribute('storage_order')!.i).toNumber() : 0;
-  if (!kernel.length || (autoPad !== 'NOTSET' && autoPad !== 'VALID') || ceil !== 0 || so !== 0) return undefined;
+  const { kernel, strides, dilations, pads = [], autoPad, ceilMode, storageOrder } = poolAttributes(node);
+  if (!kernel.length || (autoPad !== 'NOTSET' && autoPad !== 'VALID') || ceilMode !== 0 || storageOrder !== 0) return undefined;
   if (pads.some((p) => p !== 0) || dilations.some((d) => d !== 1) || kernel.some((k, i) => strides[i]! < k)) return undefined;
   const xs = info(node.inputs[0]!)?.shape;
   const ys = info(node.outputs[0]!)?.shape;
@@ -48,14 +42,6 @@ function windowsWithoutIndices(node: Node, info: (v: Value) => TensorInfo | unde
   if (typeof channels !== 'number' || !outSpatial || outSpatial.length !== kernel.length || !outSpatial.every((d) => typeof d === 'number')) return undefined;
   if (!xs!.slice(2).every((d) => typeof d === 'number')) return undefined;
   return { kernel, strides, channels, outSpatial: outSpatial as number[] };
-}
-
-/** [taps, 1, ...kernel]: output channel t copies tap t (row-major) of the window. */
-function oneHotKernels(kernel: number[]): Float32Array {
-  const taps = kernel.reduce((p, k) => p * k, 1);
-  const k = new Float32Array(taps * taps);
-  for (let t = 0; t < taps; t++) k[t * taps + t] = 1;
-  return k;
 }
 
 export const maxPoolGrad: GradRule = {
@@ -73,7 +59,7 @@ export const maxPoolGrad: GradRule = {
     const xSpatial = info(x)!.shape!.slice(2) as number[];
     // Each channel on its own ([N*C, 1, ...]): grouped Convs and ConvTransposes (group C) would do
     // the same, but ORT's WebGPU EP computes some of them wrongly (ORT 1.30).
-    const kernels = b.op('CastLike', [b.op('Constant', [], { name: 'maxpool_onehot', attributes: [attr.tensor('value', makeTensor('', [taps, 1, ...w.kernel], oneHotKernels(w.kernel)))] }), x], { name: 'maxpool_onehot' });
+    const kernels = oneHotKernels(b, w.kernel, x, 'maxpool_onehot');
     const geometry = [attr.ints('kernel_shape', w.kernel), attr.ints('strides', w.strides)];
     const perChannel = b.op('Reshape', [x, ints([-1, 1, ...xSpatial])], { name: 'maxpool_xc' });
     const windows = b.op('Conv', [perChannel, kernels], { name: 'maxpool_windows', attributes: geometry });

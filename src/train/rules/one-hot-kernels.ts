@@ -1,0 +1,19 @@
+/**
+ * Shared by the Conv and MaxPool rules (not a rule): one-hot convolution
+ * kernels [taps, 1, ...kernel], output channel t copying tap t (row-major) of
+ * a one-channel input, in `like`'s element type. A Conv with them lays each
+ * window's elements out as channels (exact copies); a ConvTranspose with them
+ * puts such channels back in place.
+ */
+import { attr } from '../../graph/attributes.js';
+import type { Builder } from '../../graph/builder.js';
+import type { Value } from '../../graph/value.js';
+import { makeTensor } from '../../onnx/tensor.js';
+
+export function oneHotKernels(b: Builder, kernel: readonly number[], like: Value, name: string): Value {
+  const taps = kernel.reduce((p, k) => p * k, 1);
+  const values = new Float32Array(taps * taps);
+  for (let t = 0; t < taps; t++) values[t * taps + t] = 1;
+  const tensor = makeTensor('', [taps, 1, ...kernel], values);
+  return b.op('CastLike', [b.op('Constant', [], { name, attributes: [attr.tensor('value', tensor)] }), like], { name });
+}
