@@ -32,7 +32,7 @@ import { decodeModel } from '../src/onnx/decode.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { modelFromProto, modelToProto, type Model } from '../src/graph/index.js';
 import { replaceActivations } from '../src/rewrite/index.js';
-import { buildGradient, initializersToInputs, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad } from '../src/train/index.js';
+import { buildGradient, initializersToInputs, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../src/train/index.js';
 import { buildFeeds, createBackends, type TensorLike } from '../src/runtime/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,7 +63,7 @@ for (const [file, batch] of [['mlp.onnx', 256], ['mlp.onnx', 2048], ['cnn.onnx',
   if (hasMaxPool) {
     // The CPU-only variant: MaxPool's gradient through its Indices output (trelu grad --maxpool-indices).
     const gi = load();
-    const ri = buildGradient(gi, { lossFn: 'cross-entropy', on: 'logits', wrt: 'params', rules: GRADIENT_RULES.map((r) => (r.opType === 'MaxPool' ? maxPoolIndicesGrad : r)) });
+    const ri = buildGradient(gi, { lossFn: 'cross-entropy', on: 'logits', wrt: 'params', rules: withRules(GRADIENT_RULES, maxPoolIndicesGrad) });
     cases.push({ label: 'gradient, Indices', model: gi, feeds: { ...buildFeeds(gi, { dims: { N: batch }, seed: 1 }), ...parameterFeeds(ri) } });
   }
 

@@ -6,7 +6,7 @@ import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import { encodeModel } from '../onnx/encode.js';
 import { buildGradient } from '../train/autodiff.js';
-import { GRADIENT_RULES, maxPoolIndicesGrad } from '../train/rules/index.js';
+import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
 import { checkGradients, parameterFeeds } from '../train/check.js';
 import type { GradientReport } from '../train/autodiff.js';
 import { writeNpyFiles } from '../node/npy-files.js';
@@ -56,7 +56,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
     on: options.on,
     wrt: wrtNames.length === 1 && wrtNames[0] === 'params' ? 'params' : wrtNames,
     keepOutputs: options.keepOutputs,
-    ...(options.maxpoolIndices ? { rules: GRADIENT_RULES.map((r) => (r.opType === 'MaxPool' ? maxPoolIndicesGrad : r)) } : {}),
+    ...(options.maxpoolIndices ? { rules: withRules(GRADIENT_RULES, maxPoolIndicesGrad) } : {}),
   });
   const proto = modelToProto(model);
   const saved = saveModelFile(proto, output, { source: loaded });

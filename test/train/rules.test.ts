@@ -10,7 +10,7 @@ import { onnx, DataType, AttributeType } from '../../src/onnx/proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
-import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad } from '../../src/train/index.js';
+import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../../src/train/index.js';
 import { runOnCpu, seededRandom, type TensorLike } from '../../src/runtime/index.js';
 import { thresholdedReluGradReference } from '../../src/ops/thresholded-relu/reference.js';
 
@@ -199,7 +199,7 @@ test('gradient rule: AveragePool against a float64 reference', async () => {
 });
 
 test('MaxPool: each window\'s first maximum takes the gradient, through ArgMax (default, every EP) or Indices (maxPoolIndicesGrad)', async () => {
-  const indicesRules = GRADIENT_RULES.map((r) => (r.opType === 'MaxPool' ? maxPoolIndicesGrad : r));
+  const indicesRules = withRules(GRADIENT_RULES, maxPoolIndicesGrad);
   const cases = [
     { k: 2, st: 2, size: 4, rules: GRADIENT_RULES, op: 'ArgMax', warns: false },
     { k: 3, st: 3, size: 7, rules: GRADIENT_RULES, op: 'ArgMax', warns: false }, // a row and a column past the last window
@@ -290,7 +290,7 @@ test('every rule reads from the forward pass only what its saves declare; a rule
   const sneaky = { ...GRADIENT_RULES.find((r) => r.opType === 'Mul')!, saves: { inputs: [0] } };
   const f = FIXTURES.Mul!;
   const m = modelFromProto(decodeModel(fixtureModel(f)));
-  assert.throws(() => buildGradient(m, { loss: 'loss', wrt: ['x'], rules: GRADIENT_RULES.map((r) => (r.opType === 'Mul' ? sneaky : r)) }), /the gradient rule for Mul reads '\w+' from the forward pass .* which its saves do not declare/);
+  assert.throws(() => buildGradient(m, { loss: 'loss', wrt: ['x'], rules: withRules(GRADIENT_RULES, sneaky) }), /the gradient rule for Mul reads '\w+' from the forward pass .* which its saves do not declare/);
   for (const r of GRADIENT_RULES) assert.ok(r.saves, `${r.opType} declares what it saves`);
 });
 

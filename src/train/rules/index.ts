@@ -45,3 +45,11 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad,
 ];
+
+/** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */
+export function withRules(rules: readonly GradRule[], ...overrides: GradRule[]): GradRule[] {
+  const byOp = new Map(overrides.map((r) => [r.opType, r]));
+  const out = rules.map((r) => byOp.get(r.opType) ?? r);
+  for (const r of overrides) if (!rules.some((x) => x.opType === r.opType)) out.push(r);
+  return out;
+}
