@@ -225,7 +225,7 @@ export function initializersToInputs(model: Model, values: readonly Value[]): Re
 
 /** Ops that broadcast their inputs to a common shape (input indices that may take a smaller tensor). */
 const BROADCASTING: Record<string, (domain: string, index: number) => boolean> = {
-  Add: () => true, Sub: () => true, Mul: () => true, Div: () => true, Sum: () => true, Where: () => true,
+  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Sum', 'Where'].map((op) => [op, (domain: string) => domain === ''])),
   // ThresholdedReluGrad(S, dY): its body's Where broadcasts dY to S's shape.
   [GRAD_OP_TYPE]: (domain, index) => domain === TRELU_DOMAIN && index === 1,
 };
