@@ -6,7 +6,9 @@
  *   const y = b.op('Where', [cond, x, zero]);
  *   const [out, mask] = b.ops('Dropout', [x], 2);
  */
-import type { AttributeProto, TensorProto } from '../onnx/proto.js';
+import { AttributeType, type AttributeProto, type TensorProto } from '../onnx/proto.js';
+import { ONNX_ATTRIBUTE_TYPES } from '../ops/onnx-attribute-types.js';
+import { attr } from './attributes.js';
 import type { Graph } from './graph.js';
 import type { NameAuthority } from './names.js';
 import { Node } from './node.js';
@@ -17,9 +19,18 @@ export interface BuilderScope {
   readonly nodeNames: NameAuthority;
 }
 
+/**
+ * A plain attribute value. Numbers take the type the ai.onnx schema gives the
+ * attribute (`alpha: 1` is a FLOAT on ThresholdedRelu, `axis: 1` an INT); for
+ * other domains an integral number is an INT and any other a FLOAT. An
+ * AttributeProto (`attr.float('alpha', 1)`) is taken as it is.
+ */
+export type AttributeValue = number | bigint | string | readonly number[] | readonly bigint[] | readonly string[] | TensorProto | AttributeProto;
+
 export interface OpOptions {
   domain?: string;
-  attributes?: readonly AttributeProto[];
+  /** Attribute protos in the order to write them, or plain values by name (`{ alpha: 0.5, axis: 1 }`). */
+  attributes?: readonly AttributeProto[] | Readonly<Record<string, AttributeValue>>;
   /** Base for the node name and its outputs' names; defaults to the op type in snake case. */
   name?: string;
   /** Exact output names to use (must be free); default: fresh names. */
@@ -64,7 +75,7 @@ export class Builder {
       name: options.nodeName ?? this.scope.nodeNames.unique(base),
       inputs,
       outputs: outs,
-      attributes: options.attributes,
+      attributes: toAttributes(opType, options.domain ?? '', options.attributes),
     });
     this.place(node);
     return outs;
@@ -87,6 +98,32 @@ export class Builder {
     else this.graph.append(node);
     this.created.push(node);
   }
+}
+
+/** Attribute protos from plain values, typed by the op's schema (see AttributeValue). */
+export function toAttributes(opType: string, domain: string, attributes: OpOptions['attributes']): AttributeProto[] {
+  if (!attributes) return [];
+  if (Array.isArray(attributes)) return [...attributes];
+  const schema = domain === '' || domain === 'ai.onnx' ? ONNX_ATTRIBUTE_TYPES[opType] : undefined;
+  return Object.entries(attributes as Record<string, AttributeValue>).map(([name, v]) => toAttribute(name, v, schema?.[name]));
+}
+
+function toAttribute(name: string, v: AttributeValue, type: number | undefined): AttributeProto {
+  if (typeof v === 'string') return attr.string(name, v);
+  if (typeof v === 'bigint') return attr.int(name, v);
+  if (typeof v === 'number') {
+    if (type === AttributeType.FLOAT || (type === undefined && !Number.isInteger(v))) return attr.float(name, v);
+    if (!Number.isInteger(v)) throw new TypeError(`attribute '${name}' is an INT; got ${v}`);
+    return attr.int(name, v);
+  }
+  if (Array.isArray(v)) {
+    if (v.some((x) => typeof x === 'string')) return attr.strings(name, v as string[]);
+    const nums = v as (number | bigint)[];
+    if (type === AttributeType.FLOATS || (type === undefined && nums.some((x) => typeof x === 'number' && !Number.isInteger(x)))) return attr.floats(name, nums.map(Number));
+    return attr.ints(name, nums);
+  }
+  if ('dataType' in (v as object) || 'dims' in (v as object)) return attr.tensor(name, v as TensorProto);
+  return Object.assign(Object.create(Object.getPrototypeOf(v)), v, { name }) as AttributeProto;
 }
 
 function snake(opType: string): string {

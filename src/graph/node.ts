@@ -5,6 +5,7 @@
  */
 import type { AttributeProto, NodeProto } from '../onnx/proto.js';
 import { Value } from './value.js';
+import { NodeAttributes } from './node-attributes.js';
 import type { Graph } from './graph.js';
 
 let nextNodeId = 0;
@@ -102,6 +103,11 @@ export class Node {
     if (this._attached) return;
     this._attached = true;
     this._inputs.forEach((v, i) => v?._addUse(this, i));
+  }
+
+  /** Typed, checked attribute reads: `node.attrs.int('axis', 1)`. */
+  get attrs(): NodeAttributes {
+    return new NodeAttributes(this);
   }
 
   attribute(name: string): AttributeProto | undefined {

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import Long from 'long';
+import { Node, Value, attr, AttributeType, isTreluError, toAttributes } from '../../src/index.js';
+
+const node = (attributes: ReturnType<typeof attr.int>[]) => new Node({ opType: 'Conv', name: 'c', outputs: [new Value('y')], attributes });
+
+test('node.attrs reads typed values with defaults', () => {
+  const n = node([attr.int('group', 2), attr.ints('pads', [1, 1, 1, 1]), attr.float('alpha', 0.5), attr.string('auto_pad', 'NOTSET')]);
+  assert.equal(n.attrs.int('group', 1), 2);
+  assert.equal(n.attrs.int('missing', 7), 7);
+  assert.equal(n.attrs.int('missing'), undefined);
+  assert.deepEqual(n.attrs.ints('pads', []), [1, 1, 1, 1]);
+  assert.equal(n.attrs.float('alpha', 1), 0.5);
+  assert.equal(n.attrs.string('auto_pad', ''), 'NOTSET');
+  assert.equal(n.attrs.has('group'), true);
+});
+
+test('node.attrs rejects malformed attributes with a typed error', () => {
+  const wrongType = node([attr.float('group', 2)]);
+  assert.throws(() => wrongType.attrs.int('group', 1), (e) => isTreluError(e) && e.code === 'E_GRAPH' && /must be INT, not FLOAT/.test(e.message));
+  const twice = node([attr.int('group', 1), attr.int('group', 2)]);
+  assert.throws(() => twice.attrs.int('group', 1), (e) => isTreluError(e) && /more than once/.test(e.message));
+  const huge = node([attr.int('group', 1)]);
+  huge.attributes[0]!.i = Long.fromString('9223372036854775807');
+  assert.throws(() => huge.attrs.int('group', 1), (e) => isTreluError(e) && /out of the range/.test(e.message));
+});
+
+test('plain attribute values are typed by the op schema', () => {
+  const [alpha] = toAttributes('ThresholdedRelu', '', { alpha: 1 });
+  assert.equal(alpha!.type, AttributeType.FLOAT);
+  assert.equal(alpha!.f, 1);
+  const [axis, keep] = toAttributes('ReduceSum', '', { axis: 1, keepdims: 0 });
+  assert.equal(axis!.type, AttributeType.INT);
+  assert.equal(keep!.type, AttributeType.INT);
+  const [pads, mode] = toAttributes('Pad', '', { pads: [0, 1], mode: 'reflect' });
+  assert.equal(pads!.type, AttributeType.INTS);
+  assert.equal(mode!.type, AttributeType.STRING);
+  const [custom] = toAttributes('Foo', 'com.example', { x: 0.25 });
+  assert.equal(custom!.type, AttributeType.FLOAT);
+  assert.throws(() => toAttributes('Conv', '', { group: 1.5 }), /is an INT/);
+});
