@@ -156,7 +156,8 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
     // Missing output gradients (an output that does not reach the loss) are zeros.
     const dYFilled = dY.map((g, i) => g ?? (i === 0 ? ctx.zerosLike(node.outputs[0]!) : undefined));
     const ruleStart = b.created.length;
-    const grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs: ctx.needs, info, opset: ctx.opset, warn: (m) => warnings.push(m) }));
+    const settle = () => inferNodes(b.created.slice(ruleStart), types);
+    const grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs: ctx.needs, info, opset: ctx.opset, warn: (m) => warnings.push(m), settle }));
     checkSaves(rule, node, b.created.slice(ruleStart), forward, info);
     if (node.opType === 'ThresholdedRelu') usedTreluGrad = true;
     grads.forEach((g, i) => {
