@@ -38,23 +38,23 @@ export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** Ticks at 1, 2 or 5 times a power of ten inside [lo, hi]: about `target` of them, and at least two. */
+/** Ticks at 1, 2 or 5 times a power of ten inside [lo, hi]: the step whose count is nearest `target`, and at least two. */
 export function niceTicks(lo: number, hi: number, target = 6): number[] {
-  const raw = (hi - lo) / Math.max(1, target - 1);
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const steps = [0.1, 0.2, 0.5, 1, 2, 5, 10].map((m) => m * mag);
-  let i = steps.findIndex((st) => st >= raw * 0.999);
-  for (; ; i--) {
-    const step = steps[i]!;
+  const mag = 10 ** Math.floor(Math.log10((hi - lo) / Math.max(1, target - 1)));
+  let best: { first: number; last: number; step: number } | undefined;
+  for (const m of [0.1, 0.2, 0.5, 1, 2, 5, 10, 20]) {
+    const step = m * mag;
     const first = Math.ceil(lo / step - 1e-9);
     const last = Math.floor(hi / step + 1e-9);
-    if (last - first >= 1 || i === 0) {
-      // Multiply instead of accumulating, so ticks are as exact as the step; +0 turns -0 into 0.
-      const ticks: number[] = [];
-      for (let k = first; k <= last; k++) ticks.push(Number((k * step).toPrecision(12)) + 0);
-      return ticks;
-    }
+    const n = last - first + 1;
+    if (n < 2) continue;
+    if (!best || Math.abs(n - target) < Math.abs(best.last - best.first + 1 - target)) best = { first, last, step };
   }
+  if (!best) return [lo, hi];
+  // Multiply instead of accumulating, so ticks are as exact as the step; +0 turns -0 into 0.
+  const ticks: number[] = [];
+  for (let k = best.first; k <= best.last; k++) ticks.push(Number((k * best.step).toPrecision(12)) + 0);
+  return ticks;
 }
 
 /** A tick label: no float noise (0.30000000000000004), exponents only for very large or small values. */
@@ -135,8 +135,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
   const right = 20;
   const plotW = Math.max(10, width - left - right);
   const plotH = Math.max(10, height - top - bottom);
-  const xTicks = niceTicks(xd.lo, xd.hi, Math.max(3, Math.round(plotW / 90)));
-  const yTicks = niceTicks(yd.lo, yd.hi, Math.max(3, Math.round(plotH / 60)));
+  const xTicks = niceTicks(xd.lo, xd.hi, Math.max(3, Math.round(plotW / 80)));
+  const yTicks = niceTicks(yd.lo, yd.hi, Math.max(3, Math.round(plotH / 50)));
   const sx = (x: number) => left + ((x - xd.lo) / (xd.hi - xd.lo)) * plotW;
   const sy = (y: number) => top + plotH - ((y - yd.lo) / (yd.hi - yd.lo)) * plotH;
 
@@ -167,10 +167,11 @@ export function lineChartSvg(opts: LineChartOptions): string {
   out.push('</g>');
 
   out.push(`<rect class="frame" x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  out.push(`<g class="series" fill="none" stroke-width="2" stroke-linejoin="round">`);
+  out.push(`<g class="series" fill="none" stroke-linejoin="round">`);
   series.forEach((s, i) => {
     const color = escapeXml(s.color ?? PALETTE[i % PALETTE.length]!);
-    const dash = s.dashed ? ' stroke-dasharray="7 5"' : '';
+    // Dashed lines are drawn thinner, so a solid line under one (equal functions) still shows.
+    const dash = s.dashed ? ' stroke-dasharray="7 5" stroke-width="1.6"' : ' stroke-width="2.6"';
     out.push(`<g data-series="${i}" stroke="${color}"${dash}>`);
     for (const run of finiteRuns(s.points)) {
       if (run.length === 1) out.push(`<circle cx="${num(sx(run[0]![0]))}" cy="${num(sy(run[0]![1]))}" r="2.5" fill="${color}" stroke="none"/>`);

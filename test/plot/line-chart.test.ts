@@ -6,31 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Resvg } from '@resvg/resvg-js';
 import { lineChartSvg, niceTicks, formatTick, escapeXml } from '../../src/plot/line-chart.js';
-
-function render(svg: string): { width: number; height: number; pixels: Buffer } {
-  const r = new Resvg(svg, { font: { loadSystemFonts: false } }).render();
-  return { width: r.width, height: r.height, pixels: r.pixels };
-}
-
-/** The [pixel, value] pairs of an axis's ticks, read from the SVG text. */
-function ticks(svg: string, axis: 'x' | 'y'): [number, number][] {
-  const group = svg.split(`<g class="${axis}-axis">`)[1]!.split(axis === 'x' ? '<g class="y-axis">' : '<rect class="frame"')[0]!;
-  return [...group.matchAll(/<g class="tick" data-value="([^"]+)"><line x1="([^"]+)" y1="([^"]+)"/g)].map((m) => [Number(axis === 'x' ? m[2] : m[3]), Number(m[1])]);
-}
-
-/** value -> pixel from the first and last tick. */
-function axisMap(t: [number, number][]): (v: number) => number {
-  const [p0, v0] = t[0]!;
-  const [p1, v1] = t[t.length - 1]!;
-  return (v) => p0 + ((v - v0) * (p1 - p0)) / (v1 - v0);
-}
-
-function polylines(svg: string, series: number): [number, number][][] {
-  const group = svg.split(`<g data-series="${series}"`)[1]!.split('</g>')[0]!;
-  return [...group.matchAll(/<polyline points="([^"]+)"/g)].map((m) => m[1]!.split(' ').map((p) => p.split(',').map(Number) as [number, number]));
-}
+import { render, ticks, axisMap, polylines } from './svg-read.js';
 
 test('polyline vertices are where the axes put the data', () => {
   const a: [number, number][] = [[-3, -1], [-1, 0.5], [0, 2], [2.5, 7]];
