@@ -14,6 +14,7 @@ import { doctorCommand } from './doctor.js';
 import { gradCommand } from './grad.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { processIo, reportError, type Io } from './output.js';
+import { plotCommand, type PlotOptions } from './plot.js';
 
 const VERSION = '0.1.0';
 
@@ -206,6 +207,24 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--out <dir>', 'where to write the result', 'out')
     .option('--alpha <a>', 'alpha for the new ThresholdedRelu nodes', '0.5')
     .action((opts: { model?: string; out: string; alpha: string }) => runAsync(() => demoCommand(io, { model: opts.model, out: opts.out, alpha: parseAlpha(opts.alpha) })));
+
+  // --- trelu plot (issue 15, browser/plot) ---
+  program
+    .command('plot')
+    .description("Plot f and f' of ThresholdedRelu from the reference kernel, with max(0, x - alpha) and max(x, alpha) dashed: SVG or PNG.")
+    .option('--alpha <a...>', 'alpha values (repeat or comma-separate)', ['1'])
+    .option('--range <lo,hi>', 'the x range', '-3,3')
+    .option('--points <n>', 'samples over the range (alpha and the float32 above it are added)', '601')
+    .requiredOption('--out <file>', 'plot.svg or plot.png')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu plot --alpha 1 --out plot.svg',
+      '  trelu plot --alpha 1 --alpha 0.5 --range=-3,3 --out plot.png',
+    ].join('\n'))
+    .action((opts: PlotOptions) => runAsync(() => plotCommand(io, opts)));
+  // --- end trelu plot ---
 
   return program;
 }
