@@ -8,7 +8,7 @@ import { parseInputSpec } from '../runtime/inputs.js';
 import { runModel, type EpRunResult } from '../runtime/run-model.js';
 import { sharedBackends } from '../runtime/run-once.js';
 import { writeNpyFiles } from '../node/npy-files.js';
-import { inputFilesOf, type InputFile } from '../node/output-safety.js';
+import { assertSafeOutputDir, inputFilesOf, type InputFile } from '../node/output-safety.js';
 import { printJson, type Io } from './output.js';
 
 export interface RunCliOptions {
@@ -39,6 +39,7 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
   const seed = parseCount(options.seed, '--seed', 0);
   const backends = sharedBackends();
   for (const ep of eps) backends.get(ep); // unknown names are usage errors before any work
+  if (options.output) assertSafeOutputDir(options.output, `--output ${options.output}`);
   const loaded = loadModelFile(file);
   const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed });
   const results: (EpRunResult | { ep: string; error: string; hint?: string })[] = [];
