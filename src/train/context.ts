@@ -157,8 +157,9 @@ function reduceToShape(ctx: GradContext, grad: Value, input: Value, settle?: () 
   // [1 x 8, ...Shape(input)] (no ConstantOfShape of a computed length: onnxruntime-web's constant
   // folding mis-shapes one of length 0).
   const ones = ctx.ints(new Array(8).fill(1), 'grad_ones');
-  const start = b.op('Unsqueeze', [b.op('Neg', [gRank], { name: 'grad_pad' }), ctx.ints([0])], { name: 'grad_pad' });
-  const padded = b.op('Slice', [b.op('Concat', [ones, xShape], { name: 'grad_padded', attributes: { axis: 0 } }), start, ctx.ints([Number.MAX_SAFE_INTEGER])], { name: 'grad_padded' });
+  const all = b.op('Concat', [ones, xShape], { name: 'grad_padded', attributes: { axis: 0 } });
+  const start = b.op('Unsqueeze', [b.op('Sub', [b.op('Size', [all], { name: 'grad_pad' }), gRank], { name: 'grad_pad' }), ctx.ints([0])], { name: 'grad_pad' });
+  const padded = b.op('Slice', [all, start, ctx.ints([Number.MAX_SAFE_INTEGER])], { name: 'grad_padded' });
   const isOne = b.op('Equal', [padded, ctx.ints([1])], { name: 'grad_is_one' });
   const axes = b.op('Reshape', [b.op('NonZero', [isOne], { name: 'grad_axes' }), ctx.ints([-1])], { name: 'grad_axes' });
   const summed = b.op('ReduceSum', [grad, axes], { name: 'grad_reduce', attributes: [attr.int('keepdims', 1), attr.int('noop_with_empty_axes', 1)] });
