@@ -67,3 +67,28 @@ for (const m of models) {
     }
   });
 }
+
+test('squeezenet1_1 as exported in eval mode: merged biases are reported, and --untie gives each Conv its torch gradient', async () => {
+  const m = models.find((x) => x.name === 'squeezenet1_1')!;
+  const merged = m.manifest.onnx['model.onnx'].filter((e) => e.torch.length > 1);
+  assert.ok(merged.length >= 5, `${merged.length} merged initializers in the export`);
+  const model = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(m.modelPath))));
+  const report = buildGradient(model, { lossFn: 'cross-entropy', on: 'logits', wrt: parameterInitializers(m, 'model.onnx'), untie: true });
+  assert.deepEqual(report.shared.map((s) => s.tensor).sort(), merged.map((e) => e.onnx).sort());
+  const bytes = encodeModel(modelToProto(model));
+  const labels = model.graph.inputs.find((v) => v.name.startsWith('labels'))!.name;
+  const out = await runOnce(backends.get('cpu'), bytes, { input: m.npy('input.npy'), [labels]: m.npy('labels.npy'), ...parameterFeeds(report) });
+  const gradOf = new Map(report.gradients.map((g) => [g.tensor, g.gradient]));
+  let checked = 0;
+  for (const s of report.shared) {
+    const entry = merged.find((e) => e.onnx === s.tensor)!;
+    assert.equal(s.untiedAs!.length, entry.uses.length, s.tensor);
+    s.readers.forEach((reader, k) => {
+      const key = entry.uses.find((u) => u.node === reader)!.torch!;
+      const err = relError(out[gradOf.get(s.untiedAs![k]!)!], m.torchGrad(key));
+      assert.ok(err < TOLERANCE, `${s.untiedAs![k]} (${reader}, torch ${key}): relative error ${err}`);
+      checked++;
+    });
+  }
+  assert.equal(checked, merged.reduce((n, e) => n + e.uses.length, 0));
+});
