@@ -5,6 +5,7 @@ import { loadModelFile } from '../node/model-file.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
+import { gradientParams } from '../node/params.js';
 import { runModel, type EpRunResult } from '../runtime/run-model.js';
 import { sharedBackends } from '../runtime/run-once.js';
 import { writeNpyFiles } from '../node/npy-files.js';
@@ -19,6 +20,8 @@ export interface RunCliOptions {
   repeat?: string;
   seed?: string;
   strictEp?: boolean;
+  /** A gradient model's parameters folder (src/node/params.ts). */
+  params?: string;
   json?: boolean;
 }
 
@@ -41,7 +44,8 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
   for (const ep of eps) backends.get(ep); // unknown names are usage errors before any work
   if (options.output) assertSafeOutputDir(options.output, `--output ${options.output}`);
   const loaded = loadModelFile(file);
-  const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed });
+  const inputs = [...gradientParams(loaded.model, options.params, options.input), ...(options.input ?? []).map(parseInputSpec)];
+  const feeds = buildFeeds(modelFromProto(loaded.model), { inputs, dims: parseDims(options.dim), seed });
   const results: (EpRunResult | { ep: string; error: string; hint?: string })[] = [];
   let code = EXIT_OK;
   for (const ep of eps) {
