@@ -124,6 +124,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--output <dir>', 'write each output as <dir>/<name>.npy (<dir>/<ep>/ with several EPs)')
     .option('--repeat <n>', 'timed runs after a warm-up', '10')
     .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--max-elements <n>', 'largest random input, in elements (default 268435456 = 2^28)')
     .option('--strict-ep', 'fail instead of letting ORT run nodes the EP lacks on the CPU')
     .option('--json', 'JSON output')
     .addHelpText('after', [
