@@ -14,7 +14,7 @@ const INTERESTING_STRINGS = ['', 'constructor', '__proto__', 'toString', 'hasOwn
   'ThresholdedRelu', 'Relu', 'If', 'Loop', 'Scan', 'Conv', 'Where', 'Greater', 'Less', 'Cast', 'Mul', 'Concat', 'MaxPool', 'AveragePool',
   'ConstantOfShape', 'Reshape', 'Constant', 'Gemm', 'alpha', 'axis', 'group', 'kernel_shape', 'pads', 'strides', 'ai.onnx', 'com.microsoft', 'ai.onnx.ml'];
 
-export const MUTATORS = ['varint', 'string', 'swap', 'reorder', 'drop', 'duplicate', 'splice', 'truncate', 'flip'] as const;
+export const MUTATORS = ['varint', 'attribute', 'attribute', 'string', 'swap', 'reorder', 'drop', 'duplicate', 'splice', 'truncate', 'flip'] as const;
 export type MutatorName = (typeof MUTATORS)[number];
 
 const pick = <T>(r: Random, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
@@ -45,6 +45,17 @@ export function mutateOnce(root: WireMessage, donors: readonly WireMessage[], r:
       const old = f.value as bigint;
       const roll = r();
       f.value = roll < 0.6 ? pick(r, INTERESTING_VARINTS) : roll < 0.8 ? BigInt.asUintN(64, old + BigInt(Math.floor(r() * 5) - 2)) : BigInt(Math.floor(r() * 1000));
+      return undefined;
+    }
+    case 'attribute': {
+      // An attribute's int or ints set to what rules must refuse: 0, negatives, huge (group = 0, kernel sizes, axes).
+      const attrs = allMessages(root).filter((m) => m.type === 'AttributeProto' && m.fields.some((f) => f.id === 3 || f.id === 8));
+      if (!attrs.length) return undefined;
+      const a = pick(r, attrs);
+      const ints = a.fields.filter((f) => (f.id === 3 || f.id === 8) && f.wireType === 0);
+      if (!ints.length) return undefined;
+      const values = [0n, 1n, -1n, -2n, -7n, 2n, 3n, 5n, 64n, 1000n, 2n ** 31n, 2n ** 40n, -(2n ** 31n)];
+      for (const f of ints) if (r() < 0.7) f.value = BigInt.asUintN(64, pick(r, values));
       return undefined;
     }
     case 'string': {
