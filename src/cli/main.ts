@@ -65,17 +65,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('Check every ThresholdedRelu node against the ONNX spec and, with --ep, against what ONNX Runtime EPs can run. Exit 1 if errors are found.')
     .argument('<model>', 'an .onnx file')
     .option('--ep <name...>', 'execution providers to check: cpu, wasm, webgpu, jsep-webgpu, cuda, rocm (repeat or comma-separate)')
+    .option('--full', "also check the model's structure as onnx.checker does: topological order, single assignment, required fields, ops registered at the model's opsets, attribute types, subgraph scoping")
     .option('--json', 'print the findings as JSON')
     .addHelpText('after', [
       '',
       'Examples:',
       '  trelu validate model.onnx',
       '  trelu validate model.onnx --ep cpu --ep webgpu',
+      '  trelu validate model.onnx --full',
       '  trelu validate model.onnx --ep cuda,webgpu --json | jq \'.findings[] | select(.severity == "error")\'',
       '',
       'Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.',
     ].join('\n'))
-    .action((model: string, opts: { ep?: string[]; json?: boolean }) => run(() => validateCommand(io, model, opts)));
+    .action((model: string, opts: { ep?: string[]; json?: boolean; full?: boolean }) => run(() => validateCommand(io, model, opts)));
 
   rewriteOptions(program
     .command('replace')
@@ -125,6 +127,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--output <dir>', 'write each output as <dir>/<name>.npy (<dir>/<ep>/ with several EPs)')
     .option('--repeat <n>', 'timed runs after a warm-up', '10')
     .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--max-elements <n>', 'largest random input, in elements (default 268435456 = 2^28)')
     .option('--strict-ep', 'fail instead of letting ORT run nodes the EP lacks on the CPU')
     .option('--json', 'JSON output')
     .addHelpText('after', [

@@ -18,6 +18,7 @@ export interface RunCliOptions {
   output?: string;
   repeat?: string;
   seed?: string;
+  maxElements?: string;
   strictEp?: boolean;
   json?: boolean;
 }
@@ -41,7 +42,8 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
   for (const ep of eps) backends.get(ep); // unknown names are usage errors before any work
   if (options.output) assertSafeOutputDir(options.output, `--output ${options.output}`);
   const loaded = loadModelFile(file);
-  const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed });
+  const maxElements = options.maxElements === undefined ? undefined : parseCount(options.maxElements, '--max-elements', 0);
+  const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed, maxElements });
   const results: (EpRunResult | { ep: string; error: string; hint?: string })[] = [];
   let code = EXIT_OK;
   for (const ep of eps) {

@@ -9,17 +9,19 @@ export interface FeedOptions {
   inputs?: readonly InputSpec[];
   dims?: Readonly<Record<string, number>>;
   seed?: number;
+  /** Largest element count of one random input (default 2^28). */
+  maxElements?: number;
 }
 
 /** Seeded random data for every input, replaced by the given specs. */
 export function buildFeeds(model: Model, options: FeedOptions = {}): Record<string, TensorLike> {
-  const feeds = randomInputs(model, { seed: options.seed ?? 0, dims: options.dims });
+  const feeds = randomInputs(model, { seed: options.seed ?? 0, dims: options.dims, maxElements: options.maxElements });
   for (const spec of options.inputs ?? []) {
     const current = feeds[spec.name];
     if (!current) {
       throw new TreluError('E_USAGE', `the model has no input '${spec.name}'`, { hint: `inputs: ${Object.keys(feeds).join(', ') || '(none)'}` });
     }
-    feeds[spec.name] = 'tensor' in spec ? spec.tensor : randomTensor(current.type as string, current.dims, seededRandom(spec.random));
+    feeds[spec.name] = 'tensor' in spec ? spec.tensor : randomTensor(current.type as string, current.dims, seededRandom(spec.random), undefined, options.maxElements, `random input '${spec.name}'`);
   }
   return feeds;
 }

@@ -244,7 +244,7 @@ function elideBroadcastExpands(graph: Model['graph'], info: (v: Value) => Tensor
     const shape = info(out)?.shape;
     const uses = out.uses();
     if (!shape || !uses.length || graph.outputs.includes(out)) continue;
-    const fine = uses.every((u) => BROADCASTING[u.node.opType]?.(u.node.domain, u.index)
+    const fine = uses.every((u) => (Object.hasOwn(BROADCASTING, u.node.opType) ? BROADCASTING[u.node.opType] : undefined)?.(u.node.domain, u.index)
       && u.node.inputs.some((v, i) => i !== u.index && v && same(info(v)?.shape, shape)));
     if (fine) for (const u of uses) u.node.replaceInput(u.index, node.inputs[0]);
   }
