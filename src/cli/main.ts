@@ -43,7 +43,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--verify', 'run the original and the rewritten model in onnxruntime-node on seeded inputs and compare')
     .option('--input <name=source...>', 'with --verify: input data (file.npy, file.pb, inline JSON, random[:seed])')
     .option('--dim <NAME=SIZE...>', 'with --verify: sizes for symbolic dims (default 2)')
+    .option('--shape <name=D1,D2...>', 'with --verify: the whole shape of a generated input (for unnamed dims, float32[?,?])')
     .option('--seed <n>', 'with --verify: seed for random inputs', '0')
+    .option('--atol <x>', 'with --verify: absolute tolerance (default 0: exact)')
+    .option('--rtol <x>', 'with --verify: relative tolerance (default 0: exact)')
+    .option('--allow-unchecked', 'with --verify: accept changes that cannot be checked by execution (inside If/Loop/Scan bodies or functions)')
+    .option('--allow-noop', 'write the copy even when nothing changes (otherwise exit 1, nothing written)')
     .option('--dry-run', 'print what would change; write nothing')
     .option('--json', 'print the changes (and verification) as JSON');
   const rewriteAction = (name: string, makeTransform: (opts: Record<string, unknown>) => Transform) =>

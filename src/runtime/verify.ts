@@ -1,22 +1,27 @@
 /**
- * Proving a rewrite by execution: the original and the rewritten model run in
- * onnxruntime-node (CPU EP, graph optimizations off) on the same seeded inputs, and each output's
- * largest absolute difference is reported. For nodes a rewrite added on
- * purpose (replace, insert), their outputs are checked against the reference
- * kernel instead, on the values that actually reach them.
+ * Proving a rewrite by execution. The original and the rewritten model run in
+ * onnxruntime-node (CPU EP, graph optimizations off) on the same seeded
+ * inputs; each output's largest difference is reported. Then every change the
+ * rewrite made is checked on the values it really saw: the rewritten model is
+ * run once more with each change's input and output exposed as extra graph
+ * outputs, and the output is compared with the reference kernel
+ * (ThresholdedRelu(alpha) of that input). A change that cannot be observed
+ * this way (inside an If/Loop/Scan body or a function) is reported as
+ * unchecked, with the reason; a verify with unchecked changes is not ok
+ * unless the caller allows it.
  */
 import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
-import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
-import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
-import { inferTypes } from '../graph/infer.js';
+import type { Model } from '../graph/model.js';
+import type { Value } from '../graph/value.js';
 import { float16ToNumber } from '../ops/float16.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
+import type { ChangeProbe } from '../rewrite/rule.js';
 import { runOnCpu } from './run-once.js';
 import type { TensorLike } from './tensor.js';
+import { compareTensors, type Tolerance } from './tolerance.js';
 
 /**
  * Op by op, as written. With ORT's optimizer on, Conv+Relu becomes an NCHWc
@@ -25,26 +30,44 @@ import type { TensorLike } from './tensor.js';
  */
 const EXACT = { graphOptimizationLevel: 'disabled' } as const;
 
+/** Exact by default: ThresholdedRelu and its decomposition select values, they do not compute new ones. */
+export const VERIFY_TOLERANCE: Tolerance = { atol: 0, rtol: 0 };
+
 export interface OutputDiff {
   name: string;
   elements: number;
   /** Largest |before - after|; NaN on both sides counts as equal, NaN on one side as Infinity. */
   maxAbsDiff: number;
+  /** Elements outside the tolerance. */
+  mismatches?: number;
 }
 
 export interface NodeCheck {
+  /** The change, as the report names it (its added nodes, or what it did). */
   node: string;
+  location: string;
   elements: number;
-  /** Largest |ORT output - reference kernel| for this node. */
+  /** Largest |ORT output - reference kernel| for this change. */
   maxAbsDiff: number;
+  mismatches: number;
+  ok: boolean;
+}
+
+export interface UncheckedChange {
+  node: string;
+  location: string;
+  reason: string;
 }
 
 export interface VerifyReport {
+  tolerance: Tolerance;
   outputs: OutputDiff[];
-  /** Present when new nodes were checked against the reference kernel. */
-  nodes?: NodeCheck[];
-  /** New nodes that could not be checked (not in the main graph, or of an unknown type). */
-  unchecked?: string[];
+  /** Changes checked against the reference kernel. */
+  nodes: NodeCheck[];
+  /** Changes that could not be checked, with why. */
+  unchecked: UncheckedChange[];
+  /** How many changes the rewrite made. */
+  changed: number;
 }
 
 function numbers(t: TensorLike): number[] {
@@ -72,49 +95,81 @@ export function maxAbsDiff(a: TensorLike, b: TensorLike): number {
   return max;
 }
 
-export async function compareModels(before: Uint8Array | string, after: Uint8Array | string, feeds: Record<string, TensorLike>): Promise<OutputDiff[]> {
+/** Runs both models on `feeds` and compares each output of `before` with the same output of `after`. */
+export async function compareModels(before: Uint8Array | string, after: Uint8Array | string, feeds: Record<string, TensorLike>, tolerance: Tolerance = VERIFY_TOLERANCE): Promise<OutputDiff[]> {
   const a = await runOnCpu(before, feeds, EXACT);
   const b = await runOnCpu(after, feeds, EXACT);
-  return Object.keys(a).map((name) => ({ name, elements: a[name]!.dims.reduce((x, y) => x * y, 1), maxAbsDiff: b[name] ? maxAbsDiff(a[name]!, b[name]!) : Infinity }));
+  return Object.keys(a).map((name) => {
+    const elements = a[name]!.dims.reduce((x, y) => x * y, 1);
+    if (!b[name]) return { name, elements, maxAbsDiff: Infinity, mismatches: elements };
+    const c = compareTensors(b[name]!, a[name]!, tolerance);
+    return { name, elements, maxAbsDiff: maxAbsDiff(a[name]!, b[name]!), mismatches: c.mismatches };
+  });
 }
 
-const DTYPES: Record<string, FloatDType> = { float32: 'float32', float64: 'float64', float16: 'float16' };
+const DTYPES: Record<number, FloatDType> = { [DataType.FLOAT]: 'float32', [DataType.DOUBLE]: 'float64', [DataType.FLOAT16]: 'float16' };
+
+const label = (p: ChangeProbe) => (p.change.added.length === 1 ? p.change.added[0]! : p.change.removed.join(', ') || p.change.added.join(', ') || p.change.rule);
 
 /**
- * Runs `after` with the inputs and outputs of the named ThresholdedRelu nodes
- * exposed as extra graph outputs, and compares each node's output with the
- * reference kernel applied to its input.
+ * Checks each probe of a rewritten `model` (in memory, as the rewrite left it)
+ * on `feeds`: the change's output against the reference kernel applied to its
+ * input. `encode` turns the probing copy into what ORT runs (external data
+ * inline); it defaults to plain encoding.
  */
-export async function checkNodesAgainstReference(after: Uint8Array, nodeNames: readonly string[], feeds: Record<string, TensorLike>): Promise<{ nodes: NodeCheck[]; unchecked: string[] }> {
-  const model = modelFromProto(decodeModel(after));
-  const types = inferTypes(model);
-  const probes: { node: string; x: string; y: string; alpha: number }[] = [];
-  const unchecked: string[] = [];
-  for (const name of nodeNames) {
-    const node = model.graph.nodes.find((n) => n.name === name && n.opType === 'ThresholdedRelu');
-    const x = node?.inputs[0];
-    const y = node?.outputs[0];
-    const et = x ? types.get(x)?.elemType : undefined;
-    if (!node || !x || !y || et === undefined || ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16].includes(et)) {
-      unchecked.push(name);
+export async function checkChanges(
+  model: Model,
+  probes: readonly ChangeProbe[],
+  feeds: Record<string, TensorLike>,
+  options: { tolerance?: Tolerance; encode?: (m: Model) => Uint8Array } = {},
+): Promise<{ nodes: NodeCheck[]; unchecked: UncheckedChange[] }> {
+  const tolerance = options.tolerance ?? VERIFY_TOLERANCE;
+  const unchecked: UncheckedChange[] = [];
+  const observed: { probe: ChangeProbe; dtype: FloatDType }[] = [];
+  const added: Value[] = [];
+  const main = model.graph;
+  for (const p of probes) {
+    const refuse = (reason: string) => unchecked.push({ node: label(p), location: p.change.location, reason });
+    if (p.graph !== main) {
+      refuse(p.change.location.startsWith('function') ? 'inside a function body: its values cannot be observed from outside' : 'inside an If/Loop/Scan body: its values cannot be exposed as graph outputs');
       continue;
     }
-    for (const v of [x, y]) {
-      if (!model.graph.outputs.includes(v)) {
-        model.graph.outputs.push(v);
-        model.graph.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
-      }
+    const et = p.input.dtype;
+    const dtype = et === undefined ? undefined : DTYPES[et];
+    if (!dtype) {
+      refuse(et === undefined ? `the element type of '${p.input.name}' is unknown` : `the reference kernel does not read element type ${et}`);
+      continue;
     }
-    probes.push({ node: name, x: x.name, y: y.name, alpha: thresholdedRelu.parseAttributes(node.attributes).alpha });
+    for (const v of [p.input, p.output]) {
+      if (main.outputs.includes(v) || added.includes(v)) continue;
+      added.push(v);
+      main.outputs.push(v);
+      main.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
+    }
+    observed.push({ probe: p, dtype });
   }
-  if (probes.length === 0) return { nodes: [], unchecked };
-  const out = await runOnCpu(encodeModel(modelToProto(model)), feeds, EXACT);
-  const nodes = probes.map((p) => {
-    const x = out[p.x]!;
-    const y = out[p.y]!;
-    const dtype = DTYPES[x.type as string]!;
+  if (observed.length === 0) return { nodes: [], unchecked };
+  let out: Record<string, TensorLike>;
+  try {
+    out = await runOnCpu(options.encode ? options.encode(model) : encodeModel(modelToProto(model)), feeds, EXACT);
+  } finally {
+    // the probing outputs were for this run only
+    main.outputs = main.outputs.filter((v) => !added.includes(v));
+    for (const v of added) main.outputInfos.delete(v);
+  }
+  const nodes = observed.map(({ probe: p, dtype }) => {
+    const x = out[p.input.name]!;
+    const y = out[p.output.name]!;
     const expected = thresholdedReluReference(x.data as never, p.alpha, dtype);
-    return { node: p.node, elements: x.dims.reduce((a, b) => a * b, 1), maxAbsDiff: maxAbsDiff(y, { type: x.type, data: expected as TensorLike['data'], dims: x.dims }) };
+    const c = compareTensors(y, { type: x.type, data: expected as TensorLike['data'], dims: x.dims }, tolerance);
+    return { node: label(p), location: p.change.location, elements: c.elements, maxAbsDiff: c.maxAbsDiff, mismatches: c.mismatches, ok: c.ok };
   });
   return { nodes, unchecked };
+}
+
+/** Whether a verify passed: outputs equal (when they must be), every checked change within tolerance, and every change checked (unless allowed). */
+export function verifyPassed(v: VerifyReport, mode: 'equal' | 'reference', allowUnchecked: boolean): boolean {
+  if (mode === 'equal' && v.outputs.some((o) => (o.mismatches ?? (o.maxAbsDiff === 0 ? 0 : 1)) > 0)) return false;
+  if (v.nodes.some((n) => !n.ok)) return false;
+  return allowUnchecked || v.nodes.length >= v.changed;
 }
