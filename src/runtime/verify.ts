@@ -12,9 +12,18 @@
  */
 import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
 import { encodeModel } from '../onnx/encode.js';
+import Long from 'long';
+import type { TensorProto } from '../onnx/proto.js';
+import { decodeModel } from '../onnx/decode.js';
+import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import type { Model } from '../graph/model.js';
-import type { Value } from '../graph/value.js';
+import type { Graph } from '../graph/graph.js';
+import { Value } from '../graph/value.js';
+import { Builder } from '../graph/builder.js';
+import { attr } from '../graph/attributes.js';
+import { graphPlaces } from '../graph/locations.js';
+import { inferModel } from '../graph/infer/index.js';
 import { float16ToNumber } from '../ops/float16.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
@@ -111,11 +120,69 @@ const DTYPES: Record<number, FloatDType> = { [DataType.FLOAT]: 'float32', [DataT
 
 const label = (p: ChangeProbe) => (p.change.added.length === 1 ? p.change.added[0]! : p.change.removed.join(', ') || p.change.added.join(', ') || p.change.rule);
 
+/** A change that cannot be observed by running the model, and why. */
+class Unobservable extends Error {}
+
 /**
- * Checks each probe of a rewritten `model` (in memory, as the rewrite left it)
- * on `feeds`: the change's output against the reference kernel applied to its
- * input. `encode` turns the probing copy into what ORT runs (external data
- * inline); it defaults to plain encoding.
+ * Makes `v` (defined in a subgraph of `model`) observable as a value of the
+ * main graph, by threading it out through each enclosing node:
+ *
+ *   Loop body:  a new body output is a new scan output of the Loop: every
+ *               iteration's value, stacked on a new first axis;
+ *   If branch:  a new output of both branches (the other one gives an empty
+ *               tensor), so the If's new output is the value when that
+ *               branch ran and empty when it did not.
+ *
+ * Scan bodies and function bodies are not threaded (Unobservable).
+ */
+function lift(model: Model, v: Value, elemType: number): Value {
+  let cur = v;
+  let g = v.graph!;
+  while (g !== model.graph) {
+    const p = g.parentNode;
+    if (!p || !p.graph) throw new Unobservable('inside a function body: its values cannot be observed from outside');
+    const onnxOp = p.domain === '' || p.domain === 'ai.onnx';
+    // a value listed twice among a subgraph's outputs crashes onnxruntime-node 1.30 (SIGSEGV): output a copy
+    if (g.outputs.includes(cur)) cur = new Builder(model, g).op('Identity', [cur], { name: `${cur.name}_seen` });
+    const typed = (x: Value, graph: typeof g) => graph.outputInfos.set(x, onnx.ValueInfoProto.create({ name: x.name, type: { tensorType: { elemType } } }) as ValueInfoProto);
+    if (onnxOp && p.opType === 'Loop') {
+      g.outputs.push(cur);
+      typed(cur, g);
+    } else if (onnxOp && p.opType === 'If') {
+      const then = p.subgraphs.get('then_branch')?.[0];
+      const other = g === then ? p.subgraphs.get('else_branch')?.[0] : then;
+      if (!other) throw new Unobservable('inside an If without both branches');
+      const empty = new Builder(model, other).op('Constant', [], { name: 'verify_branch_not_taken', attributes: [attr.tensor('value', onnx.TensorProto.create({ dataType: elemType, dims: [Long.ZERO] }) as TensorProto)] });
+      g.outputs.push(cur);
+      other.outputs.push(empty);
+      typed(cur, g);
+      typed(empty, other);
+    } else {
+      throw new Unobservable(`inside a ${p.opType} body: only If and Loop bodies are observed`);
+    }
+    const out = new Value(model.valueNames.unique(`${cur.name}_observed`));
+    p.appendOutput(out);
+    cur = out;
+    g = p.graph;
+  }
+  return cur;
+}
+
+/** The value named `name` visible in `graph` (its own, or an enclosing graph's). */
+function visible(graph: Graph, name: string): Value | undefined {
+  for (let g: Graph | undefined = graph; g; g = g.parent) {
+    const v = [...g.inputs, ...g.initializers].find((x) => x.name === name) ?? g.nodes.flatMap((n) => n.outputs).find((x) => x.name === name);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+/**
+ * Checks each probe of a rewritten `model` (in memory, as the rewrite left it;
+ * it is not modified) on `feeds`: the change's output against the reference
+ * kernel applied to its input, both observed in one run of a copy that has
+ * them as extra outputs. `encode` turns the copy into what ORT runs (external
+ * data inline); it defaults to plain encoding.
  */
 export async function checkChanges(
   model: Model,
@@ -125,45 +192,59 @@ export async function checkChanges(
 ): Promise<{ nodes: NodeCheck[]; unchecked: UncheckedChange[] }> {
   const tolerance = options.tolerance ?? VERIFY_TOLERANCE;
   const unchecked: UncheckedChange[] = [];
-  const observed: { probe: ChangeProbe; dtype: FloatDType }[] = [];
-  const added: Value[] = [];
-  const main = model.graph;
+  if (probes.length === 0) return { nodes: [], unchecked };
+  const copy = modelFromProto(decodeModel(encodeModel(modelToProto(model))));
+  inferModel(copy);
+  const places = new Map(graphPlaces(copy).map((p) => [p.location, p.graph]));
+  const observed: { probe: ChangeProbe; dtype: FloatDType; x: string; y: string }[] = [];
+  const main = copy.graph;
+  const expose = (v: Value, et: number) => {
+    if (main.outputs.includes(v)) return;
+    main.outputs.push(v);
+    main.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
+  };
   for (const p of probes) {
     const refuse = (reason: string) => unchecked.push({ node: label(p), location: p.change.location, reason });
-    if (p.graph !== main) {
-      refuse(p.change.location.startsWith('function') ? 'inside a function body: its values cannot be observed from outside' : 'inside an If/Loop/Scan body: its values cannot be exposed as graph outputs');
+    const graph = places.get(p.change.location);
+    const x = graph && visible(graph, p.input.name);
+    const y = graph && visible(graph, p.output.name);
+    if (!graph || !x || !y) {
+      refuse('the rewritten model has no such values (a bug in the rewrite report)');
       continue;
     }
-    const et = p.input.dtype;
+    const et = x.dtype ?? y.dtype ?? p.input.dtype;
     const dtype = et === undefined ? undefined : DTYPES[et];
-    if (!dtype) {
-      refuse(et === undefined ? `the element type of '${p.input.name}' is unknown` : `the reference kernel does not read element type ${et}`);
+    if (!dtype || et === undefined) {
+      refuse(et === undefined ? `the element type of '${x.name}' is unknown` : `the reference kernel does not read element type ${et}`);
       continue;
     }
-    for (const v of [p.input, p.output]) {
-      if (main.outputs.includes(v) || added.includes(v)) continue;
-      added.push(v);
-      main.outputs.push(v);
-      main.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
+    try {
+      // both sides from the same graph, so that a Loop stacks them alike
+      const inner = x.graph === y.graph || y.graph === main ? x : new Builder(copy, y.graph!).op('Identity', [x], { name: `${x.name}_seen` });
+      const xs = lift(copy, inner, et);
+      const ys = lift(copy, y, et);
+      expose(xs, et);
+      expose(ys, et);
+      observed.push({ probe: p, dtype, x: xs.name, y: ys.name });
+    } catch (e) {
+      if (!(e instanceof Unobservable)) throw e;
+      refuse(e.message);
     }
-    observed.push({ probe: p, dtype });
   }
   if (observed.length === 0) return { nodes: [], unchecked };
-  let out: Record<string, TensorLike>;
-  try {
-    out = await runOnCpu(options.encode ? options.encode(model) : encodeModel(modelToProto(model)), feeds, EXACT);
-  } finally {
-    // the probing outputs were for this run only
-    main.outputs = main.outputs.filter((v) => !added.includes(v));
-    for (const v of added) main.outputInfos.delete(v);
-  }
-  const nodes = observed.map(({ probe: p, dtype }) => {
-    const x = out[p.input.name]!;
-    const y = out[p.output.name]!;
+  const out = await runOnCpu(options.encode ? options.encode(copy) : encodeModel(modelToProto(copy)), feeds, EXACT);
+  const nodes: NodeCheck[] = [];
+  for (const { probe: p, dtype, x: xName, y: yName } of observed) {
+    const x = out[xName]!;
+    const y = out[yName]!;
+    if (x.dims.reduce((a, b) => a * b, 1) === 0 && p.graph !== model.graph) {
+      unchecked.push({ node: label(p), location: p.change.location, reason: 'not reached on these inputs (its If branch did not run, or its Loop ran no iteration)' });
+      continue;
+    }
     const expected = thresholdedReluReference(x.data as never, p.alpha, dtype);
     const c = compareTensors(y, { type: x.type, data: expected as TensorLike['data'], dims: x.dims }, tolerance);
-    return { node: label(p), location: p.change.location, elements: c.elements, maxAbsDiff: c.maxAbsDiff, mismatches: c.mismatches, ok: c.ok };
-  });
+    nodes.push({ node: label(p), location: p.change.location, elements: c.elements, maxAbsDiff: c.maxAbsDiff, mismatches: c.mismatches, ok: c.ok });
+  }
   return { nodes, unchecked };
 }
 

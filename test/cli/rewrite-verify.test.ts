@@ -46,15 +46,53 @@ test('--verify checks each change on the values it saw; changes it cannot observ
   const r = await runCli('replace', file, path.join(dir, 'out.onnx'), '--verify', '--dim', 'N=3');
   assert.equal(r.code, 1, r.out.join('\n'));
   assert.match(r.out.join('\n'), /change main_relu \(graph\): max \|ORT - reference kernel\| = 0 over 12 elements/);
-  assert.equal(r.out.filter((l) => /NOT CHECKED/.test(l)).length, 3, r.out.join('\n'));
-  assert.match(r.out.at(-1)!, /verify: FAILED: 1 of 4 change\(s\) checked/);
+  // one If branch runs on these inputs: its change is checked, the other's is "not reached"
+  const branchChecked = r.out.filter((l) => /change (then|else)_relu \(graph\/If 'if'\.(then|else)_branch\): max \|ORT - reference kernel\| = 0 over 12 elements/.test(l));
+  assert.equal(branchChecked.length, 1, r.out.join('\n'));
+  assert.equal(r.out.filter((l) => /NOT CHECKED: not reached on these inputs/.test(l)).length, 1, r.out.join('\n'));
+  assert.match(r.out.join('\n'), /change fn_relu \(function local\.F\): NOT CHECKED: inside a function body/);
+  assert.match(r.out.at(-1)!, /verify: FAILED: 2 of 4 change\(s\) checked/);
   const allowed = await runCli('replace', file, path.join(dir, 'out2.onnx'), '--verify', '--dim', 'N=3', '--allow-unchecked', '--json');
   assert.equal(allowed.code, 0);
   const json = JSON.parse(allowed.out.join('\n'));
   assert.equal(json.verify.ok, true);
   assert.equal(json.verify.changed, 4);
-  assert.equal(json.verify.nodes.length, 1);
+  assert.equal(json.verify.nodes.length, 2);
   assert.deepEqual(json.verify.tolerance, { atol: 0, rtol: 0 });
+});
+
+test('a change inside a Loop body is checked on every iteration (threaded out as a scan output)', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'loop.onnx');
+  const body = {
+    name: 'body',
+    node: [
+      { name: 'body_relu', opType: 'Relu', input: ['v_in'], output: ['r'] },
+      { opType: 'Sub', input: ['r', 'one'], output: ['v_out'] },
+      { opType: 'Identity', input: ['cond_in'], output: ['cond_out'] },
+    ],
+    input: [{ name: 'i', type: { tensorType: { elemType: DataType.INT64, shape: { dim: [] } } } }, { name: 'cond_in', type: { tensorType: { elemType: DataType.BOOL, shape: { dim: [] } } } }, { name: 'v_in', type: tensorType(['N', 4]) }],
+    output: [{ name: 'cond_out', type: { tensorType: { elemType: DataType.BOOL, shape: { dim: [] } } } }, { name: 'v_out', type: tensorType(['N', 4]) }],
+  };
+  fs.writeFileSync(file, encodeModel(onnx.ModelProto.create({
+    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    graph: {
+      name: 'g',
+      node: [{ name: 'loop', opType: 'Loop', input: ['m', 'go', 'x'], output: ['y'], attribute: [{ name: 'body', type: AttributeType.GRAPH, g: body }] }],
+      initializer: [
+        { name: 'm', dataType: DataType.INT64, dims: [], int64Data: [Long.fromNumber(3)] },
+        { name: 'go', dataType: DataType.BOOL, dims: [], int32Data: [1] },
+        { name: 'one', dataType: DataType.FLOAT, dims: [], floatData: [1] },
+      ],
+      input: [{ name: 'x', type: tensorType(['N', 4]) }],
+      output: [{ name: 'y', type: tensorType(['N', 4]) }],
+    },
+  }) as never));
+  const r = await runCli('replace', file, path.join(dir, 'out.onnx'), '--alpha', '-0.5', '--verify', '--dim', 'N=5');
+  assert.equal(r.code, 0, [...r.out, ...r.err].join('\n'));
+  // 3 iterations of a [5, 4] value
+  assert.match(r.out.join('\n'), /change body_relu \(graph\/Loop 'loop'\.body\): max \|ORT - reference kernel\| = 0 over 60 elements/);
+  assert.match(r.out.at(-1)!, /verify: ok \(1 of 1/);
 });
 
 test('the node check fails when a change does not compute what it claims', async () => {
