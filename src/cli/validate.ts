@@ -4,6 +4,7 @@ import { modelFromProto } from '../graph/from-proto.js';
 import { validateModel, type ValidationReport } from '../validate/validate.js';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
 import { printJson, type Io } from './output.js';
+import { parseEps, splitEpList } from '../runtime/eps.js';
 
 export interface ValidateCliOptions {
   ep?: string[];
@@ -11,17 +12,16 @@ export interface ValidateCliOptions {
 }
 
 export function validateCommand(io: Io, file: string, options: ValidateCliOptions): number {
+  const eps = parseEps(options.ep, 'validate'); // an unknown name is exit 2, before any work
   const loaded = loadModelFile(file);
-  const report = validateModel(modelFromProto(loaded.model), { eps: splitEps(options.ep) });
+  const report = validateModel(modelFromProto(loaded.model), { eps });
   if (options.json) printJson(io, { file, ok: report.errors === 0, ...report });
   else printReport(io, file, report);
   return report.errors > 0 ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
 /** `--ep cpu --ep webgpu` and `--ep cpu,webgpu` both work. */
-export function splitEps(eps: readonly string[] | undefined): string[] {
-  return (eps ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
-}
+export const splitEps = splitEpList;
 
 export function printReport(io: Io, file: string, r: ValidationReport): void {
   for (const f of r.findings) {
