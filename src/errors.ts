@@ -19,6 +19,8 @@ export type TreluErrorCode =
   | 'E_SAME_FILE'
   | 'E_GRAPH'
   | 'E_UNSUPPORTED'
+  | 'E_UNSAFE_OUTPUT'
+  | 'E_LIMIT'
   | 'E_CHECKPOINT'
   | 'E_DATA'
   | 'E_DIVERGED';
