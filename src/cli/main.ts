@@ -16,6 +16,7 @@ import { cleanCommand } from './clean.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { guardPipes, processIo, reportError, type Io } from './output.js';
 import { plotCommand, type PlotOptions } from './plot.js';
+import { registerTrainingCommands } from './training-commands.js'; // i13: trelu artifacts/train/export
 
 const VERSION = '0.1.0';
 
@@ -250,6 +251,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     ].join('\n'))
     .action((opts: PlotOptions) => runAsync(() => plotCommand(io, opts)));
   // --- end trelu plot ---
+
+  // --- trelu artifacts, train, export (i13; src/cli/training-commands.ts) ---
+  registerTrainingCommands(program, runAsync, run, io);
 
   return program;
 }
