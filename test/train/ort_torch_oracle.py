@@ -97,6 +97,14 @@ def main():
         opt = torch.optim.AdamW(ordered, lr=o['lr'], betas=tuple(o['betas']), eps=o['eps'], weight_decay=o['weight_decay'])
     else:
         opt = torch.optim.SGD(ordered, lr=o['lr'])
+    # Optional starting optimizer state (what a checkpoint holds): {step, params: {name: {exp_avg, exp_avg_sq}}}.
+    start = spec.get('initial_state')
+    if start:
+        for name, st in start['params'].items():
+            p = params[name]
+            opt.state[p] = {'step': torch.tensor(float(start['step'])),
+                            'exp_avg': torch.tensor(st['exp_avg'], dtype=torch.float32).reshape(p.shape),
+                            'exp_avg_sq': torch.tensor(st['exp_avg_sq'], dtype=torch.float32).reshape(p.shape)}
     losses = []
     for step in spec['steps']:
         values = dict(consts)
