@@ -61,7 +61,7 @@ export function checkpointShowCommand(io: Io, file: string, options: { json?: bo
     for (const t of c.frozen) io.out(`  ${tensorLine(t)}`);
     for (const g of c.optimizerGroups) {
       const keys = [...new Set(g.parameters.flatMap((p) => p.momentums.map((m) => m.name)))];
-      io.out(`optimizer group ${g.name}: step ${g.step}, initial learning rate ${g.initialLearningRate}, ${g.parameters.length} parameter state(s) [${keys.join(', ')}]`);
+      io.out(`optimizer group ${g.name}: step ${g.step}, initial learning rate ${Number(g.initialLearningRate.toPrecision(7))}, ${g.parameters.length} parameter state(s) [${keys.join(', ')}]`);
     }
     const props = [...Object.entries(c.properties.ints).map(([k, v]) => `${k}=${v}`), ...Object.entries(c.properties.floats).map(([k, v]) => `${k}=${v}`), ...Object.entries(c.properties.strings).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
     if (props.length) io.out(`properties: ${props.join(', ')}`);
