@@ -8,7 +8,8 @@ Nothing here comes from onnx-trelu or ONNX Runtime: the weights are the
 model's initializers, the gradients torch's autograd, the update torch.optim's.
 
 stdin: JSON {model, trainable: [names], steps: [{inputs: {name: {dims, data}}, labels: [..]}],
-             loss: 'cross-entropy'|'mse', on: output name,
+             loss: 'cross-entropy'|'mse' on output `on`, or 'graph': output `on` is the model's own loss
+             of the input `labels_input`,
              optimizer: {type: 'adamw'|'sgd', lr, betas, eps, weight_decay}}
 stdout: JSON {losses: [...], params: {name: [...]}}
 """
@@ -41,8 +42,55 @@ def run_node(node, x):
         return [y]
     if op == 'MatMul':
         return [x[0] @ x[1]]
-    if op == 'Add':
-        return [x[0] + x[1]]
+    if op in ('Add', 'Sub', 'Mul', 'Div', 'Pow'):
+        a0, a1 = x[0], x[1]
+        return [{'Add': a0 + a1, 'Sub': a0 - a1, 'Mul': a0 * a1, 'Div': a0 / a1 if a0.is_floating_point() else torch.div(a0, a1, rounding_mode='trunc'), 'Pow': a0 ** a1}[op]]
+    if op == 'Sqrt':
+        return [torch.sqrt(x[0])]
+    if op in ('Identity', 'Dropout'):
+        return [x[0]]
+    if op == 'Constant':
+        return [torch.from_numpy(onnx.numpy_helper.to_array(a['value']).copy())]
+    if op == 'Shape':
+        return [torch.tensor(list(x[0].shape), dtype=torch.int64)]
+    if op == 'Gather':
+        axis = a.get('axis', 0)
+        idx = x[1]
+        return [torch.index_select(x[0], axis, idx.reshape(-1)).reshape(x[0].shape[:axis] + idx.shape + x[0].shape[axis + 1:])]
+    if op == 'Unsqueeze':
+        axes = a['axes'] if 'axes' in a else [int(v) for v in x[1].tolist()]
+        y = x[0]
+        rank = y.dim() + len(axes)
+        for ax in sorted(ax % rank for ax in axes):
+            y = y.unsqueeze(ax)
+        return [y]
+    if op == 'Concat':
+        return [torch.cat(x, dim=a['axis'])]
+    if op == 'Transpose':
+        return [x[0].permute(*a['perm'])]
+    if op == 'Reshape':
+        shape = [int(d) for d in x[1].tolist()]
+        shape = [x[0].shape[i] if d == 0 and not a.get('allowzero', 0) else d for i, d in enumerate(shape)]
+        return [x[0].reshape(shape)]
+    if op == 'Slice':
+        starts, ends = x[1].tolist(), x[2].tolist()
+        axes = x[3].tolist() if len(x) > 3 and x[3] is not None else list(range(len(starts)))
+        steps = x[4].tolist() if len(x) > 4 and x[4] is not None else [1] * len(starts)
+        index = [slice(None)] * x[0].dim()
+        for s0, e0, ax, st in zip(starts, ends, axes, steps):
+            assert st > 0, 'negative Slice steps'
+            index[ax] = slice(s0, e0, st)
+        return [x[0][tuple(index)]]
+    if op == 'ReduceMean':
+        return [x[0].mean(dim=tuple(a['axes']), keepdim=bool(a.get('keepdims', 1)))]
+    if op == 'Softmax':
+        return [F.softmax(x[0], dim=a.get('axis', -1))]
+    if op == 'BatchNormalization':
+        assert not a.get('training_mode', 0), 'BatchNormalization in training mode'
+        return [F.batch_norm(x[0], x[3], x[4], x[1], x[2], training=False, eps=a.get('epsilon', 1e-5))]
+    if op == 'SoftmaxCrossEntropyLoss':
+        red = a.get('reduction', b'mean')
+        return [F.cross_entropy(x[0], x[1], ignore_index=a.get('ignore_index', -100), reduction=red.decode() if isinstance(red, bytes) else red)]
     if op == 'ThresholdedRelu':
         alpha = a.get('alpha', 1.0)
         return [torch.where(x[0] > alpha, x[0], torch.zeros_like(x[0]))]
@@ -55,7 +103,7 @@ def run_node(node, x):
                          padding=(pads[0], pads[1]), dilation=a.get('dilations', 1), groups=a.get('group', 1))]
     if op == 'MaxPool':
         pads = a.get('pads', [0, 0, 0, 0])
-        return [F.max_pool2d(x[0], a['kernel_shape'], stride=a.get('strides', a['kernel_shape']), padding=(pads[0], pads[1]))]
+        return [F.max_pool2d(x[0], a['kernel_shape'], stride=a.get('strides', a['kernel_shape']), padding=(pads[0], pads[1]), ceil_mode=bool(a.get('ceil_mode', 0)))]
     if op == 'AveragePool':
         pads = a.get('pads', [0, 0, 0, 0])
         return [F.avg_pool2d(x[0], a['kernel_shape'], stride=a.get('strides', a['kernel_shape']), padding=(pads[0], pads[1]),
@@ -111,6 +159,15 @@ def main():
         values.update(params)
         for name, t in step['inputs'].items():
             values[name] = torch.tensor(t['data'], dtype=torch.float32).reshape(t['dims'])
+        if spec['loss'] == 'graph':
+            # The model computes its own loss from a 'labels' input (SoftmaxCrossEntropyLoss and all).
+            values[spec['labels_input']] = torch.tensor(step['labels'], dtype=torch.int64)
+            loss = forward(g, values)[spec['on']]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            continue
         out = forward(g, values)[spec['on']]
         if spec['loss'] == 'cross-entropy':
             loss = F.cross_entropy(out, torch.tensor(step['labels'], dtype=torch.int64))
