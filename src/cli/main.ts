@@ -17,6 +17,7 @@ import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type Rewrite
 import { guardPipes, processIo, reportError, type Io } from './output.js';
 import { plotCommand, type PlotOptions } from './plot.js';
 import { registerTrainingCommands } from './training-commands.js'; // i13: trelu artifacts/train/export
+import { checkpointShowCommand, checkpointConvertCommand } from './checkpoint.js';
 
 const VERSION = '0.1.0';
 
@@ -254,6 +255,43 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 
   // --- trelu artifacts, train, export (i13; src/cli/training-commands.ts) ---
   registerTrainingCommands(program, runAsync, run, io);
+
+  // --- trelu checkpoint (issue 14, ORT training checkpoints) ---
+  const checkpoint = program
+    .command('checkpoint')
+    .description('Training checkpoints: ORT\'s (FlatBuffer, ODTC) and safetensors.');
+  checkpoint
+    .command('show')
+    .description('List what a checkpoint holds: parameters (trainable, frozen), optimizer state, properties. Exit 1 if --model is given and a parameter does not match it.')
+    .argument('<file>', 'an ORT checkpoint or a .safetensors file')
+    .option('--model <model>', 'also check every parameter against this model (name, element type, shape)')
+    .option('--json', 'print it as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu checkpoint show artifacts/checkpoint',
+      '  trelu checkpoint show weights.safetensors --model out/mlp-trelu.onnx',
+      '  trelu checkpoint show artifacts/checkpoint --json | jq \'.trainable[].name\'',
+      '',
+      'Exit codes: 0 ok, 1 a parameter does not match --model, 2 unreadable or corrupt file.',
+    ].join('\n'))
+    .action((file: string, opts: { model?: string; json?: boolean }) => run(() => checkpointShowCommand(io, file, opts)));
+  checkpoint
+    .command('convert')
+    .description('Convert between ORT\'s checkpoint and safetensors (both ways, optimizer state and properties included). Never overwrites the input.')
+    .argument('<in>', 'an ORT checkpoint or a .safetensors file')
+    .argument('<out>', 'the file to write (format from --to, else .safetensors or ORT)')
+    .option('--to <format>', 'ort or safetensors')
+    .option('--trainable <names...>', 'parameters to mark trainable (the rest frozen); default: as recorded, else every float tensor')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu checkpoint convert artifacts/checkpoint weights.safetensors',
+      '  trelu checkpoint convert weights.safetensors artifacts/checkpoint --to ort',
+    ].join('\n'))
+    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; json?: boolean }) => run(() => checkpointConvertCommand(io, input, output, opts)));
+  // --- end trelu checkpoint ---
 
   return program;
 }
