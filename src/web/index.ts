@@ -38,10 +38,11 @@ export { compareTensors, TOLERANCES, type Comparison } from '../runtime/toleranc
 export { randomInputs, randomTensor, seededRandom, type RandomInputOptions } from '../runtime/random-inputs.js';
 export { buildFeeds, parseDims } from '../runtime/feeds.js';
 export type { TensorLike, TensorType } from '../runtime/tensor.js';
-export { verifyRewrite, type PageVerifyReport, type PageOutputDiff } from './verify.js';
+export { verifyRewrite, runOnceOn, type PageVerifyReport, type PageCheck } from './verify.js';
 export { referenceKernel, simdKernel, epKernel, thresholdedReluModel } from './kernels.js';
 
 // Plots.
 export { lineChartSvg, niceTicks, PALETTE, type LineChartOptions, type LineSeries } from '../plot/line-chart.js';
 export { activationPlotSvg, samplePoints, sampleKernel, lookAlikes, withJumps, type ActivationKernel, type ActivationSamples } from '../plot/activation.js';
 export { panelsSvg } from '../plot/panels.js';
+export { applyPageRewrite, type RewriteKind, type RewriteParams, type PageRewriteResult } from './rewrites.js';

@@ -50,16 +50,26 @@ export function thresholdedReluModel(op: 'forward' | 'grad', alpha: number): Uin
   return encodeModel(modelToProto(model));
 }
 
+const MAX_SESSIONS = 6;
+
 /**
  * f and f' on an ORT EP, with CPU fallback off (webgpu): what the plot shows
- * is the EP's own kernel. Sessions are made per alpha and kept until release().
+ * is the EP's own kernel. Sessions are made per alpha; the newest few are kept until release().
  */
 export function epKernel(backend: Backend): ActivationKernel & { release(): Promise<void> } {
   const sessions = new Map<string, Promise<BackendSession>>();
   const session = (op: 'forward' | 'grad', alpha: number) => {
     const key = `${op}|${Math.fround(alpha)}`;
     let s = sessions.get(key);
-    if (!s) sessions.set(key, (s = backend.createSession(thresholdedReluModel(op, alpha), { strictEp: true })));
+    if (s) return s;
+    sessions.set(key, (s = backend.createSession(thresholdedReluModel(op, alpha), { strictEp: true })));
+    s.catch(() => sessions.delete(key));
+    // A slider asks for many alphas: keep the newest few sessions, release the rest.
+    while (sessions.size > MAX_SESSIONS) {
+      const [oldest, victim] = sessions.entries().next().value as [string, Promise<BackendSession>];
+      sessions.delete(oldest);
+      void victim.then((v) => v.release(), () => undefined);
+    }
     return s;
   };
   const tensor = (data: Float32Array) => ({ type: 'float32', data, dims: [data.length] });

@@ -29,6 +29,20 @@ export function loadOrtWeb(): Promise<OrtWeb> {
   return defaultPromise;
 }
 
+/**
+ * onnxruntime-web initializes its WebAssembly runtime on the first session of
+ * each EP name, and two first sessions at once ('wasm' and 'webgpu' share the
+ * runtime) fail with "multiple calls to 'initWasm()' detected". Session
+ * creation is therefore serialized per onnxruntime-web module.
+ */
+const creating = new WeakMap<object, Promise<unknown>>();
+function serialized<T>(ort: OrtWeb, create: () => Promise<T>): Promise<T> {
+  const previous = creating.get(ort) ?? Promise.resolve();
+  const next = previous.then(create, create);
+  creating.set(ort, next.catch(() => undefined));
+  return next;
+}
+
 export interface OrtWebBackendOptions {
   /** Where the onnxruntime-web module comes from; default `import('onnxruntime-web')`. Called once. */
   load?: () => Promise<OrtWeb>;
@@ -104,7 +118,7 @@ export class OrtWebBackend implements Backend {
     const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
     if (!adapter) throw new TreluError('E_UNSUPPORTED', 'onnxruntime-web cannot use WebGPU here: no WebGPU adapter', { hint: webgpuHint() });
     try {
-      const s = await ort.InferenceSession.create(PROBE_MODEL, { executionProviders: ['webgpu'], logSeverityLevel: 4, extra: { session: { disable_cpu_ep_fallback: '1' } } });
+      const s = await serialized(ort, () => ort.InferenceSession.create(PROBE_MODEL, { executionProviders: ['webgpu'], logSeverityLevel: 4, extra: { session: { disable_cpu_ep_fallback: '1' } } }));
       await s.release();
     } catch (e) {
       throw new TreluError('E_UNSUPPORTED', `the webgpu EP of onnxruntime-web cannot start here: ${firstLine(e)}`, { hint: webgpuHint() });
@@ -117,13 +131,13 @@ export class OrtWebBackend implements Backend {
     const ort = await this.initPromise!;
     const strict = options.strictEp && this.name === 'webgpu';
     try {
-      const session = await ort.InferenceSession.create(model as Uint8Array, {
+      const session = await serialized(ort, () => ort.InferenceSession.create(model as Uint8Array, {
         executionProviders: [this.name],
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         logSeverityLevel: 3,
         ...(options.preferredOutputLocation && this.name === 'webgpu' ? { preferredOutputLocation: options.preferredOutputLocation } : {}),
         ...(strict ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}),
-      });
+      }));
       return new OrtWebSession(ort, session, this.name);
     } catch (e) {
       const msg = firstLine(e);
