@@ -86,7 +86,7 @@ export function lookAlikes(x: Float32Array, alpha: number): { name: string; f: F
   const a = Math.fround(alpha);
   const step = Float32Array.from(x, (v) => (v > a ? 1 : 0));
   return [
-    { name: `max(0, x − ${alpha})`, f: Float32Array.from(x, (v) => Math.max(0, v - a)), df: step },
+    { name: `max(0, x ${alpha < 0 ? '+' : '−'} ${Math.abs(alpha)})`, f: Float32Array.from(x, (v) => Math.max(0, v - a)), df: step },
     { name: `max(x, ${alpha})`, f: Float32Array.from(x, (v) => Math.max(v, a)), df: step },
   ];
 }

@@ -3,6 +3,7 @@ import { decodeModel, modelFromProto, modelToProto, encodeModel, applyPageRewrit
 import { $, el, table, fmt, download, showError, busy } from './dom.js';
 import { state, changed } from './state.js';
 import { backends, feedsFor, chosenEps } from './runtime.js';
+import { openBytes } from './model-panel.js';
 
 function params(kind: RewriteKind) {
   const alphaText = ($('rw-alpha') as HTMLInputElement).value.trim();
@@ -52,8 +53,10 @@ async function rewrite(): Promise<void> {
   changed();
   const dl = el('button', { id: 'download-rewritten' }, `Download ${name}`);
   dl.addEventListener('click', () => download(name, bytes));
+  const next = el('button', { id: 'continue-rewritten', title: 'open the rewritten model, to rewrite it further' }, 'Continue from it');
+  next.addEventListener('click', () => openBytes(name, bytes));
   out.replaceChildren(
-    el('p', {}, `${kind}: ${result.report.changes.length} change(s)${result.upgradedOpset ? ', opset raised to 10' : ''}. `, dl),
+    el('p', {}, `${kind}: ${result.report.changes.length} change(s)${result.upgradedOpset ? ', opset raised to 10' : ''}. `, dl, ' ', next),
     table(['rule', 'where', 'removed', 'added'], result.report.changes.map((c) => [c.rule, c.location, c.removed.join(', '), c.added.join(', ')])),
     ...result.warnings.map((w) => el('p', { class: 'warning' }, w)),
     renderVerify(reports, failures),
