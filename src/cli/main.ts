@@ -12,6 +12,7 @@ import { runCommand } from './run.js';
 import { checkEpsCommand } from './check-eps.js';
 import { doctorCommand } from './doctor.js';
 import { gradCommand } from './grad.js';
+import { cleanCommand } from './clean.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { processIo, reportError, type Io } from './output.js';
 import { plotCommand, type PlotOptions } from './plot.js';
@@ -199,6 +200,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu convert old.onnx new.onnx --opset 13',
     ].join('\n'))
     .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => runAsync(() => convertCommand(io, input, output, opts)));
+
+  program
+    .command('clean')
+    .description('List the temp files (.name.trelu-tmp-<pid>-<random>) that writers killed with -9 left behind; --remove deletes them. Files of running writers are never listed.')
+    .argument('<dir...>', 'directories to look in')
+    .option('--remove', 'delete the stale temp files')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExamples:\n  trelu clean out/\n  trelu clean out/ models/ --remove')
+    .action((dirs: string[], opts: { remove?: boolean; json?: boolean }) => run(() => cleanCommand(io, dirs, opts)));
 
   program
     .command('demo')
