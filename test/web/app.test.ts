@@ -15,6 +15,7 @@ import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto } from '../../src/graph/from-proto.js';
 import { buildFeeds } from '../../src/runtime/feeds.js';
 import { openApp, OUTPUT_DIR, type App } from './browser.js';
+import { runCli, tmpDir } from '../helpers.js';
 
 let app: App;
 
@@ -118,6 +119,7 @@ test('drag and drop opens a model; nothing to change is said; replace, then deco
     document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, data);
   await page.waitForFunction(() => window.treluApp.state.opened?.name === 'dropped-cnn.onnx');
+  assert.equal(await page.inputValue('#dims'), 'N=3', 'dims: the N typed earlier is kept for the new model');
   assert.equal(await page.textContent('#run-result'), '', 'a new model clears the last run');
   // cnn.onnx has Relu: decompose finds no ThresholdedRelu and says so, changing nothing.
   await page.selectOption('#rw-kind', 'decompose');
@@ -144,5 +146,12 @@ test('drag and drop opens a model; nothing to change is said; replace, then deco
   const relus = modelFromProto(decodeModel(new Uint8Array(data))).graph.nodes.filter((n) => n.opType === 'Relu').map((n) => n.name);
   assert.ok(relus.length > 0);
   assert.deepEqual(removed, relus, 'every ThresholdedRelu (one per former Relu) was decomposed');
+  // A model whose tensors live in an external file cannot be opened alone: one line and a hint, the open model stays.
+  const dir = tmpDir();
+  assert.equal((await runCli('convert', 'models/mlp.onnx', path.join(dir, 'split.onnx'), '--external-data', 'split.data', '--size-threshold', '0')).code, 0);
+  await page.setInputFiles('#file', path.join(dir, 'split.onnx'));
+  await page.waitForSelector('#open-status .error');
+  assert.match(await page.textContent('#open-status .error') ?? '', /external files \(split\.data\).*hint: .*--inline-data/s);
+  assert.equal(await page.evaluate(() => window.treluApp.state.opened?.name), 'dropped-cnn-replace.onnx');
   assert.deepEqual(app.errors, [], 'no console errors or page errors');
 });

@@ -1,12 +1,30 @@
 /** Opening a model (file picker, drag and drop, sample buttons), its summary, and the ThresholdedRelu validation per EP. */
-import { decodeModel, modelFromProto, summarizeModel, validateModel, KNOWN_EPS, type Finding } from '../../src/web/index.js';
+import { decodeModel, modelFromProto, summarizeModel, validateModel, KNOWN_EPS, type Finding, type ModelSummary } from '../../src/web/index.js';
 import { $, el, table, bytes, showError } from './dom.js';
 import { state, changed } from './state.js';
+
+/** The symbolic dims of the inputs (`float32[N,64]` -> N), in order of appearance. */
+function symbolicDims(summary: ModelSummary): string[] {
+  const names = summary.inputs.flatMap((v) => (/\[(.*)\]$/.exec(v.type)?.[1] ?? '').split(',').map((d) => d.trim()));
+  return [...new Set(names.filter((d) => d !== '' && d !== '?' && !/^\d+$/.test(d)))];
+}
+
+/** Keeps the sizes the user typed for dims this model has too; new ones get 2. */
+function prefillDims(summary: ModelSummary): void {
+  const field = $('dims') as HTMLInputElement;
+  const typed = new Map(field.value.split(',').map((p) => p.split('=').map((s) => s.trim()) as [string, string]).filter(([k, v]) => k && v));
+  field.value = symbolicDims(summary).map((d) => `${d}=${typed.get(d) ?? 2}`).join(', ');
+}
 
 export function openBytes(name: string, data: Uint8Array): void {
   const proto = decodeModel(data);
   const model = modelFromProto(proto);
-  state.opened = { name, bytes: data, model, summary: summarizeModel(model) };
+  const summary = summarizeModel(model);
+  if (summary.externalDataFiles.length) {
+    throw Object.assign(new Error(`${name} keeps its tensors in external files (${summary.externalDataFiles.map((f) => f.location).join(', ')}), which a page cannot read beside it`), { hint: 'make one self-contained file: trelu convert model.onnx whole.onnx --inline-data' });
+  }
+  prefillDims(summary);
+  state.opened = { name, bytes: data, model, summary };
   state.rewritten = undefined;
   state.lastRun = undefined;
   changed();
