@@ -90,6 +90,33 @@ function kernelModel(op: 'forward' | 'grad', dtype: FloatDType, alpha: number): 
   return encodeModel(modelToProto(model));
 }
 
+/**
+ * The CPU-side ORT EPs take large arrays in chunks of this many elements.
+ * onnxruntime-node 1.30 copies every output into a new ArrayBuffer after the
+ * run, even into a pre-allocated one: over 64 MiB that fresh buffer costs
+ * 16k page faults and a pass, ~6x the kernel itself. A 1 MiB chunk's copy is
+ * cache-hot and its buffer comes from malloc's free lists, so a call costs
+ * ORT's kernel plus about one in-cache copy (bench:kernels).
+ */
+const ORT_CHUNK = 1 << 18;
+const CHUNKED_EPS: ReadonlySet<KernelEp> = new Set(['cpu', 'wasm']);
+
+function allocLike(dtype: FloatDType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : dtype === 'float64' ? new Float64Array(n) : new Uint16Array(n);
+}
+
+/** Elementwise, so any split of the flat data is exact: each chunk's output is written into its slice of `out`. */
+async function runChunked(s: BackendSession, op: 'forward' | 'grad', data: Float32Array[], out: Float32Array, type: string): Promise<void> {
+  const n = data[0]!.length;
+  for (let off = 0; off < n; off += ORT_CHUNK) {
+    const end = Math.min(n, off + ORT_CHUNK);
+    const dims = [end - off];
+    const part = (a: Float32Array) => ({ type, data: a.subarray(off, end), dims });
+    const feeds: Record<string, TensorLike> = op === 'forward' ? { x: part(data[0]!) } : { x: part(data[0]!), dy: part(data[1]!) };
+    await s.run(feeds, { y: part(out) });
+  }
+}
+
 export interface Kernels {
   thresholdedRelu(x: Input, options?: KernelOptions): Promise<Input>;
   thresholdedReluGrad(x: Input, dy: Input, options?: KernelOptions): Promise<Input>;
@@ -159,6 +186,14 @@ export function createKernels(backends: Backends = createBackends()): Kernels {
     }
     const s = await session(ep, op, dtype, alpha, !!options.keepOnDevice);
     const tensors = inputs.map((t) => asTensor(t, dtype));
+    const n = (tensors[0]!.data as ArrayLike<number>).length;
+    if (CHUNKED_EPS.has(ep) && !options.keepOnDevice && n > ORT_CHUNK) {
+      const out = (options.out ?? allocLike(dtype, n)) as Float32Array;
+      if (out.length !== n) throw new RangeError('out has the wrong size');
+      if (op === 'grad' && (tensors[1]!.data as ArrayLike<number>).length !== n) throw new RangeError(`dY has ${(tensors[1]!.data as ArrayLike<number>).length} elements, X ${n}`);
+      await runChunked(s, op, tensors.map((t) => t.data as Float32Array), out, tensors[0]!.type);
+      return isTensor(inputs[0]!) ? { type: tensors[0]!.type, data: out, dims: tensors[0]!.dims } : out;
+    }
     const feeds: Record<string, TensorLike> = op === 'forward' ? { x: tensors[0]! } : { x: tensors[0]!, dy: tensors[1]! };
     if (options.out) {
       if (options.out.length !== (tensors[0]!.data as ArrayLike<number>).length) throw new RangeError('out has the wrong size');
