@@ -12,8 +12,10 @@ import { runCommand } from './run.js';
 import { checkEpsCommand } from './check-eps.js';
 import { doctorCommand } from './doctor.js';
 import { gradCommand } from './grad.js';
+import { cleanCommand } from './clean.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { processIo, reportError, type Io } from './output.js';
+import { plotCommand, type PlotOptions } from './plot.js';
 
 const VERSION = '0.1.0';
 
@@ -200,12 +202,39 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => runAsync(() => convertCommand(io, input, output, opts)));
 
   program
+    .command('clean')
+    .description('List the temp files (.name.trelu-tmp-<pid>-<random>) that writers killed with -9 left behind; --remove deletes them. Files of running writers are never listed.')
+    .argument('<dir...>', 'directories to look in')
+    .option('--remove', 'delete the stale temp files')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExamples:\n  trelu clean out/\n  trelu clean out/ models/ --remove')
+    .action((dirs: string[], opts: { remove?: boolean; json?: boolean }) => run(() => cleanCommand(io, dirs, opts)));
+
+  program
     .command('demo')
     .description('The main job on a sample model (what `npm start` runs).')
     .option('--model <file>', 'use this model instead of models/mlp.onnx')
     .option('--out <dir>', 'where to write the result', 'out')
     .option('--alpha <a>', 'alpha for the new ThresholdedRelu nodes', '0.5')
     .action((opts: { model?: string; out: string; alpha: string }) => runAsync(() => demoCommand(io, { model: opts.model, out: opts.out, alpha: parseAlpha(opts.alpha) })));
+
+  // --- trelu plot (issue 15, browser/plot) ---
+  program
+    .command('plot')
+    .description("Plot f and f' of ThresholdedRelu from the reference kernel, with max(0, x - alpha) and max(x, alpha) dashed: SVG or PNG.")
+    .option('--alpha <a...>', 'alpha values (repeat or comma-separate)', ['1'])
+    .option('--range <lo,hi>', 'the x range', '-3,3')
+    .option('--points <n>', 'samples over the range (alpha and the float32 above it are added)', '601')
+    .requiredOption('--out <file>', 'plot.svg or plot.png')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu plot --alpha 1 --out plot.svg',
+      '  trelu plot --alpha 1 --alpha 0.5 --range=-3,3 --out plot.png',
+    ].join('\n'))
+    .action((opts: PlotOptions) => runAsync(() => plotCommand(io, opts)));
+  // --- end trelu plot ---
 
   return program;
 }

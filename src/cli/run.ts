@@ -8,6 +8,7 @@ import { parseInputSpec } from '../runtime/inputs.js';
 import { runModel, type EpRunResult } from '../runtime/run-model.js';
 import { sharedBackends } from '../runtime/run-once.js';
 import { writeNpyFiles } from '../node/npy-files.js';
+import { assertSafeOutputDir, inputFilesOf, type InputFile } from '../node/output-safety.js';
 import { printJson, type Io } from './output.js';
 
 export interface RunCliOptions {
@@ -38,6 +39,7 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
   const seed = parseCount(options.seed, '--seed', 0);
   const backends = sharedBackends();
   for (const ep of eps) backends.get(ep); // unknown names are usage errors before any work
+  if (options.output) assertSafeOutputDir(options.output, `--output ${options.output}`);
   const loaded = loadModelFile(file);
   const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed });
   const results: (EpRunResult | { ep: string; error: string; hint?: string })[] = [];
@@ -49,7 +51,7 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
         onProgress: options.json || repeat < 50 ? undefined : (i, n) => { if (i % 50 === 0) process.stderr.write(`  ${ep}: run ${i}/${n}\r`); },
       });
       results.push(r);
-      if (options.output) writeOutputs(options.output, eps.length > 1 ? ep : '', r);
+      if (options.output) writeOutputs(options.output, eps.length > 1 ? ep : '', r, inputFilesOf(loaded));
     } catch (e) {
       if (!(e instanceof TreluError)) throw e;
       results.push({ ep, error: e.message, hint: e.hint });
@@ -69,8 +71,8 @@ function describe(ts: Record<string, { type: string; dims: readonly number[] }>)
   return Object.fromEntries(Object.entries(ts).map(([k, t]) => [k, { type: t.type, dims: [...t.dims] }]));
 }
 
-function writeOutputs(dir: string, sub: string, r: EpRunResult): void {
-  writeNpyFiles(path.join(dir, sub), r.outputs);
+function writeOutputs(dir: string, sub: string, r: EpRunResult, inputs: readonly InputFile[]): void {
+  writeNpyFiles(path.join(dir, sub), r.outputs, inputs);
 }
 
 function printResult(io: Io, r: EpRunResult | { ep: string; error: string; hint?: string }, output: string | undefined): void {

@@ -38,5 +38,6 @@ export function appendLoss(model: Model, fn: LossFunction, on: string): Value {
     const d = b.op('Sub', [out, labels], { name: 'mse_diff' });
     return b.op('ReduceMean', [b.op('Mul', [d, d], { name: 'mse_sq' })], { name: 'loss', attributes: [attr.int('keepdims', 0)] });
   }
-  return b.op('SoftmaxCrossEntropyLoss', [out, labels], { name: 'loss', attributes: [attr.string('reduction', 'mean')] });
+  // As F.cross_entropy writes it: labels of -100 are ignored (zero gradient, out of the mean).
+  return b.op('SoftmaxCrossEntropyLoss', [out, labels], { name: 'loss', attributes: { reduction: 'mean', ignore_index: -100 } });
 }
