@@ -21,7 +21,7 @@ import { modelToProto } from '../graph/to-proto.js';
 import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
 import { ensureThresholdedReluGradFunction, TRELU_DOMAIN, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
 import { DEFAULT_ALPHA } from '../ops/thresholded-relu/definition.js';
-import { thresholdedReluSimd, thresholdedReluGradSimd } from '../ops/thresholded-relu/simd.js';
+import { thresholdedReluSimd, thresholdedReluGradSimd, inSimdArena } from '../ops/thresholded-relu/simd.js';
 import type { FloatArray, FloatDType } from '../ops/types.js';
 import type { BackendSession, EpName } from './backend.js';
 import { createBackends, type Backends } from './backends/index.js';
@@ -127,7 +127,22 @@ export interface Kernels {
 /** At most this many single-node sessions are kept (least recently used go first). */
 const MAX_SESSIONS = 16;
 
-export function createKernels(backends: Backends = createBackends()): Kernels {
+/** A thread pool running the SIMD kernel on arena arrays (src/node/simd-workers.ts's createSimdPool in Node). */
+export interface SimdThreads {
+  thresholdedRelu(x: Float32Array, alpha: number, out: Float32Array): Promise<Float32Array>;
+  thresholdedReluGrad(x: Float32Array, dy: Float32Array, alpha: number, out: Float32Array): Promise<Float32Array>;
+}
+
+export interface KernelsConfig {
+  /**
+   * ep 'simd' on arrays from simdArray() (x, dY and out all of them) runs on
+   * these threads; other arrays stay on the calling thread. Whether threads
+   * beat one is the machine's call: see bench:kernels.
+   */
+  simdThreads?: SimdThreads;
+}
+
+export function createKernels(backends: Backends = createBackends(), config: KernelsConfig = {}): Kernels {
   const sessions = new Map<string, Promise<BackendSession>>();
 
   const session = (ep: EpName, op: 'forward' | 'grad', dtype: FloatDType, alpha: number, keepOnDevice: boolean): Promise<BackendSession> => {
@@ -167,6 +182,11 @@ export function createKernels(backends: Backends = createBackends()): Kernels {
     if (ep === 'simd' && dtype === 'float32') {
       const arrays = inputs.map((t) => (isTensor(t) ? t.data : t)) as Float32Array[];
       const out = (options.out as Float32Array | undefined) ?? new Float32Array(arrays[0]!.length);
+      const pool = config.simdThreads;
+      if (pool && [...arrays, out].every((a) => inSimdArena(a) && a.byteOffset % 16 === 0)) {
+        const r = op === 'forward' ? await pool.thresholdedRelu(arrays[0]!, alpha, out) : await pool.thresholdedReluGrad(arrays[0]!, arrays[1]!, alpha, out);
+        return isTensor(inputs[0]!) ? { type: 'float32', data: r, dims: inputs[0].dims } : r;
+      }
       const result = op === 'forward' ? thresholdedReluSimd(arrays[0]!, alpha, out) : thresholdedReluGradSimd(arrays[0]!, arrays[1]!, alpha, out);
       if (result) return isTensor(inputs[0]!) ? { type: 'float32', data: result, dims: inputs[0].dims } : result;
       // no WebAssembly SIMD here: the reference kernel below
