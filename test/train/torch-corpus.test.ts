@@ -31,7 +31,14 @@ function gradientOf(m: TorchModel, file: 'model.onnx' | 'loss.onnx') {
   const report = buildGradient(model, file === 'loss.onnx' ? { loss: 'loss', wrt } : { lossFn: BUILT_IN[m.manifest.loss]!, on: 'logits', wrt });
   const labels = file === 'loss.onnx' ? 'labels' : model.graph.inputs.find((v) => v.name.startsWith('labels'))!.name;
   const feeds: Record<string, TensorLike> = { input: m.npy(m.manifest.input.file), [labels]: m.npy(m.manifest.labels.file), ...parameterFeeds(report) };
-  return { report, bytes: encodeModel(modelToProto(model)), feeds };
+  const bytes = encodeModel(modelToProto(model));
+  // Only proven value_info: the gradient model declares no value_info beyond what the export had
+  // (its gradient outputs are typed as the tensors they are gradients of; a former output keeps its declaration).
+  const source = decodeModel(new Uint8Array(fs.readFileSync(`${m.dir}/${file}`))).graph!;
+  const before = new Set([...source.valueInfo, ...source.output].map((v) => v.name));
+  const added = decodeModel(bytes).graph!.valueInfo.map((v) => v.name).filter((n) => !before.has(n));
+  assert.deepEqual(added, [], `${m.name}/${file}: value_info the builder did not prove`);
+  return { report, bytes, feeds };
 }
 
 function assertMatchesTorch(m: TorchModel, file: 'model.onnx' | 'loss.onnx', report: GradientReport, out: Record<string, TensorLike>, where: string) {
