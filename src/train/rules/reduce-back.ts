@@ -7,9 +7,10 @@ import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { constantOf } from '../../rewrite/constants.js';
 import type { GradContext } from '../context.js';
+import type { Value } from '../../graph/value.js';
 
 /** The reduced axes (normalized), 'all', or 'none' (noop_with_empty_axes). */
-function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
+export function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
   const { node, info } = ctx;
   const fromAttr = node.attribute('axes')?.ints.map((i) => Long.fromValue(i).toNumber());
   const fromInput = node.inputs[1] ? constantOf(node.inputs[1])?.values : undefined;
@@ -26,6 +27,12 @@ function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
     return rank === undefined ? axes : axes.map((a) => (a < 0 ? a + rank : a));
   }
   return axes;
+}
+
+/** `v` (shaped like the reduction's output) with the reduced axes back as size 1 (as keepdims=1 would give). */
+export function restoreAxes(ctx: GradContext, v: Value, axes: number[] | 'all'): Value {
+  const keep = ctx.node.attrs.int('keepdims', 1);
+  return keep || axes === 'all' ? v : ctx.b.op('Unsqueeze', [v, ctx.ints(axes)], { name: 'reduce_unsq' });
 }
 
 export function broadcastBack(ctx: GradContext, mean: boolean) {
