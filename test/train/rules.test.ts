@@ -39,7 +39,7 @@ interface Fixture {
   /** The loss is computed by the nodes themselves (named 'loss'). */
   ownLoss?: boolean;
   /**
-   * ORT's CPU EP has no float64 kernel for an op here (Erf, Conv): central differences in float32
+   * ORT's CPU EP has no float64 kernel for an op here (Erf, Conv, Resize, ...): central differences in float32
    * (h = 1e-2; truncation and rounding both ~1e-4 relative on these smooth, O(1) losses), tolerance 2e-3.
    */
   float32?: boolean;
@@ -184,6 +184,8 @@ const FIXTURES: Record<string, Fixture> = {
     nodes: [{ opType: 'ArgMax', input: ['x'], output: ['am'], attribute: [int('axis', 1), int('keepdims', 0)] }, { opType: 'Gather', input: ['W', 'am'], output: ['g'], attribute: [int('axis', 0)] }, { opType: 'Mul', input: ['g', 'x'], output: ['y'] }],
     x: [3, 4], y: [3, 4], params: [{ name: 'W', dims: [4, 4] }],
   },
+  'Resize (nearest, scales 2 x 1.5)': { nodes: [{ opType: 'Resize', input: ['x', '', 'sc'], output: ['y'], attribute: [str('mode', 'nearest')] }], x: [1, 2, 3, 4], y: [1, 2, 6, 6], float32: true, constants: [f32('sc', [4], Float32Array.of(1, 1, 2, 1.5))] },
+  'Resize (nearest, downsampling by sizes, asymmetric, floor)': { nodes: [{ opType: 'Resize', input: ['x', '', '', 'sz'], output: ['y'], attribute: [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')] }], x: [1, 1, 5, 6], y: [1, 1, 2, 3], float32: true, constants: [i64('sz', [4], [1, 1, 2, 3])] },
 };
 
 for (const [label, f] of Object.entries(FIXTURES)) {
