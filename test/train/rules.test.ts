@@ -43,6 +43,8 @@ interface Fixture {
    * (h = 1e-2; truncation and rounding both ~1e-4 relative on these smooth, O(1) losses), tolerance 2e-3.
    */
   float32?: boolean;
+  /** ai.onnx opset (default 17). */
+  opset?: number;
 }
 
 function fixtureModel(f: Fixture): Uint8Array {
@@ -52,7 +54,7 @@ function fixtureModel(f: Fixture): Uint8Array {
     { opType: 'ReduceSum', input: ['yr'], output: ['loss'], attribute: [int('keepdims', 0)] },
   ];
   return encodeModel(onnx.ModelProto.create({
-    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    irVersion: Long.fromNumber(f.opset && f.opset > 17 ? 9 : 8), opsetImport: [{ domain: '', version: Long.fromNumber(f.opset ?? 17) }],
     graph: {
       name: 'fixture', node: [...f.nodes, ...lossNodes],
       input: [{ name: 'x', type: tt(f.x) }],
@@ -186,6 +188,8 @@ const FIXTURES: Record<string, Fixture> = {
   },
   'Resize (nearest, scales 2 x 1.5)': { nodes: [{ opType: 'Resize', input: ['x', '', 'sc'], output: ['y'], attribute: [str('mode', 'nearest')] }], x: [1, 2, 3, 4], y: [1, 2, 6, 6], float32: true, constants: [f32('sc', [4], Float32Array.of(1, 1, 2, 1.5))] },
   'Resize (nearest, downsampling by sizes, asymmetric, floor)': { nodes: [{ opType: 'Resize', input: ['x', '', '', 'sz'], output: ['y'], attribute: [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')] }], x: [1, 1, 5, 6], y: [1, 1, 2, 3], float32: true, constants: [i64('sz', [4], [1, 1, 2, 3])] },
+  'Gelu-20 (none)': { nodes: [{ opType: 'Gelu', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4], opset: 20, float32: true },
+  'Gelu-20 (tanh)': { nodes: [{ opType: 'Gelu', input: ['x'], output: ['y'], attribute: [str('approximate', 'tanh')] }], x: [3, 4], y: [3, 4], opset: 20 },
 };
 
 for (const [label, f] of Object.entries(FIXTURES)) {
