@@ -5,6 +5,7 @@ import { validateModel, type ValidationReport } from '../validate/validate.js';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
 import { printJson, type Io } from './output.js';
 import { checkStructure, type StructureReport } from '../validate/structure/index.js';
+import { parseEps, splitEpList } from '../runtime/eps.js';
 
 export interface ValidateCliOptions {
   ep?: string[];
@@ -14,10 +15,11 @@ export interface ValidateCliOptions {
 }
 
 export function validateCommand(io: Io, file: string, options: ValidateCliOptions): number {
+  const eps = parseEps(options.ep, 'validate'); // an unknown name is exit 2, before any work
   const loaded = loadModelFile(file);
   // The structural check reads the proto as decoded: it runs before the IR, which assumes some of what it checks.
   const structure = options.full ? checkStructure(loaded.model) : undefined;
-  const report = validateModel(modelFromProto(loaded.model), { eps: splitEps(options.ep) });
+  const report = validateModel(modelFromProto(loaded.model), { eps });
   const structureErrors = structure?.findings.length ?? 0;
   const ok = report.errors === 0 && structureErrors === 0;
   if (options.json) {
@@ -36,9 +38,7 @@ function printStructure(io: Io, file: string, s: StructureReport): void {
 }
 
 /** `--ep cpu --ep webgpu` and `--ep cpu,webgpu` both work. */
-export function splitEps(eps: readonly string[] | undefined): string[] {
-  return (eps ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean);
-}
+export const splitEps = splitEpList;
 
 export function printReport(io: Io, file: string, r: ValidationReport): void {
   for (const f of r.findings) {

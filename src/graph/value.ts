@@ -8,6 +8,7 @@
 import type { TensorProto, SparseTensorProto, TypeProto, ValueInfoProto } from '../onnx/proto.js';
 import type { Node } from './node.js';
 import type { Graph } from './graph.js';
+import type { Dim, TensorInfo } from './infer/types.js';
 
 export interface Use {
   readonly node: Node;
@@ -26,6 +27,12 @@ export class Value {
   sparseInitializer?: SparseTensorProto;
   /** The graph this value belongs to (as input, initializer or node output). */
   graph?: Graph;
+  /**
+   * What type and shape inference (graph/infer) found, where nothing is
+   * declared. Never written to the file: value_info holds only what was declared
+   * (or set on `info` by a pass), so round trips stay byte-exact.
+   */
+  inferred?: TensorInfo;
 
   private _producer?: Node;
   private _index?: number;
@@ -79,6 +86,20 @@ export class Value {
       if (d.dimParam != null && Object.prototype.hasOwnProperty.call(d, 'dimParam')) return d.dimParam;
       return undefined;
     });
+  }
+
+  /** Element type: declared (value_info, initializer) or else inferred; undefined if neither knows. */
+  get dtype(): number | undefined {
+    return this.elemType ?? this.inferred?.elemType;
+  }
+
+  /** Shape: the declared one with unknown dims filled from inference, or the inferred one; undefined when the rank is unknown. */
+  get shapeInfo(): Dim[] | undefined {
+    const declared = this.shape;
+    const inferred = this.inferred?.shape;
+    if (!declared) return inferred ? [...inferred] : undefined;
+    if (!inferred || inferred.length !== declared.length) return declared;
+    return declared.map((d, i) => d ?? inferred[i]);
   }
 
   /** @internal Called by Node when wiring outputs. */
