@@ -67,3 +67,31 @@ test('validate --full agrees with onnx.checker on the conformance corpus and 2,0
   // The comparison must have teeth: both verdicts occur where both speak.
   assert.ok((tally['valid/valid'] ?? 0) > 500 && (tally['invalid/invalid'] ?? 0) > 200, JSON.stringify(tally));
 });
+
+test('trelu validate --full: nodes out of order and a value assigned twice are exit 1 with the finding; a clean model is 0', async () => {
+  const { runCli } = await import('../helpers.js');
+  const Long = (await import('long')).default;
+  const { onnx, DataType } = await import('../../src/onnx/proto.js');
+  const { encodeModel } = await import('../../src/onnx/encode.js');
+  const t = { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: Long.fromNumber(2) }] } } };
+  const model = (nodes: { opType: string; input: string[]; output: string[] }[]) => encodeModel(onnx.ModelProto.create({
+    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    graph: { name: 'g', node: nodes, input: [{ name: 'x', type: t }], output: [{ name: 'z', type: t }] },
+  }));
+  const dir = tmpDir();
+  const write = (name: string, bytes: Uint8Array) => { const f = path.join(dir, name); fs.writeFileSync(f, bytes); return f; };
+  const good = write('good.onnx', model([{ opType: 'Relu', input: ['x'], output: ['y'] }, { opType: 'Relu', input: ['y'], output: ['z'] }]));
+  const unordered = write('unordered.onnx', model([{ opType: 'Relu', input: ['y'], output: ['z'] }, { opType: 'Relu', input: ['x'], output: ['y'] }]));
+  const twice = write('twice.onnx', model([{ opType: 'Relu', input: ['x'], output: ['z'] }, { opType: 'Relu', input: ['x'], output: ['z'] }]));
+  assert.equal((await runCli('validate', good, '--full')).code, 0);
+  let r = await runCli('validate', unordered, '--full');
+  assert.equal(r.code, 1);
+  assert.match(r.out.join('\n'), /S_TOPOLOGICAL_ORDER +graph\/node\[0\] \(Relu\): input 'y' is not a graph input/);
+  r = await runCli('validate', twice, '--full', '--json');
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out.join('\n'));
+  assert.equal(j.ok, false);
+  assert.deepEqual(j.structure.findings.map((f: { code: string }) => f.code), ['S_SSA']);
+  // Without --full the structural check does not run (the ThresholdedRelu validator has nothing to say here).
+  assert.equal((await runCli('validate', unordered)).code, 0);
+});
