@@ -10,7 +10,7 @@ import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/in
 import { checkGradients, parameterFeeds } from '../train/check.js';
 import type { GradientReport } from '../train/autodiff.js';
 import { writeNpyFiles } from '../node/npy-files.js';
-import { inputFilesOf, type InputFile } from '../node/output-safety.js';
+import { assertSafeOutputDir, inputFilesOf, type InputFile } from '../node/output-safety.js';
 import { LOSS_FUNCTIONS, type LossFunction } from '../train/loss.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
@@ -60,6 +60,10 @@ export async function gradCommand(io: Io, input: string, output: string, options
     ...(options.maxpoolIndices ? { rules: withRules(GRADIENT_RULES, maxPoolIndicesGrad) } : {}),
   });
   const proto = modelToProto(model);
+  // Everything a user's input can make fail runs before the model is written, so a failure leaves no out.onnx behind.
+  const feeds = options.check ? buildFeeds(modelFromProto(proto), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed: Number(options.seed ?? 0) }) : undefined;
+  const paramsTarget = output.replace(/\.onnx$/, '') + '.params';
+  if (Object.keys(parameterFeeds(report)).length) assertSafeOutputDir(paramsTarget);
   const saved = saveModelFile(proto, output, { source: loaded });
   const paramsDir = writeParameters(output, report, inputFilesOf(loaded));
   const { parameters: _values, ...summary } = report;
@@ -73,8 +77,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
   }
   for (const w of report.warnings) io.err(`warning: ${w}`);
   let code = EXIT_OK;
-  if (options.check) {
-    const feeds = buildFeeds(modelFromProto(proto), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed: Number(options.seed ?? 0) });
+  if (feeds) {
     const checks = await checkGradients(encodeModel(proto), report, feeds, { seed: Number(options.seed ?? 0) + 1 });
     const tolerance = CHECK_TOLERANCE[checks.precision];
     const failed = checks.tensors.some((c) => c.maxRelError > tolerance);

@@ -167,3 +167,15 @@ test('ENOSPC on a full file system: one line, exit 2, nothing left behind, no un
     execFileSync('umount', [full!]);
   }
 });
+
+test('grad: a failure caused by the command line (--check with a bad --input) leaves no output behind', async () => {
+  const dir = tmpDir('trelu-grad-fail-');
+  const m = path.join(dir, 'm.onnx');
+  writeAddModel(m, 16, 1);
+  const out = path.join(dir, 'g.onnx');
+  const r = await runCli('grad', m, out, '--loss-fn', 'mse', '--on', 'y', '--wrt', 'x', '--check', '--input', 'nope=[1]');
+  assert.equal(r.code, 2, r.err.join('\n'));
+  assert.match(r.err.join('\n'), /no input 'nope'/);
+  assert.ok(!fs.existsSync(out), 'no g.onnx');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['m.onnx']);
+});
