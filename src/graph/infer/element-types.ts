@@ -36,7 +36,7 @@ const BY_ATTRIBUTE: Record<string, (r: RuleInput) => (number | undefined)[]> = {
 
 /** The schema version of `op` in force at `opset` (the newest this table knows when the opset is unknown). */
 function sourcesAt(op: string, opset: number | undefined): readonly OutputTypeSource[] | undefined {
-  const versions = ONNX_OUTPUT_TYPES[op];
+  const versions = Object.hasOwn(ONNX_OUTPUT_TYPES, op) ? ONNX_OUTPUT_TYPES[op] : undefined; // op types are model data: 'constructor' is one
   if (!versions) return undefined;
   let found = versions[versions.length - 1]![1];
   if (opset !== undefined) {
