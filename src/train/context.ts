@@ -100,6 +100,7 @@ export function makeContext(init: {
   const ctx: GradContext = {
     ...init,
     scalar(value, like) {
+      if (!like) throw new TreluError('E_GRAPH', `node '${node.name}' (${node.opType}): a required input is missing`);
       const et = init.info(like)?.elemType;
       if (et === undefined) ctx.unsupported(`the element type of '${like.name}' is unknown`);
       return b.op('Constant', [], { name: 'grad_const', attributes: [attr.tensor('value', scalarTensor(value, et))] });
