@@ -49,7 +49,7 @@ function sourcesAt(op: string, opset: number | undefined): readonly OutputTypeSo
 /** Element type of each output of an ai.onnx node (undefined where it is not known). */
 export function outputElementTypes(r: RuleInput): (number | undefined)[] {
   const n = r.node.outputs.length;
-  const special = BY_ATTRIBUTE[r.node.opType];
+  const special = Object.hasOwn(BY_ATTRIBUTE, r.node.opType) ? BY_ATTRIBUTE[r.node.opType] : undefined;
   if (special) return special(r);
   const sources = sourcesAt(r.node.opType, r.opset);
   if (!sources || sources.length === 0) return [];
