@@ -18,7 +18,12 @@ export type TreluErrorCode =
   | 'E_USAGE'
   | 'E_SAME_FILE'
   | 'E_GRAPH'
-  | 'E_UNSUPPORTED';
+  | 'E_UNSUPPORTED'
+  | 'E_UNSAFE_OUTPUT'
+  | 'E_LIMIT'
+  | 'E_CHECKPOINT'
+  | 'E_DATA'
+  | 'E_DIVERGED';
 
 /** Exit code 2: the input or the command line was bad. 1 is for failed checks. */
 export const EXIT_OK = 0;

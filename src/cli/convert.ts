@@ -41,7 +41,7 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     externalData: options.externalData ? { location: options.externalData, sizeThreshold } : undefined,
   });
   if (options.json) {
-    printJson(io, { input, output: report.path, bytes: report.bytes, externalFiles: report.externalFiles, opsetUpgrade: upgrade });
+    printJson(io, { input, output: report.path, bytes: report.bytes, externalFiles: report.externalFiles, superseded: report.superseded, staleTemps: report.staleTemps, opsetUpgrade: upgrade });
   } else {
     if (upgrade) {
       io.out(`opset ${upgrade.from} → ${upgrade.to}${upgrade.adapted.length ? `, ${upgrade.adapted.length} node(s) adapted` : ''}`);
@@ -49,6 +49,11 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     }
     io.out(`wrote ${output} (${formatBytes(report.bytes)})`);
     for (const f of report.externalFiles) io.out(`wrote ${f.path} (${formatBytes(f.bytes)}, ${f.tensors} tensors)`);
+    for (const f of report.superseded) io.out(`removed ${f} (the replaced model's data)`);
+  }
+  if (report.staleTemps.length) {
+    io.err(`warning: ${report.staleTemps.length} temp file(s) of interrupted writes beside the output (${report.staleTemps.slice(0, 3).join(', ')}${report.staleTemps.length > 3 ? ', ...' : ''})`);
+    io.err('  hint: remove them with: trelu clean <dir>');
   }
   return 0;
 }

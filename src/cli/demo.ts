@@ -16,6 +16,7 @@ import { validateCommand } from './validate.js';
 import { rewriteCommand, transforms } from './rewrite.js';
 import { checkEpsCommand } from './check-eps.js';
 import { gradCommand } from './grad.js';
+import { demoTraining } from './demo-train.js';
 import { loadModelFile } from '../node/model-file.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { buildFeeds } from '../runtime/feeds.js';
@@ -94,7 +95,16 @@ export async function demoCommand(io: Io, options: DemoOptions): Promise<number>
   steps.push(`grad + check: ${grad === EXIT_OK ? 'ok' : 'FAILED'}`);
   if (grad === EXIT_OK) await printGradientNorms(io, gradOut);
 
+  // 6. Training (the sample MLP only: the digits data has its 64 inputs and 10 classes).
+  let train = EXIT_OK;
+  if (path.resolve(model) === DEFAULT_MODEL) {
+    io.out('');
+    io.out(`== 6. train ${shown(output)} on the digits data (models/digits.csv.gz) with training artifacts in stock ORT, and export it`);
+    train = await demoTraining(io, output, outDir, PACKAGE_ROOT);
+    steps.push(`train: ${train === EXIT_OK ? 'ok' : 'FAILED'}`);
+  }
+
   io.out('');
   io.out(`== summary: ${steps.join('; ')}; results in ${shown(outDir)}`);
-  return [rewrite, validate, check, grad].find((c) => c !== EXIT_OK) ?? EXIT_OK;
+  return [rewrite, validate, check, grad, train].find((c) => c !== EXIT_OK) ?? EXIT_OK;
 }

@@ -12,8 +12,12 @@ import { runCommand } from './run.js';
 import { checkEpsCommand } from './check-eps.js';
 import { doctorCommand } from './doctor.js';
 import { gradCommand } from './grad.js';
+import { cleanCommand } from './clean.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
 import { guardPipes, processIo, reportError, type Io } from './output.js';
+import { plotCommand, type PlotOptions } from './plot.js';
+import { registerTrainingCommands } from './training-commands.js'; // i13: trelu artifacts/train/export
+import { checkpointShowCommand, checkpointConvertCommand } from './checkpoint.js';
 
 const VERSION = '0.1.0';
 
@@ -69,17 +73,19 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('Check every ThresholdedRelu node against the ONNX spec and, with --ep, against what ONNX Runtime EPs can run. Exit 1 if errors are found.')
     .argument('<model>', 'an .onnx file')
     .option('--ep <name...>', 'execution providers to check: cpu, wasm, webgpu, jsep-webgpu, cuda, rocm (repeat or comma-separate)')
+    .option('--full', "also check the model's structure as onnx.checker does: topological order, single assignment, required fields, ops registered at the model's opsets, attribute types, subgraph scoping")
     .option('--json', 'print the findings as JSON')
     .addHelpText('after', [
       '',
       'Examples:',
       '  trelu validate model.onnx',
       '  trelu validate model.onnx --ep cpu --ep webgpu',
+      '  trelu validate model.onnx --full',
       '  trelu validate model.onnx --ep cuda,webgpu --json | jq \'.findings[] | select(.severity == "error")\'',
       '',
       'Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.',
     ].join('\n'))
-    .action((model: string, opts: { ep?: string[]; json?: boolean }) => run(() => validateCommand(io, model, opts)));
+    .action((model: string, opts: { ep?: string[]; json?: boolean; full?: boolean }) => run(() => validateCommand(io, model, opts)));
 
   rewriteOptions(program
     .command('replace')
@@ -131,6 +137,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--save-inputs <dir>', 'write the inputs used as <dir>/<name>.npy, to replay the run with --input')
     .option('--repeat <n>', 'timed runs after a warm-up', '10')
     .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--max-elements <n>', 'largest random input, in elements (default 268435456 = 2^28)')
     .option('--strict-ep', 'fail instead of letting ORT run nodes the EP lacks on the CPU')
     .option('--json', 'JSON output')
     .addHelpText('after', [
@@ -212,12 +219,79 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => runAsync(() => convertCommand(io, input, output, opts)));
 
   program
+    .command('clean')
+    .description('List the temp files (.name.trelu-tmp-<pid>-<random>) that writers killed with -9 left behind; --remove deletes them. Files of running writers are never listed.')
+    .argument('<dir...>', 'directories to look in')
+    .option('--remove', 'delete the stale temp files')
+    .option('--json', 'JSON output')
+    .addHelpText('after', '\nExamples:\n  trelu clean out/\n  trelu clean out/ models/ --remove')
+    .action((dirs: string[], opts: { remove?: boolean; json?: boolean }) => run(() => cleanCommand(io, dirs, opts)));
+
+  program
     .command('demo')
     .description('The main job on a sample model (what `npm start` runs).')
     .option('--model <file>', 'use this model instead of models/mlp.onnx')
     .option('--out <dir>', 'where to write the result', 'out')
     .option('--alpha <a>', 'alpha for the new ThresholdedRelu nodes', '0.5')
     .action((opts: { model?: string; out: string; alpha: string }) => runAsync(() => demoCommand(io, { model: opts.model, out: opts.out, alpha: parseAlpha(opts.alpha) })));
+
+  // --- trelu plot (issue 15, browser/plot) ---
+  program
+    .command('plot')
+    .description("Plot f and f' of ThresholdedRelu from the reference kernel, with max(0, x - alpha) and max(x, alpha) dashed: SVG or PNG.")
+    .option('--alpha <a...>', 'alpha values (repeat or comma-separate)', ['1'])
+    .option('--range <lo,hi>', 'the x range', '-3,3')
+    .option('--points <n>', 'samples over the range (alpha and the float32 above it are added)', '601')
+    .requiredOption('--out <file>', 'plot.svg or plot.png')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu plot --alpha 1 --out plot.svg',
+      '  trelu plot --alpha 1 --alpha 0.5 --range=-3,3 --out plot.png',
+    ].join('\n'))
+    .action((opts: PlotOptions) => runAsync(() => plotCommand(io, opts)));
+  // --- end trelu plot ---
+
+  // --- trelu artifacts, train, export (i13; src/cli/training-commands.ts) ---
+  registerTrainingCommands(program, runAsync, run, io);
+
+  // --- trelu checkpoint (issue 14, ORT training checkpoints) ---
+  const checkpoint = program
+    .command('checkpoint')
+    .description('Training checkpoints: ORT\'s (FlatBuffer, ODTC) and safetensors.');
+  checkpoint
+    .command('show')
+    .description('List what a checkpoint holds: parameters (trainable, frozen), optimizer state, properties. Exit 1 if --model is given and a parameter does not match it.')
+    .argument('<file>', 'an ORT checkpoint or a .safetensors file')
+    .option('--model <model>', 'also check every parameter against this model (name, element type, shape)')
+    .option('--json', 'print it as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu checkpoint show artifacts/checkpoint',
+      '  trelu checkpoint show weights.safetensors --model out/mlp-trelu.onnx',
+      '  trelu checkpoint show artifacts/checkpoint --json | jq \'.trainable[].name\'',
+      '',
+      'Exit codes: 0 ok, 1 a parameter does not match --model, 2 unreadable or corrupt file.',
+    ].join('\n'))
+    .action((file: string, opts: { model?: string; json?: boolean }) => run(() => checkpointShowCommand(io, file, opts)));
+  checkpoint
+    .command('convert')
+    .description('Convert between ORT\'s checkpoint and safetensors (both ways, optimizer state and properties included). Never overwrites the input.')
+    .argument('<in>', 'an ORT checkpoint or a .safetensors file')
+    .argument('<out>', 'the file to write (format from --to, else .safetensors or ORT)')
+    .option('--to <format>', 'ort or safetensors')
+    .option('--trainable <names...>', 'parameters to mark trainable (the rest frozen); default: as recorded, else every float tensor')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu checkpoint convert artifacts/checkpoint weights.safetensors',
+      '  trelu checkpoint convert weights.safetensors artifacts/checkpoint --to ort',
+    ].join('\n'))
+    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; json?: boolean }) => run(() => checkpointConvertCommand(io, input, output, opts)));
+  // --- end trelu checkpoint ---
 
   return program;
 }

@@ -13,6 +13,7 @@ import { parseEps, splitEpList } from '../runtime/eps.js';
 import { tensorStats, formatStats } from '../runtime/tensor-stats.js';
 import type { TensorLike } from '../runtime/tensor.js';
 import { npyFileName, writeNpyFiles } from '../node/npy-files.js';
+import { assertSafeOutputDir, inputFilesOf, type InputFile } from '../node/output-safety.js';
 import { printJson, type Io } from './output.js';
 import { ortModelSource } from './ort-model.js';
 
@@ -25,6 +26,7 @@ export interface RunCliOptions {
   saveInputs?: string;
   repeat?: string;
   seed?: string;
+  maxElements?: string;
   strictEp?: boolean;
   json?: boolean;
 }
@@ -66,14 +68,17 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
   const specs = (options.input ?? []).map(parseInputSpec);
   const dims = parseDims(options.dim);
   const shapes = parseShapes(options.shape);
+  for (const ep of eps) backends.get(ep); // unknown names are usage errors before any work
   for (const [flag, dir] of [['--output', options.output], ['--save-inputs', options.saveInputs]] as const) {
-    if (dir !== undefined && fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new TreluError('E_WRITE', `${flag} ${dir}: exists and is not a directory`, { hint: `${flag} names a directory for the .npy files` });
+    if (dir !== undefined) assertSafeOutputDir(dir, `${flag} ${dir}`);
   }
   const loaded = loadModelFile(file);
+  const readFiles = inputFilesOf(loaded);
+  const maxElements = options.maxElements === undefined ? undefined : parseCount(options.maxElements, '--max-elements', 0);
   const model = modelFromProto(loaded.model);
-  const feeds = buildFeeds(model, { inputs: specs, dims, shapes, seed });
+  const feeds = buildFeeds(model, { inputs: specs, dims, shapes, seed, maxElements });
   const invented = inventedInputs(model, new Set(specs.map((s) => s.name)), dims, shapes, feeds);
-  const savedInputs = options.saveInputs ? writeTensors(options.saveInputs, feeds) : undefined;
+  const savedInputs = options.saveInputs ? writeTensors(options.saveInputs, feeds, readFiles) : undefined;
   const source = ortModelSource(loaded);
   const results: (EpRunResult | Failed)[] = [];
   const written: Record<string, Record<string, string>> = {};
@@ -86,7 +91,7 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
         onProgress: options.json || repeat < 50 || !process.stderr.isTTY ? undefined : (i, n) => { if (i % 50 === 0) process.stderr.write(`  ${ep}: run ${i}/${n}\r`); },
       });
       results.push(r);
-      if (options.output) written[ep] = writeTensors(path.join(options.output, ep), r.outputs);
+      if (options.output) written[ep] = writeTensors(path.join(options.output, ep), r.outputs, readFiles);
     } catch (e) {
       if (!(e instanceof TreluError)) throw e;
       if (e.code === 'E_WRITE') throw e;
@@ -112,10 +117,9 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
 }
 
 /** Writes each tensor as .npy under `dir`; returns tensor name → file written. File-system errors are one line, exit 2. */
-function writeTensors(dir: string, tensors: Readonly<Record<string, TensorLike>>): Record<string, string> {
+function writeTensors(dir: string, tensors: Readonly<Record<string, TensorLike>>, inputs: readonly InputFile[]): Record<string, string> {
   try {
-    if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new TreluError('E_WRITE', `${dir}: exists and is not a directory`, { hint: 'give a directory for the .npy files' });
-    writeNpyFiles(dir, tensors);
+    writeNpyFiles(dir, tensors, inputs);
   } catch (e) {
     if (e instanceof TreluError) throw e;
     const err = e as NodeJS.ErrnoException;

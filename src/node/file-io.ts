@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TreluError } from '../errors.js';
+import { registerTemp, tempPathFor, unregisterTemp } from './temp-files.js';
 
 const IO_CHUNK = 8 * 1024 * 1024;
 
@@ -52,30 +53,69 @@ export function alignUp(n: number, alignment: number): number {
 }
 
 /**
- * A file being written under a temporary name in its final directory;
- * `commit()` renames it into place, `abort()` removes it.
+ * An fs error met while writing `target`, as one line: the errno a user can act
+ * on (a full disk, a read-only or unwritable directory) gets its own words.
+ */
+export function writeError(e: unknown, target: string): TreluError {
+  if (e instanceof TreluError) return e;
+  const code = (e as NodeJS.ErrnoException).code;
+  const why: Record<string, [string, string]> = {
+    ENOSPC: ['no space left on the device', 'free some space or write to another file system'],
+    EDQUOT: ['disk quota exceeded', 'free some space or write to another file system'],
+    EACCES: ['permission denied', 'check that the output directory is writable'],
+    EPERM: ['operation not permitted', 'check that the output directory is writable'],
+    EROFS: ['read-only file system', 'write to another file system'],
+    EISDIR: ['is a directory', 'name a file, not a directory'],
+    ENOENT: ['directory does not exist', 'create the output directory first'],
+    ENOTDIR: ['a component of the path is not a directory', 'check the output path'],
+    EEXIST: ['a file appeared there while writing', 'run the command again'],
+    EFBIG: ['file too large for this file system', 'keep tensors in external data, or write to another file system'],
+    EIO: ['input/output error', 'check the disk'],
+  };
+  const known = code !== undefined ? why[code] : undefined;
+  return new TreluError('E_WRITE', `${target}: cannot write (${known ? `${known[0]}, ${code}` : code ?? String(e)})`, {
+    hint: known?.[1] ?? 'check the output path', cause: e,
+  });
+}
+
+/**
+ * A file being written under a temporary name in its final directory
+ * (`.name.trelu-tmp-<pid>-<random>`, see temp-files.ts); `commit()` renames
+ * it into place, `abort()` removes it. It is removed on SIGINT/SIGTERM too.
+ * Every fs error is a TreluError E_WRITE naming the final path.
  */
 export class PendingFile {
   readonly tempPath: string;
   readonly fd: number;
   position = 0;
   private closed = false;
+  private done = false;
 
   /** `fsync`: flush to disk before the rename, so a crash cannot leave a renamed but empty file. */
   constructor(readonly finalPath: string, private readonly fsync = true) {
-    this.tempPath = path.join(path.dirname(finalPath), `.${path.basename(finalPath)}.${process.pid}.${Date.now()}.tmp`);
-    try {
-      this.fd = fs.openSync(this.tempPath, 'wx');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new TreluError('E_WRITE', `${finalPath}: cannot write (${code === 'ENOENT' ? 'directory does not exist' : code})`, {
-        hint: 'check that the output directory exists and is writable',
-      });
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const temp = tempPathFor(finalPath);
+      try {
+        registerTemp(temp);
+        this.fd = fs.openSync(temp, 'wx', 0o644);
+        this.tempPath = temp;
+        return;
+      } catch (e) {
+        unregisterTemp(temp);
+        lastError = e;
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') break;
+      }
     }
+    throw writeError(lastError, finalPath);
   }
 
   write(bytes: Uint8Array): void {
-    writeAll(this.fd, bytes);
+    try {
+      writeAll(this.fd, bytes);
+    } catch (e) {
+      throw writeError(e, this.finalPath);
+    }
     this.position += bytes.length;
   }
 
@@ -86,20 +126,33 @@ export class PendingFile {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.fsync) fs.fsyncSync(this.fd);
-    fs.closeSync(this.fd);
+    try {
+      if (this.fsync) fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+    } catch (e) {
+      throw writeError(e, this.finalPath);
+    }
   }
 
   commit(): void {
     this.close();
-    fs.renameSync(this.tempPath, this.finalPath);
+    try {
+      fs.renameSync(this.tempPath, this.finalPath);
+    } catch (e) {
+      throw writeError(e, this.finalPath);
+    }
+    this.done = true;
+    unregisterTemp(this.tempPath);
   }
 
   abort(): void {
+    if (this.done) return;
+    this.done = true;
     if (!this.closed) {
       this.closed = true;
       try { fs.closeSync(this.fd); } catch { /* already closed */ }
     }
     try { fs.unlinkSync(this.tempPath); } catch { /* never created or already gone */ }
+    unregisterTemp(this.tempPath);
   }
 }

@@ -21,8 +21,12 @@ import { checkExternalLocation, externalDataEntries, externalDataInfo, isExterna
 import { forEachMessage, mapMessages, cloneShallow } from '../onnx/walk.js';
 import { has } from '../onnx/decode.js';
 import { onnx, DataLocation, type ModelProto, type TensorProto } from '../onnx/proto.js';
-import { PendingFile, copyRange, alignUp } from './file-io.js';
+import { PendingFile, copyRange, alignUp, writeError } from './file-io.js';
+import { copyWholeFileInto } from './copy-file.js';
 import { readExternalBytes, type LoadedModel } from './model-file.js';
+import { assertSafeOutput, inputFilesOf, type InputFile } from './output-safety.js';
+import { chooseDataName, previousReferences, relocate, removeSuperseded } from './data-names.js';
+import { findStaleTemps, removeStaleTemps } from './temp-files.js';
 
 export interface SaveOptions {
   /** The loaded model the external tensors of `model` refer to. Required when `model` has external tensors. */
@@ -35,12 +39,18 @@ export interface SaveOptions {
   allowOverwriteInput?: boolean;
   /** fsync each file before renaming it into place (crash durability). Default true. */
   fsync?: boolean;
+  /** Other files the command read (an --input x.npy, say): no output may replace them. */
+  inputs?: readonly InputFile[];
 }
 
 export interface SaveReport {
   path: string;
   bytes: number;
   externalFiles: { path: string; bytes: number; tensors: number }[];
+  /** Data files of the model that was replaced, removed once the new pair was in place (see data-names.ts). */
+  superseded: string[];
+  /** Temp files of killed writers found beside the output (those of this save's own targets are removed, not listed). */
+  staleTemps: string[];
 }
 
 export const DEFAULT_SIZE_THRESHOLD = 1024;
@@ -51,12 +61,27 @@ export function saveModelFile(model: ModelProto, outFile: string, options: SaveO
   try {
     const plan = prepare(model, outFile, options, pending);
     encodeModelChunked(plan.toWrite, (chunk) => plan.modelFile.write(chunk));
-    for (const p of pending) p.commit();
-    return { path: plan.out, bytes: plan.modelFile.position, externalFiles: plan.externalFiles };
+    return finish(plan, pending, plan.modelFile.position);
   } catch (e) {
     for (const p of pending) p.abort();
-    throw e;
+    throw asUserError(e, outFile);
   }
+}
+
+type Plan = ReturnType<typeof prepare>;
+
+/** Data files first, the model last: the model's rename is the moment the new pair replaces the old. */
+function finish(plan: Plan, pending: PendingFile[], bytes: number): SaveReport {
+  for (const p of pending) p.commit();
+  const superseded = removeSuperseded(plan.outDir, plan.previous, plan.requested, plan.written, plan.inputs.map((i) => i.path));
+  return { path: plan.out, bytes, externalFiles: plan.externalFiles, superseded, staleTemps: plan.staleTemps };
+}
+
+/** fs errors (ENOSPC, EACCES, ...) become one-line TreluErrors; anything else is a bug and stays as it is. */
+function asUserError(e: unknown, outFile: string): unknown {
+  if (e instanceof TreluError) return e;
+  if (e && typeof e === 'object' && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e) return writeError(e, outFile);
+  return e;
 }
 
 /**
@@ -68,30 +93,37 @@ export async function saveModelFileAsync(model: ModelProto, outFile: string, opt
   const pending: PendingFile[] = [];
   try {
     const plan = prepare(model, outFile, options, pending);
-    const writes: Promise<unknown>[] = [];
-    let position = 0;
-    let inFlight = 0;
-    let wake: (() => void) | undefined;
     const chunks: { bytes: Uint8Array; at: number }[] = [];
+    let position = 0;
     encodeModelChunked(plan.toWrite, (chunk) => {
       chunks.push({ bytes: chunk, at: position });
       position += chunk.length;
     });
+    // Every write's failure is caught where it is started (a rejection left
+    // waiting while the loop sleeps would be an unhandled rejection); the
+    // first one stops further writes and is thrown once the others settle.
+    const writes: Promise<void>[] = [];
+    let failure: { error: unknown } | undefined;
+    let inFlight = 0;
+    let wake: (() => void) | undefined;
     for (const c of chunks) {
-      while (inFlight >= WRITE_PARALLELISM) await new Promise<void>((r) => (wake = r));
+      while (inFlight >= WRITE_PARALLELISM && !failure) await new Promise<void>((r) => (wake = r));
+      if (failure) break;
       inFlight++;
-      writes.push(writeAt(plan.modelFile.fd, c.bytes, c.at).finally(() => {
-        inFlight--;
-        wake?.();
-      }));
+      writes.push(writeAt(plan.modelFile.fd, c.bytes, c.at)
+        .catch((error: unknown) => { failure ??= { error }; })
+        .finally(() => {
+          inFlight--;
+          wake?.();
+        }));
     }
     await Promise.all(writes);
+    if (failure) throw writeError(failure.error, outFile);
     plan.modelFile.position = position;
-    for (const p of pending) p.commit();
-    return { path: plan.out, bytes: position, externalFiles: plan.externalFiles };
+    return finish(plan, pending, position);
   } catch (e) {
     for (const p of pending) p.abort();
-    throw e;
+    throw asUserError(e, outFile);
   }
 }
 
@@ -105,7 +137,11 @@ async function writeAt(fd: number, bytes: Uint8Array, at: number): Promise<void>
   }
 }
 
-/** Everything before the model file's bytes: checks, external data, the model file opened. */
+/**
+ * Everything before the model file's bytes: the safety checks, the data file
+ * names (data-names.ts), stale temp files, external data written, the model
+ * file opened. Nothing is created before every check has passed.
+ */
 function prepare(model: ModelProto, outFile: string, options: SaveOptions, pending: PendingFile[]) {
   if (options.externalData && options.inlineData) {
     throw new TreluError('E_USAGE', 'external data and inline data are mutually exclusive', { hint: 'choose one of --external-data and --inline-data' });
@@ -113,29 +149,101 @@ function prepare(model: ModelProto, outFile: string, options: SaveOptions, pendi
   const out = path.resolve(outFile);
   const outDir = path.dirname(out);
   const source = options.source;
-  if (source && !options.allowOverwriteInput && sameFile(out, source.path)) {
-    throw new TreluError('E_SAME_FILE', `${outFile}: is the input model; refusing to overwrite it`, { hint: 'write to another path' });
-  }
+  const inputs: InputFile[] = [
+    ...(source ? inputFilesOf(source).filter((f) => !(options.allowOverwriteInput && f.path === source.path)) : []),
+    ...(options.inputs ?? []),
+  ];
+  assertSafeOutput(out, inputs, outFile);
+  const dataInputs = [...inputs, { path: out, role: 'the output model' }];
+  const fsync = options.fsync ?? true;
   const externalFiles: SaveReport['externalFiles'] = [];
+  const requested: string[] = [];
+  const written = new Set<string>();
+  const targets = [out];
+  let previous: Set<string> | undefined = new Set();
   let toWrite = model;
   if (options.inlineData) {
     toWrite = inlineExternalTensors(model, source);
   } else if (options.externalData) {
-    const { model: moved, file } = moveToExternalFile(model, outDir, options.externalData, source, pending, options.fsync ?? true);
+    const location = checkExternalLocation(options.externalData.location);
+    previous = previousReferences(out);
+    const name = chooseDataName(location, outDir, previous);
+    const target = path.join(outDir, ...name.split('/'));
+    assertSafeOutput(target, dataInputs, `--external-data ${options.externalData.location}`);
+    requested.push(location);
+    targets.push(target);
+    const staleTemps = cleanStale(outDir, targets);
+    const { model: moved, file } = moveToExternalFile(model, target, name, options.externalData.sizeThreshold, source, pending, fsync);
     toWrite = moved;
-    if (file) externalFiles.push(file);
+    if (file) {
+      externalFiles.push(file);
+      written.add(name);
+    }
+    return openModel(toWrite, out, outFile, fsync, pending, { outDir, previous, requested, written, externalFiles, inputs, staleTemps });
   } else {
-    externalFiles.push(...copyExternalFiles(model, outDir, source, pending, options.fsync ?? true));
+    const copies = plannedCopies(model, outDir, source);
+    if (copies.length) previous = previousReferences(out);
+    const renames = new Map<string, string>();
+    const jobs = copies.map((location) => {
+      const name = chooseDataName(location, outDir, previous);
+      const target = path.join(outDir, ...name.split('/'));
+      assertSafeOutput(target, dataInputs, `external data '${location}' next to ${outFile}`);
+      renames.set(location, name);
+      requested.push(location);
+      written.add(name);
+      targets.push(target);
+      return { location, target };
+    });
+    const staleTemps = cleanStale(outDir, targets);
+    externalFiles.push(...copyExternalFiles(jobs, source, pending, fsync));
+    toWrite = relocate(model, renames);
+    return openModel(toWrite, out, outFile, fsync, pending, { outDir, previous, requested, written, externalFiles, inputs, staleTemps });
   }
+  const staleTemps = cleanStale(outDir, targets);
+  return openModel(toWrite, out, outFile, fsync, pending, { outDir, previous, requested, written, externalFiles, inputs, staleTemps });
+}
+
+interface PlanState {
+  outDir: string;
+  previous: Set<string> | undefined;
+  requested: string[];
+  written: Set<string>;
+  externalFiles: SaveReport['externalFiles'];
+  inputs: InputFile[];
+  staleTemps: string[];
+}
+
+function openModel(toWrite: ModelProto, out: string, outFile: string, fsync: boolean, pending: PendingFile[], state: PlanState) {
   const size = encodedSize(toWrite);
   if (size > MAX_PROTO_BYTES) {
     throw new TreluError('E_TOO_LARGE', `${outFile}: the model would be ${size} bytes, over protobuf's 2 GiB limit`, {
       hint: 'keep the tensors in external data (--external-data <file>)',
     });
   }
-  const modelFile = new PendingFile(out, options.fsync ?? true);
+  const modelFile = new PendingFile(out, fsync);
   pending.push(modelFile);
-  return { out, toWrite, externalFiles, modelFile };
+  return { out, toWrite, modelFile, ...state };
+}
+
+/**
+ * Removes temp files that killed writers left for this save's own targets
+ * (they can only be incomplete copies of what is being written now) and
+ * returns the other stale ones in the directory, to be reported.
+ */
+function cleanStale(outDir: string, targets: readonly string[]): string[] {
+  const dirs = new Set([outDir, ...targets.map((t) => path.dirname(t))]);
+  const stale = [...dirs].flatMap((d) => findStaleTemps(d));
+  const mine = new Set(targets);
+  removeStaleTemps(stale.filter((s) => mine.has(s.target)));
+  return stale.filter((s) => !mine.has(s.target)).map((s) => s.path);
+}
+
+function mkdirFor(target: string): void {
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+  } catch (e) {
+    throw writeError(e, target);
+  }
 }
 
 function sameFile(a: string, b: string): boolean {
@@ -185,16 +293,9 @@ function inlineExternalTensors(model: ModelProto, source: LoadedModel | undefine
   });
 }
 
-function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable<SaveOptions['externalData']>, source: LoadedModel | undefined, pending: PendingFile[], fsync: boolean) {
-  const location = checkExternalLocation(opts.location);
-  const threshold = opts.sizeThreshold ?? DEFAULT_SIZE_THRESHOLD;
-  const target = path.join(outDir, ...location.split('/'));
-  for (const f of source?.externalFiles ?? []) {
-    if (sameFile(target, f.path)) {
-      throw new TreluError('E_SAME_FILE', `${opts.location}: is an external data file of the input; refusing to overwrite it`, { hint: 'choose another --external-data name' });
-    }
-  }
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+function moveToExternalFile(model: ModelProto, target: string, location: string, sizeThreshold: number | undefined, source: LoadedModel | undefined, pending: PendingFile[], fsync: boolean) {
+  const threshold = sizeThreshold ?? DEFAULT_SIZE_THRESHOLD;
+  mkdirFor(target);
   let file: PendingFile | undefined;
   let hash: Hash | undefined;
   let tensors = 0;
@@ -245,7 +346,8 @@ function moveToExternalFile(model: ModelProto, outDir: string, opts: NonNullable
   return { model: moved, file: { path: target, bytes: file.position, tensors } };
 }
 
-function copyExternalFiles(model: ModelProto, outDir: string, source: LoadedModel | undefined, pending: PendingFile[], fsync: boolean): SaveReport['externalFiles'] {
+/** The external-data locations to copy next to the output: none when it goes to the source's own directory. */
+function plannedCopies(model: ModelProto, outDir: string, source: LoadedModel | undefined): string[] {
   const locations = new Set<string>();
   forEachMessage('ModelProto', model, 'TensorProto', (m) => {
     const t = m as unknown as TensorProto;
@@ -254,17 +356,23 @@ function copyExternalFiles(model: ModelProto, outDir: string, source: LoadedMode
       locations.add(externalDataInfo(t).relativePath);
     }
   });
+  if (locations.size === 0 || !source) return [];
+  if (sameFile(outDir, source.dir)) return []; // references stay valid: nothing to copy
+  return [...locations];
+}
+
+function copyExternalFiles(jobs: readonly { location: string; target: string }[], source: LoadedModel | undefined, pending: PendingFile[], fsync: boolean): SaveReport['externalFiles'] {
   const copied: SaveReport['externalFiles'] = [];
-  if (locations.size === 0 || !source) return copied;
-  if (sameFile(outDir, source.dir)) return copied; // references stay valid: nothing to copy
-  for (const location of locations) {
-    const src = source.externalFiles.find((f) => f.location === location)!;
-    const target = path.join(outDir, ...location.split('/'));
-    fs.mkdirSync(path.dirname(target), { recursive: true });
+  for (const { location, target } of jobs) {
+    const src = source!.externalFiles.find((f) => f.location === location)!;
+    mkdirFor(target);
     const f = new PendingFile(target, fsync);
     pending.push(f);
-    copyRange(src.path, 0, src.size, f.fd);
-    f.position = src.size;
+    try {
+      copyWholeFileInto(src.path, src.size, f);
+    } catch (e) {
+      throw writeError(e, target);
+    }
     copied.push({ path: target, bytes: src.size, tensors: src.tensors });
   }
   return copied;

@@ -5,4 +5,4 @@ export { thresholdedReluGradFunction, ensureThresholdedReluGradFunction, TRELU_D
 export { ORT_THRESHOLDED_RELU_KERNELS, ORT_GEMM_FUSION_VERSIONS, KNOWN_EPS, ortKernelFor, type OrtEp, type OrtKernelEntry } from './thresholded-relu/ort-kernels.js';
 export { float16ToNumber, numberToFloat16, bfloat16ToNumber, numberToBfloat16, float16Table } from './float16.js';
 export { createRegistry, resolveVersion, type OpDefinition, type OpVersion, type AttributeSpec, type Registry, type FloatDType, type FloatArray } from './types.js';
-export { thresholdedReluSimd, thresholdedReluGradSimd, simdAvailable } from './thresholded-relu/simd.js';
+export { thresholdedReluSimd, thresholdedReluGradSimd, simdAvailable, simdArray, freeSimdArray, inSimdArena } from './thresholded-relu/simd.js';

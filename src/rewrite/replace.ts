@@ -91,7 +91,7 @@ export function replaceRule(options: ReplaceOptions = {}): RewriteRule<State> {
 export function replaceActivations(model: Model, options: ReplaceOptions = {}): RewriteReport & { warnings: string[] } {
   const from = options.from ?? ['Relu'];
   for (const op of from) {
-    if (!(op in REPLACEABLE_OPS)) {
+    if (!Object.hasOwn(REPLACEABLE_OPS, op)) {
       throw new TreluError('E_USAGE', `cannot replace '${op}' with ThresholdedRelu`, { hint: `supported: ${Object.keys(REPLACEABLE_OPS).join(', ')}` });
     }
   }

@@ -114,6 +114,11 @@ export function applyRules(model: Model, rules: readonly AnyRewriteRule[], optio
         const ctx: RuleContext = { model, graph: place.graph, fn: place.fn, opset: imports.get('') ?? imports.get('ai.onnx'), options };
         const match = r.matchRoot ? r.matchRoot(node, ctx) : r.patterns.map((p) => matchPattern(p, node)).find((m) => m !== undefined);
         if (!match) continue;
+        // Every rule here rewrites a one-output op (Where, ThresholdedRelu); a malformed node with more is left alone.
+        if (node.outputs.length !== 1) {
+          candidates.push({ rule: r.name, location: place.location, node: node.name, reason: `${node.opType} has ${node.outputs.length} outputs; the op has one` });
+          continue;
+        }
         const result = r.check(match, ctx);
         if (!result.ok) {
           if (result.candidate) candidates.push({ rule: r.name, location: place.location, node: node.name, reason: result.reason });

@@ -12,11 +12,13 @@ export interface FeedOptions {
   /** Whole shapes for generated inputs (`--shape x=1,512`): for inputs whose dims are unnamed (`?`). */
   shapes?: Readonly<Record<string, readonly number[]>>;
   seed?: number;
+  /** Largest element count of one random input (default 2^28). */
+  maxElements?: number;
 }
 
 /** Seeded random data for every input, replaced by the given specs. */
 export function buildFeeds(model: Model, options: FeedOptions = {}): Record<string, TensorLike> {
-  const feeds = randomInputs(model, { seed: options.seed ?? 0, dims: options.dims });
+  const feeds = randomInputs(model, { seed: options.seed ?? 0, dims: options.dims, maxElements: options.maxElements });
   let k = 0;
   for (const [name, dims] of Object.entries(options.shapes ?? {})) {
     const v = model.graph.inputs.find((i) => i.name === name && !i.initializer);
@@ -27,14 +29,14 @@ export function buildFeeds(model: Model, options: FeedOptions = {}): Record<stri
     declared?.forEach((d, i) => {
       if (typeof d === 'number' && d !== dims[i]) throw new TreluError('E_USAGE', `--shape ${name}=${dims.join(',')}: dim ${i} of '${name}' is fixed at ${d}`);
     });
-    feeds[name] = randomTensor(current.type as string, dims, seededRandom((options.seed ?? 0) + 7919 * ++k));
+    feeds[name] = randomTensor(current.type as string, dims, seededRandom((options.seed ?? 0) + 7919 * ++k), undefined, options.maxElements, `--shape ${name}`);
   }
   for (const spec of options.inputs ?? []) {
     const current = feeds[spec.name];
     if (!current) {
       throw new TreluError('E_USAGE', `the model has no input '${spec.name}'`, { hint: `inputs: ${Object.keys(feeds).join(', ') || '(none)'}` });
     }
-    feeds[spec.name] = 'tensor' in spec ? (spec.json ? convertJson(spec.tensor, current.type as string, spec.name) : spec.tensor) : randomTensor(current.type as string, current.dims, seededRandom(spec.random));
+    feeds[spec.name] = 'tensor' in spec ? (spec.json ? convertJson(spec.tensor, current.type as string, spec.name) : spec.tensor) : randomTensor(current.type as string, current.dims, seededRandom(spec.random), undefined, options.maxElements, `random input '${spec.name}'`);
   }
   return feeds;
 }

@@ -6,7 +6,7 @@
  * ThresholdedRelu, x ≈ 0 for Relu) and are skipped, not counted.
  */
 import { TreluError } from '../errors.js';
-import { tensorValues } from '../rewrite/constants.js';
+import { parameterValue, type ExternalReader } from './parameter-values.js';
 import { runOnCpu } from '../runtime/run-once.js';
 import { seededRandom } from '../runtime/random-inputs.js';
 import type { TensorLike } from '../runtime/tensor.js';
@@ -33,14 +33,10 @@ export interface CheckOptions {
   seed?: number;
 }
 
-/** The starting values of the parameters that became inputs, as feeds. */
-export function parameterFeeds(report: Pick<GradientReport, 'parameters'>): Record<string, TensorLike> {
+/** The starting values of the parameters that became inputs, as feeds (external data through `readExternal`). */
+export function parameterFeeds(report: Pick<GradientReport, 'parameters'>, readExternal?: ExternalReader): Record<string, TensorLike> {
   const out: Record<string, TensorLike> = {};
-  for (const [name, t] of Object.entries(report.parameters)) {
-    const c = tensorValues(t);
-    if (!c || t.dataType !== 1) throw new TreluError('E_UNSUPPORTED', `parameter '${name}' is not a float32 tensor this tool can read`);
-    out[name] = { type: 'float32', data: Float32Array.from(c.values), dims: c.dims };
-  }
+  for (const [name, t] of Object.entries(report.parameters)) out[name] = parameterValue(name, t, readExternal);
   return out;
 }
 

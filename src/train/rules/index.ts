@@ -37,13 +37,20 @@ import { globalAveragePoolGrad } from './global-average-pool.js';
 import { batchNormalizationGrad } from './batch-normalization.js';
 import { dropoutGrad } from './dropout.js';
 import { softmaxCrossEntropyLossGrad } from './softmax-cross-entropy-loss.js';
+import { negativeLogLikelihoodLossGrad } from './negative-log-likelihood-loss.js';
+import { clipGrad } from './clip.js';
+import { absGrad } from './abs.js';
+import { erfGrad } from './erf.js';
+import { geluGrad } from './gelu.js';
+import { layerNormalizationGrad } from './layer-normalization.js';
 
 export const GRADIENT_RULES: readonly GradRule[] = [
   thresholdedReluGrad, reluGrad, leakyReluGrad, sigmoidGrad, tanhGrad, softmaxGrad, logSoftmaxGrad,
   gemmGrad, matmulGrad, addGrad, subGrad, mulGrad, divGrad, negGrad, expGrad, logGrad, sqrtGrad, powGrad,
   reshapeGrad, flattenGrad, transposeGrad, squeezeGrad, unsqueezeGrad, concatGrad, sliceGrad, gatherGrad,
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
-  batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad,
+  batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
+  clipGrad, absGrad, erfGrad, geluGrad, layerNormalizationGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */

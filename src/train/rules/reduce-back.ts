@@ -20,8 +20,10 @@ function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
     return noop && Long.fromValue(noop.i).toNumber() === 1 ? 'none' : 'all';
   }
   if (axes.some((a) => a < 0)) {
-    const rank = info(node.inputs[0]!)?.shape?.length ?? ctx.unsupported('negative axes with an unknown input rank');
-    return axes.map((a) => (a < 0 ? a + rank : a));
+    // With the rank unknown, negative axes stay: Unsqueeze (relative to its output, X's rank) and
+    // Gather (on Shape(X)) read them as the reduction did.
+    const rank = info(node.inputs[0]!)?.shape?.length;
+    return rank === undefined ? axes : axes.map((a) => (a < 0 ? a + rank : a));
   }
   return axes;
 }
@@ -38,7 +40,7 @@ export function broadcastBack(ctx: GradContext, mean: boolean) {
   let scaled = g;
   if (mean) {
     const dims = ctx.info(x)?.shape;
-    const reduced = axes === 'all' ? dims : dims && axes.map((a) => dims[a]);
+    const reduced = axes === 'all' ? dims : dims && axes.map((a) => dims[a < 0 ? a + dims.length : a]);
     const n = reduced?.every((d) => typeof d === 'number')
       ? ctx.scalar((reduced as number[]).reduce((p, d) => p * d, 1), x)
       : b.op('CastLike', [b.op('ReduceProd', [axes === 'all' ? shape : b.op('Gather', [shape, ctx.ints(axes)], { name: 'reduce_counts', attributes: [attr.int('axis', 0)] })], { name: 'reduce_n', attributes: [attr.int('keepdims', 0)] }), x], { name: 'reduce_n' });
