@@ -119,7 +119,7 @@ test('a rewrite that changes nothing exits 1 with the reason and writes nothing,
   assert.equal(fs.existsSync(out), false);
   const clip = await runCli('replace', MLP, out, '--from', 'Clip');
   assert.equal(clip.code, 1);
-  assert.match(clip.err.join('\n'), /the model has no Clip node \(it has Relu: --from Relu\)/);
+  assert.match(clip.err.join('\n'), /the model has no Clip node \(it has Relu: try --from Relu\)/);
   const dec = await runCli('decompose', MLP, out);
   assert.equal(dec.code, 1);
   assert.match(dec.err.join('\n'), /nothing to change: nothing matched decompose-thresholded-relu/);
