@@ -86,6 +86,8 @@ export interface CompareOptions {
   artifacts: OrtArtifactsOptions;
   data: Batch[];
   torch: Omit<TorchSpec, 'modelFile' | 'trainable'>;
+  /** Parameter tolerance (relative, and the floor as a fraction of each tensor's largest magnitude); default 1e-5. */
+  paramTolerance?: number;
   /** Changes the artifacts before training (e.g. a resumed optimizer state); returns torch's initial state. */
   prepare?: (a: OrtArtifacts) => object | undefined;
 }
@@ -115,7 +117,8 @@ export async function compareWithTorch(o: CompareOptions): Promise<{ losses: num
       const n = written[k]!.length;
       const expected = torch.params[name]!;
       const scale = expected.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-      assertClose(ort.final.subarray(offset, offset + n), expected, `${o.name} ${name}`, 1e-5, 1e-5 * scale);
+      const rel = o.paramTolerance ?? 1e-5;
+      assertClose(ort.final.subarray(offset, offset + n), expected, `${o.name} ${name}`, rel, rel * scale);
       offset += n;
     }
     assert.equal(offset, ort.final.length);

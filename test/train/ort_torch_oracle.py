@@ -56,6 +56,7 @@ def run_node(node, x):
     if op == 'Gather':
         axis = a.get('axis', 0)
         idx = x[1]
+        idx = torch.where(idx < 0, idx + x[0].shape[axis], idx)
         return [torch.index_select(x[0], axis, idx.reshape(-1)).reshape(x[0].shape[:axis] + idx.shape + x[0].shape[axis + 1:])]
     if op == 'Unsqueeze':
         axes = a['axes'] if 'axes' in a else [int(v) for v in x[1].tolist()]
