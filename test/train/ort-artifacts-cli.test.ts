@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isTreluError } from '../../src/errors.js';
-import { artifactsOrtCommand, ORT_ARTIFACT_FILES, type ArtifactsOrtOptions } from '../../src/cli/artifacts-ort.js';
+import { artifactsOrtCommand, addOrtArtifactOptions, optimizerFromOptions, ORT_ARTIFACT_FILES, type ArtifactsOrtOptions } from '../../src/cli/artifacts-ort.js';
 import { REPO_ROOT, tmpDir } from '../helpers.js';
 import { loadOrtTraining } from './ort-training-runtime.js';
 
@@ -49,4 +49,16 @@ test('artifactsOrtCommand: writes the four files ORT loads, warns about the lear
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('addOrtArtifactOptions: commander flags land on ArtifactsOrtOptions names', async () => {
+  const { Command } = await import('commander');
+  let seen: ArtifactsOrtOptions | undefined;
+  const cmd = addOrtArtifactOptions(new Command('artifacts').exitOverride(), { common: true }).action((opts: ArtifactsOrtOptions) => { seen = opts; });
+  await cmd.parseAsync(['--loss-fn', 'cross-entropy', '--on', 'logits', '--lr', '0.01', '--weight-decay', '0', '--betas', '0.8,0.99', '--adam-mode', 'huggingface', '--clip-grad-norm', '1', '--scale-lr', '--frozen', 'fc3.bias'], { from: 'user' });
+  assert.ok(seen);
+  assert.deepEqual(optimizerFromOptions(seen), { type: 'adamw', learningRate: 0.01, weightDecay: 0, eps: undefined, betas: [0.8, 0.99], mode: 'huggingface' });
+  assert.equal(seen.clipGradNorm, '1');
+  assert.equal(seen.scaleLr, true);
+  assert.deepEqual(seen.frozen, ['fc3.bias']);
 });
