@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { loadModelFile } from '../../src/node/model-file.js';
 import { modelFromProto } from '../../src/graph/from-proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
@@ -15,7 +16,7 @@ import { isTreluError } from '../../src/errors.js';
 import { buildOrtArtifacts } from '../../src/train/ort/artifacts.js';
 import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint } from '../../src/train/ort/checkpoint.js';
 import { readSafetensors } from '../../src/train/ort/safetensors.js';
-import { ortToSafetensors, safetensorsToOrt } from '../../src/train/ort/convert.js';
+import { ortToSafetensors, safetensorsToOrt, matchCheckpointToModel, assertCheckpointMatchesModel, checkpointParameters } from '../../src/train/ort/convert.js';
 import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
 import { loadOrtTraining } from './ort-training-runtime.js';
 
@@ -119,7 +120,7 @@ test('checkpoint: a tensor whose bytes do not match its shape is not written', a
   assert.throws(() => writeOrtCheckpoint(c), /bytes for FLOAT/);
 });
 
-test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-identical), and the safetensors layout is the reference one', () => {
+test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-identical), and Python (json + numpy, from the spec) reads the same tensors', () => {
   const a = mlpArtifacts();
   const st = ortToSafetensors(readOrtCheckpoint(a.checkpointBytes));
   const bytes = (mod: typeof import('../../src/train/ort/safetensors.js')) => mod.writeSafetensors(st);
@@ -134,6 +135,24 @@ test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-iden
     const [b0, b1] = header['fc1.weight'].data_offsets;
     const w = a.checkpoint.trainable.find((t) => t.name === 'fc1.weight')!;
     assert.deepEqual(file.subarray(8 + n + b0, 8 + n + b1), w.data);
+    // An independent reader (Python's json + numpy, reading the format from its spec) sees the same tensors.
+    const stFile = path.join(tmpDir('trelu-st-'), 'w.safetensors');
+    fs.writeFileSync(stFile, file);
+    const py = spawnSync('/usr/bin/python3', ['-c', [
+      'import json, struct, sys, numpy as np',
+      'b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])',
+      'out = {k: [v["dtype"], v["shape"], float(np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], dtype="<f4").astype(np.float64).sum())] for k, v in h.items() if k != "__metadata__"}',
+      'print(json.dumps(out))',
+    ].join('\n'), stFile], { encoding: 'utf8' });
+    fs.rmSync(path.dirname(stFile), { recursive: true, force: true });
+    assert.equal(py.status, 0, py.stderr);
+    const seen = JSON.parse(py.stdout) as Record<string, [string, number[], number]>;
+    for (const t of [...a.checkpoint.trainable, ...a.checkpoint.frozen]) {
+      const [dtype, shape, sum] = seen[t.name]!;
+      assert.deepEqual([dtype, shape], ['F32', t.dims]);
+      const f = new Float32Array(t.data.slice().buffer);
+      assert.ok(Math.abs(sum - f.reduce((x, y) => x + y, 0)) <= 1e-9 * f.length, `${t.name} values`);
+    }
     const back = writeOrtCheckpoint(safetensorsToOrt(readSafetensors(file)));
     assert.deepEqual(back, a.checkpointBytes);
     assert.equal(readSafetensors(file).tensors.filter((t) => t.dataType === DataType.FLOAT).length, st.tensors.length);
@@ -183,4 +202,24 @@ test('trelu checkpoint show / convert: listing, --model mismatches named one by 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('checkpoint vs model: each mismatched parameter is named with what differs', () => {
+  const a = mlpArtifacts();
+  const c = readOrtCheckpoint(a.checkpointBytes);
+  const w = c.trainable.find((t) => t.name === 'fc2.weight')!;
+  w.dims = [w.dims[1]!, w.dims[0]!];
+  const b = c.trainable.find((t) => t.name === 'fc1.bias')!;
+  Object.assign(b, { dataType: DataType.DOUBLE, data: new Uint8Array(b.data.length * 2) });
+  c.frozen.push({ name: 'extra', dataType: DataType.FLOAT, dims: [1], data: new Uint8Array(4) });
+  const model = modelFromProto(loadModelFile(path.join(REPO_ROOT, 'models/mlp.onnx')).model);
+  const found = matchCheckpointToModel(checkpointParameters(c), model);
+  assert.deepEqual(found.sort((x, y) => (x.name < y.name ? -1 : 1)), [
+    { name: 'extra', problem: 'not in the model' },
+    { name: 'fc1.bias', problem: 'element type DOUBLE in the checkpoint, FLOAT in the model' },
+    { name: 'fc2.weight', problem: 'shape [128,64] in the checkpoint, [64,128] in the model' },
+  ]);
+  assert.throws(() => assertCheckpointMatchesModel(checkpointParameters(c), model, 'ckpt'), /ckpt: 3 parameter\(s\) do not match the model: .*'fc2\.weight' shape/);
+  // The training model (parameters as graph inputs) is checked the same way.
+  assert.deepEqual(matchCheckpointToModel(checkpointParameters(readOrtCheckpoint(a.checkpointBytes)), modelFromProto(a.trainingModel)), []);
 });
