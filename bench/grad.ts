@@ -34,6 +34,7 @@ import { modelFromProto, modelToProto, type Model } from '../src/graph/index.js'
 import { replaceActivations } from '../src/rewrite/index.js';
 import { buildGradient, initializersToInputs, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../src/train/index.js';
 import { buildFeeds, createBackends, type TensorLike } from '../src/runtime/index.js';
+import { torchCorpus } from '../test/corpus/torch-corpus.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
@@ -43,29 +44,12 @@ const PROFILE_RUNS = Number(process.env.BENCH_PROFILE_RUNS ?? 20);
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * q)]!;
 const cpu = createBackends().get('cpu');
 
-for (const [file, batch] of [['mlp.onnx', 256], ['mlp.onnx', 2048], ['cnn.onnx', 32], ['cnn.onnx', 128]] as const) {
-  const load = () => {
-    const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(path.join(root, 'models', file)))));
-    replaceActivations(m, { alpha: 0.1 });
-    return m;
-  };
-  const cases: { label: string; bytes: Uint8Array; feeds: Record<string, TensorLike> }[] = [];
-  const add = (label: string, model: Model, feeds: Record<string, TensorLike>) => cases.push({ label, bytes: encodeModel(modelToProto(model)), feeds: { ...buildFeeds(model, { dims: { N: batch }, seed: 1 }), ...feeds } });
-  add('forward', load(), {});
-  const fed = load();
-  add('forward, fed', fed, parameterFeeds({ parameters: initializersToInputs(fed, [...fed.graph.initializers]) }));
-  const gradient = (label: string, rules = GRADIENT_RULES) => {
-    const g = load();
-    const nodesBefore = g.graph.nodeCount;
-    const report = buildGradient(g, { lossFn: 'cross-entropy', on: 'logits', wrt: 'params', rules });
-    add(label, g, parameterFeeds(report));
-    return { nodesBefore, nodesAdded: report.nodesAdded, hasMaxPool: g.graph.nodes.some((n) => n.opType === 'MaxPool') };
-  };
-  const { nodesBefore, nodesAdded, hasMaxPool } = gradient('gradient');
-  // The CPU-only variant: MaxPool's gradient through its Indices output (trelu grad --maxpool-indices).
-  if (hasMaxPool) gradient('gradient, Indices', withRules(GRADIENT_RULES, maxPoolIndicesGrad));
 
-  const sessions = await Promise.all(cases.map((c) => cpu.createSession(c.bytes)));
+interface Case { label: string; bytes: Uint8Array; feeds: Record<string, TensorLike>; level?: 'disabled' | 'basic' | 'extended' | 'all' }
+
+/** Each case's figure (see the file comment): sessions take turns in rounds of blocks; the best round's lower quartile. */
+async function timeCases(cases: Case[]): Promise<number[]> {
+  const sessions = await Promise.all(cases.map((c) => cpu.createSession(c.bytes, c.level ? { graphOptimizationLevel: c.level } : {})));
   // blockFigures[session][round]: the lower-quartile run time of that session's block in that round.
   const blockFigures = cases.map(() => [] as number[]);
   for (let r = -1; r < ROUNDS; r++) {
@@ -87,25 +71,116 @@ for (const [file, batch] of [['mlp.onnx', 256], ['mlp.onnx', 2048], ['cnn.onnx',
   // CNN's forward pass at 1.3 ms for eight rounds, then 3-5 ms for seven, while the gradient
   // went from 14 to 17 ms), and the phases hit the models unequally, so per-round ratios wander
   // from 3.5x to 10x; the quiet rounds are the models' own costs.
-  const best = blockFigures.map((xs) => Math.min(...xs));
+  return blockFigures.map((xs) => Math.min(...xs));
+}
+
+/** ORT's per-node kernel times (median of PROFILE_RUNS), from separate profiling sessions so profiling does not slow the timed runs. */
+async function profileCases(cases: Case[], top: (i: number) => number): Promise<string[]> {
+  const profile: string[] = [];
+  if (PROFILE_RUNS <= 0) return profile;
+  for (const [i, c] of cases.entries()) {
+    const s = await cpu.createSession(c.bytes, { recordPlacement: true });
+    for (let k = 0; k < PROFILE_RUNS; k++) await s.run(c.feeds);
+    const nodes = (await s.placement()) ?? [];
+    await s.release();
+    const total = nodes.reduce((t, n) => t + (n.kernelTimeUs ?? 0), 0);
+    const byOp = new Map<string, number>();
+    for (const n of nodes) byOp.set(n.opType, (byOp.get(n.opType) ?? 0) + (n.kernelTimeUs ?? 0));
+    const ops = [...byOp].sort((a, b) => b[1] - a[1]).slice(0, top(i));
+    profile.push(`    ${c.label.padEnd(17)} kernels ${(total / 1000).toFixed(3)} ms, by op: ${ops.map(([op, us]) => `${op} ${(us / 1000).toFixed(3)}`).join(', ')}`);
+  }
+  return profile;
+}
+
+for (const [file, batch] of [['mlp.onnx', 256], ['mlp.onnx', 2048], ['cnn.onnx', 32], ['cnn.onnx', 128]] as const) {
+  const load = () => {
+    const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(path.join(root, 'models', file)))));
+    replaceActivations(m, { alpha: 0.1 });
+    return m;
+  };
+  const cases: Case[] = [];
+  const add = (label: string, model: Model, feeds: Record<string, TensorLike>) => cases.push({ label, bytes: encodeModel(modelToProto(model)), feeds: { ...buildFeeds(model, { dims: { N: batch }, seed: 1 }), ...feeds } });
+  add('forward', load(), {});
+  const fed = load();
+  add('forward, fed', fed, parameterFeeds({ parameters: initializersToInputs(fed, [...fed.graph.initializers]) }));
+  const gradient = (label: string, rules = GRADIENT_RULES) => {
+    const g = load();
+    const nodesBefore = g.graph.nodeCount;
+    const report = buildGradient(g, { lossFn: 'cross-entropy', on: 'logits', wrt: 'params', rules });
+    add(label, g, parameterFeeds(report));
+    return { nodesBefore, nodesAdded: report.nodesAdded, hasMaxPool: g.graph.nodes.some((n) => n.opType === 'MaxPool') };
+  };
+  const { nodesBefore, nodesAdded, hasMaxPool } = gradient('gradient');
+  // The CPU-only variant: MaxPool's gradient through its Indices output (trelu grad --maxpool-indices).
+  if (hasMaxPool) gradient('gradient, Indices', withRules(GRADIENT_RULES, maxPoolIndicesGrad));
+
+  const best = await timeCases(cases);
   const ratio = (num: number, den: number) => best[num]! / best[den]!;
   const [f, ff, b] = best as [number, number, number, ...number[]];
   // Where the time goes: ORT's per-node kernel times (median of PROFILE_RUNS), from separate
   // profiling sessions, so that profiling does not slow the timed runs above.
-  const profile: string[] = [];
-  if (PROFILE_RUNS > 0) {
-    for (const [i, c] of cases.entries()) {
-      const s = await cpu.createSession(c.bytes, { recordPlacement: true });
-      for (let k = 0; k < PROFILE_RUNS; k++) await s.run(c.feeds);
-      const nodes = (await s.placement()) ?? [];
-      await s.release();
-      const total = nodes.reduce((t, n) => t + (n.kernelTimeUs ?? 0), 0);
-      const top = [...nodes].sort((a, b) => (b.kernelTimeUs ?? 0) - (a.kernelTimeUs ?? 0)).slice(0, i >= 2 ? 8 : 3);
-      profile.push(`    ${c.label.padEnd(17)} kernels ${(total / 1000).toFixed(3)} ms: ${top.map((n) => `${n.opType} ${((n.kernelTimeUs ?? 0) / 1000).toFixed(3)}`).join(', ')}`);
-    }
-  }
+  const profile = await profileCases(cases, (i) => (i >= 2 ? 8 : 3));
   console.log(`${file} (batch ${batch}): forward ${f.toFixed(3)} ms, forward with fed weights ${ff.toFixed(3)} ms, loss + gradients ${b.toFixed(3)} ms`
     + ` = ${ratio(2, 0).toFixed(2)}x forward (goal <= 3.5), ${ratio(2, 1).toFixed(2)}x forward with fed weights; ${nodesAdded} nodes added to ${nodesBefore}`
     + (hasMaxPool ? `\n    with MaxPool's gradient through Indices (CPU only): ${best[3]!.toFixed(3)} ms = ${ratio(3, 0).toFixed(2)}x forward, ${ratio(3, 1).toFixed(2)}x forward with fed weights` : ''));
   if (profile.length) console.log(profile.join('\n'));
+}
+
+// ORT's graph optimization levels on the largest gradient model: time, and whether the outputs stay bit-identical.
+{
+  const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(path.join(root, 'models', 'cnn.onnx')))));
+  replaceActivations(m, { alpha: 0.1 });
+  const report = buildGradient(m, { lossFn: 'cross-entropy', on: 'logits', wrt: 'params' });
+  const bytes = encodeModel(modelToProto(m));
+  const feeds = { ...buildFeeds(m, { dims: { N: 128 }, seed: 1 }), ...parameterFeeds(report) };
+  const levels = ['disabled', 'basic', 'extended', 'all'] as const;
+  const cases: Case[] = levels.map((level) => ({ label: level, bytes, feeds, level }));
+  const best = await timeCases(cases);
+  const outputs = await Promise.all(levels.map(async (level) => {
+    const s = await cpu.createSession(bytes, { graphOptimizationLevel: level });
+    const out = await s.run(feeds);
+    await s.release();
+    return out;
+  }));
+  const diff = (a: Record<string, TensorLike>, b: Record<string, TensorLike>) => Math.max(...Object.keys(a).map((k) => {
+    const x = a[k]!.data as ArrayLike<number>;
+    const y = b[k]!.data as ArrayLike<number>;
+    let d = 0;
+    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+    return d;
+  }));
+  console.log(`cnn.onnx (batch 128) gradient by ORT graph optimization level: ${levels.map((l, i) => `${l} ${best[i]!.toFixed(3)} ms (${(best[i]! / best[0]!).toFixed(2)}x disabled, max |diff| vs disabled ${diff(outputs[i]!, outputs[0]!).toExponential(1)})`).join('; ')}`);
+}
+
+// The torch corpus (models/corpus/torch, see test/corpus/torch-corpus.ts): gradient / forward for every model.
+if (process.env.BENCH_CORPUS !== '0') {
+  let corpus: ReturnType<typeof torchCorpus> = [];
+  try {
+    corpus = torchCorpus();
+  } catch (e) {
+    console.log(`torch corpus skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
+  for (const t of corpus) {
+    if (t.manifest.training) continue; // BatchNormalization in training mode: the train step's benchmark (bench:train)
+    const load = () => modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(t.modelPath))));
+    const cases: Case[] = [];
+    const forward = load();
+    cases.push({ label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) });
+    const fed = load();
+    const fedFeeds = parameterFeeds({ parameters: initializersToInputs(fed, [...fed.graph.initializers]) });
+    cases.push({ label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { seed: 1 }), ...fedFeeds } });
+    const g = load();
+    const nodesBefore = g.graph.nodeCount;
+    let report: ReturnType<typeof buildGradient>;
+    try {
+      report = buildGradient(g, { lossFn: 'cross-entropy', on: g.graph.outputs[0]!.name, wrt: 'params' });
+    } catch (e) {
+      console.log(`${t.name}: no gradient (${(e as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    cases.push({ label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) } });
+    const [f, ff, b] = (await timeCases(cases)) as [number, number, number];
+    console.log(`torch ${t.name} (input [${t.manifest.input.shape}]): forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
+    console.log((await profileCases(cases.slice(2), () => 6)).join('\n'));
+  }
 }

@@ -1,9 +1,12 @@
-// One measured load + save, in its own process so its peak RSS is its own.
+// One measured library run, in its own process so that its peak RSS is its own (see bench/io.ts).
+//   node io-child.js MODE INPUT [OUTPUT]
+//   MODE: load | roundtrip | roundtrip-nofsync | rewrite (Relu -> ThresholdedRelu(alpha=0), the same function)
 import fs from 'node:fs';
 import { loadModelFileAsync } from '../src/node/model-file.js';
 import { saveModelFileAsync } from '../src/node/save-model.js';
+import { onnx, AttributeType } from '../src/onnx/proto.js';
 
-const [input, output, mode] = process.argv.slice(2) as [string, string, string | undefined];
+const [mode, input, output] = process.argv.slice(2) as [string, string, string | undefined];
 
 /** Peak RSS of this process image. ru_maxrss is not usable: Linux carries the parent's high-water mark across fork + exec. */
 function peakRssBytes(): number {
@@ -16,9 +19,22 @@ function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+const faults = () => process.resourceUsage().minorPageFault;
+const f0 = faults();
 const t0 = performance.now();
 const loaded = await loadModelFileAsync(input);
 const t1 = performance.now();
-await saveModelFileAsync(loaded.model, output, { source: loaded, fsync: mode === 'fsync' });
+const f1 = faults();
+let replaced = 0;
+if (mode === 'rewrite') {
+  for (const n of loaded.model.graph!.node) {
+    if (n.opType !== 'Relu' || n.domain) continue;
+    n.opType = 'ThresholdedRelu';
+    n.attribute = [onnx.AttributeProto.create({ name: 'alpha', type: AttributeType.FLOAT, f: 0 })];
+    replaced++;
+  }
+}
 const t2 = performance.now();
-process.stdout.write(JSON.stringify({ loadMs: t1 - t0, saveMs: t2 - t1, totalMs: t2 - t0, maxRssBytes: peakRssBytes() }) + '\n');
+if (mode !== 'load') await saveModelFileAsync(loaded.model, output!, { source: loaded, fsync: mode !== 'roundtrip-nofsync' });
+const t3 = performance.now();
+process.stdout.write(JSON.stringify({ loadMs: t1 - t0, editMs: t2 - t1, saveMs: t3 - t2, totalMs: t3 - t0, loadFaults: f1 - f0, saveFaults: faults() - f1, replaced, maxRssBytes: peakRssBytes() }) + '\n');

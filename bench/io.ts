@@ -1,16 +1,28 @@
 /**
- * npm run bench:io — load + save of a ~500 MB model through the library,
- * against `cp` of the same file in the same run.
+ * npm run bench:io — model file I/O through the library against `cp` and
+ * `cat` of the same files, in the same run, as ratios.
  *
- * The model: 120 layers of MatMul with a 1024x1024 float32 weight + Relu
- * (480 MiB, all inline). The model is built, and each library run made, in
- * a child process, so that peak RSS is the run's own. Two comparisons, like
- * with like: the library writing without fsync against plain `cp`, and the
- * library's default (fsync before rename) against `cp` followed by `sync FILE`.
- * Every timed step starts with no dirty pages (see settle). Loading reads
- * with two parallel positioned reads (loadModelFileAsync), saving writes with
- * parallel positioned writes (saveModelFileAsync). Goals (issue #2): load +
- * save within 3x of `cp`; peak RSS at most 1.5x the model size.
+ * The model: LAYERS (default 120) x MatMul with a 1024x1024 float32 weight +
+ * Relu, 480 MiB; once with every tensor inline, once with its tensors in an
+ * external data file. Each library run is its own process (io-child.ts), so
+ * its peak RSS is its own, and process start-up is in both sides (cp and cat
+ * are processes too).
+ *
+ * Repeatable by construction: ROUNDS (default 5) rounds, each runs every pair
+ * once, side by side; the ratio is taken pair by pair (drift of a shared
+ * machine hits both sides of a pair alike) and printed as the median with its
+ * spread (min–max). Before every timed step: `sync` (untimed), so no step
+ * pays for an earlier step's writeback; the source files are in the page
+ * cache for both sides (read by the warm-up and every step since). Writeback
+ * is charged to whoever caused it: the durable pairs end each side with its
+ * own fsync (the library's default; `sync FILE` after cp). Pairs:
+ *   load             vs cat FILE > /dev/null      (read + decode vs read)
+ *   load + save      vs cp                         (no fsync on either side)
+ *   load + save      vs cp + sync FILE             (the default: fsync, temp + rename)
+ *   rewrite          vs cp + sync FILE             (load, Relu -> ThresholdedRelu(alpha 0), save)
+ *   rewrite, external data, into another directory  vs cp of both files + sync
+ * Goals (issue #16): load + save <= 1.3x cp, peak RSS <= 1.2x the model.
+ * BENCH_LAYERS, BENCH_ROUNDS, BENCH_KEEP=path (keep a copy of the model).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,10 +35,10 @@ import { Graph, Model, Builder, Value, modelToProto } from '../src/graph/index.j
 import { saveModelFile } from '../src/node/save-model.js';
 
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 120);
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? process.env.BENCH_RUNS ?? 5);
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function buildModel(file: string): void {
+function buildModel(file: string, external: string | undefined): void {
   const graph = new Graph({ name: 'bench' });
   const model = new Model({ graph, opsetImports: new Map([['', 17]]), irVersion: 8 });
   const info = onnx.ValueInfoProto.create({ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: Long.fromNumber(1024) }] } } } });
@@ -43,81 +55,117 @@ function buildModel(file: string): void {
     h = b.op('Relu', [b.op('MatMul', [h, b.initializer(t as never)])]);
   }
   graph.outputs.push(h);
-  saveModelFile(modelToProto(model), file);
+  saveModelFile(modelToProto(model), file, external ? { externalData: { location: external } } : {});
 }
 
 if (process.argv[2] === '--build') {
-  buildModel(process.argv[3]!);
+  buildModel(process.argv[3]!, process.argv[4]);
   process.exit(0);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
-/**
- * Flushes every dirty page before a timed step: otherwise whoever runs after a
- * writer (cp leaves 480 MiB dirty) is throttled by the kernel's writeback and
- * pays for the previous step's I/O.
- */
+/** No dirty pages before a timed step: otherwise it is throttled by the writeback of the step before. */
 function settle(): void {
   spawnSync('sync');
 }
 
-function timeCp(src: string, dst: string, sync: boolean): number {
+function sh(cmd: string, args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): void {
+  const r = spawnSync(cmd, args, { stdio: ['ignore', stdout, 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
+}
+
+/** Wall time of one step, after a settle; `cleanup` (untimed) removes its outputs. */
+function timed(step: () => void): number {
   settle();
   const t0 = performance.now();
-  const r = spawnSync('cp', [src, dst]);
-  if (r.status !== 0) throw new Error(`cp failed: ${r.stderr}`);
-  if (sync && spawnSync('sync', [dst]).status !== 0) throw new Error('sync failed');
+  step();
   return performance.now() - t0;
 }
 
-interface LibRun { totalMs: number; loadMs: number; saveMs: number; maxRssBytes: number }
+interface LibRun { loadMs: number; editMs: number; saveMs: number; totalMs: number; loadFaults: number; saveFaults: number; replaced: number; maxRssBytes: number; wallMs: number }
 
-function timeLib(model: string, out: string, mode: 'fsync' | 'nofsync'): LibRun {
+function lib(mode: string, input: string, output?: string): LibRun {
   settle();
-  const r = spawnSync(process.execPath, [path.join(here, 'io-child.js'), model, out, mode], { encoding: 'utf8' });
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [path.join(here, 'io-child.js'), mode, input, ...(output ? [output] : [])], { encoding: 'utf8' });
+  const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(r.stderr);
-  if (!fs.readFileSync(out).equals(fs.readFileSync(model))) throw new Error('library output differs from input');
-  fs.rmSync(out);
-  return JSON.parse(r.stdout) as LibRun;
+  return { ...(JSON.parse(r.stdout) as Omit<LibRun, 'wallMs'>), wallMs };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trelu-bench-io-'));
 try {
   const model = path.join(dir, 'model.onnx');
-  const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--build', model], { stdio: 'inherit' });
-  if (built.status !== 0) throw new Error('building the model failed');
+  const extDir = path.join(dir, 'ext');
+  fs.mkdirSync(extDir);
+  const extModel = path.join(extDir, 'model.onnx');
+  for (const args of [[model], [extModel, 'model.onnx.data']]) {
+    const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--build', ...args], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('building the model failed');
+  }
   const size = fs.statSync(model).size;
-  if (process.env.BENCH_KEEP) fs.copyFileSync(model, process.env.BENCH_KEEP); // for profiling by hand
-  console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB; ${RUNS} runs each, alternating, medians`);
-  timeCp(model, path.join(dir, 'warm.onnx'), false); // page cache warm-up for every contender
-  fs.rmSync(path.join(dir, 'warm.onnx'));
-  const cp: number[] = [];
-  const cpSync: number[] = [];
-  const lib: LibRun[] = [];
-  const libSync: LibRun[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    const copy = path.join(dir, 'copy.onnx');
-    cp.push(timeCp(model, copy, false));
-    fs.rmSync(copy);
-    lib.push(timeLib(model, path.join(dir, 'lib.onnx'), 'nofsync'));
-    cpSync.push(timeCp(model, copy, true));
-    fs.rmSync(copy);
-    libSync.push(timeLib(model, path.join(dir, 'lib.onnx'), 'fsync'));
+  const extData = path.join(extDir, 'model.onnx.data');
+  if (process.env.BENCH_KEEP) fs.copyFileSync(model, process.env.BENCH_KEEP);
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out);
+  const clean = () => {
+    settle();
+    for (const f of fs.readdirSync(out)) fs.rmSync(path.join(out, f));
+  };
+  // warm-up: every source file in the page cache for both sides
+  for (const f of [model, extModel, extData]) sh('cat', [f]);
+
+  type Pair = { label: string; lib: () => LibRun; base: () => number; baseLabel: string; check?: (r: LibRun) => void };
+  const copyOut = path.join(out, 'model.onnx');
+  const pairs: Pair[] = [
+    { label: 'load', baseLabel: 'cat', lib: () => lib('load', model), base: () => timed(() => sh('cat', [model])) },
+    { label: 'load + save, no fsync', baseLabel: 'cp', lib: () => lib('roundtrip-nofsync', model, copyOut), base: () => timed(() => sh('cp', [model, copyOut])) },
+    { label: 'load + save (default: fsync)', baseLabel: 'cp + sync', lib: () => lib('roundtrip', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
+    { label: 'rewrite (load, edit, save; fsync)', baseLabel: 'cp + sync', lib: () => lib('rewrite', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
+    {
+      label: 'rewrite, external data, to another dir', baseLabel: 'cp both + sync',
+      lib: () => lib('rewrite', extModel, copyOut),
+      base: () => timed(() => { sh('cp', [extModel, extData, out]); sh('sync', [copyOut, path.join(out, 'model.onnx.data')]); }),
+    },
+  ];
+  const samples = pairs.map(() => ({ ratios: [] as number[], lib: [] as LibRun[], base: [] as number[] }));
+  console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB (inline; and as model + external data)`);
+  console.log(`${ROUNDS} rounds, each pair side by side (order alternating), ${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the start`);
+  for (let r = 0; r < ROUNDS; r++) {
+    pairs.forEach((p, i) => {
+      let l: LibRun;
+      let b: number;
+      if (r % 2 === 0) {
+        l = p.lib(); clean(); b = p.base(); clean();
+      } else {
+        b = p.base(); clean(); l = p.lib(); clean();
+      }
+      if (p.label === 'load + save, no fsync' && r === 0) {
+        // same bytes out: checked once (the comparison itself is not timed)
+        l = p.lib();
+        if (!fs.readFileSync(copyOut).equals(fs.readFileSync(model))) throw new Error('library output differs from its input');
+        clean();
+      }
+      if (p.label.startsWith('rewrite') && l.replaced !== LAYERS) throw new Error(`rewrite replaced ${l.replaced} nodes, expected ${LAYERS}`);
+      samples[i]!.ratios.push(l.wallMs / b);
+      samples[i]!.lib.push(l);
+      samples[i]!.base.push(b);
+    });
   }
   const ms = (x: number) => `${x.toFixed(0)} ms`.padStart(8);
-  const libMs = median(lib.map((l) => l.totalMs));
-  const libSyncMs = median(libSync.map((l) => l.totalMs));
-  console.log(`cp                          ${ms(median(cp))}`);
-  console.log(`load + save (no fsync)      ${ms(libMs)}  = ${(libMs / median(cp)).toFixed(2)}x cp   (load ${median(lib.map((l) => l.loadMs)).toFixed(0)} ms, save ${median(lib.map((l) => l.saveMs)).toFixed(0)} ms; goal <= 3x)`);
-  console.log(`cp + sync FILE              ${ms(median(cpSync))}`);
-  console.log(`load + save (fsync, default)${ms(libSyncMs)}  = ${(libSyncMs / median(cpSync)).toFixed(2)}x cp + sync`);
-  const rss = Math.max(...lib.concat(libSync).map((l) => l.maxRssBytes));
-  console.log(`peak RSS (max of all runs)  ${(rss / 2 ** 20).toFixed(0)} MiB = ${(rss / size).toFixed(2)}x model size   (goal <= 1.5x)`);
-  console.log('every output identical to the input: yes');
+  console.log('each line: median wall time of each side (process start included), the median of the per-pair ratios, (min–max)');
+  pairs.forEach((p, i) => {
+    const s = samples[i]!;
+    const libMs = median(s.lib.map((l) => l.wallMs));
+    console.log(`${p.label.padEnd(40)}${ms(libMs)}  vs ${p.baseLabel.padEnd(15)}${ms(median(s.base))}  = ${median(s.ratios).toFixed(2)}x  (${Math.min(...s.ratios).toFixed(2)}–${Math.max(...s.ratios).toFixed(2)})`);
+  });
+  const rt = samples[1]!.lib;
+  console.log(`inside the process (no fsync pair): load ${median(rt.map((l) => l.loadMs)).toFixed(0)} ms (${median(rt.map((l) => l.loadFaults))} page faults), save ${median(rt.map((l) => l.saveMs)).toFixed(0)} ms (${median(rt.map((l) => l.saveFaults))} faults); node start-up and exit are the rest`);
+  const rss = Math.max(...samples.slice(0, 4).flatMap((s) => s.lib.map((l) => l.maxRssBytes)));
+  const extRss = Math.max(...samples[4]!.lib.map((l) => l.maxRssBytes));
+  console.log(`peak RSS (inline, max of all runs) ${(rss / 2 ** 20).toFixed(0)} MiB = ${(rss / size).toFixed(2)}x model size (goal <= 1.2x); external data: ${(extRss / 2 ** 20).toFixed(0)} MiB`);
+  console.log('load + save output identical to its input: yes');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -1,97 +1,122 @@
 /**
  * npm run bench:kernels — ThresholdedRelu forward and gradient over 64 MiB of
- * float32, every figure also as a ratio to a memcpy (TypedArray.prototype.set)
- * of the same bytes measured in the same run:
- *   (a) the reference kernel, (b) the kernel API's CPU path (WebAssembly SIMD)
- *   and ORT's CPU EP through the kernel API (pre-allocated output), (c) ORT
- *   wasm (onnxruntime-web), (d) ORT webgpu; and the single
- *   ThresholdedRelu node against the decomposed Where/Less graph on ORT cpu.
- * Goals (issue #5): the kernel API's cpu path within 2x memcpy; gradient at
- * most 1.6x forward.
+ * float32, every figure a ratio to a memcpy (TypedArray.prototype.set) of the
+ * same bytes measured in the same rounds. Every case runs once per round, the
+ * rounds interleave all cases (so drift on a shared machine hits them alike);
+ * each line prints the median ratio and its spread (min–max over the rounds).
+ *
+ * Cases: the reference kernel; WebAssembly SIMD on ordinary arrays (copy
+ * window) and on arena arrays (simdArray: in place, no copies), and split
+ * across worker threads; ORT's CPU EP through the kernel API (chunked), a bare
+ * one-node session on the whole array, and ORT's own kernel time from its
+ * profile (what is ORT's and what is ours); ORT wasm; ORT webgpu.
+ * Goals (issue #16): SIMD forward <= 1.2x memcpy, gradient <= 1.6x; ORT cpu
+ * through the kernel API <= 2x.
+ *
+ * BENCH_MIB (default 64), BENCH_RUNS (rounds, default 7), BENCH_THREADS
+ * (worker pool sizes, default "2,4"), BENCH_EPS (default "cpu,wasm,webgpu").
  */
-import { createBackends, createKernels, runOnce } from '../src/runtime/index.js';
-import { decodeModel } from '../src/onnx/decode.js';
-import { encodeModel } from '../src/onnx/encode.js';
-import { modelFromProto, modelToProto } from '../src/graph/index.js';
-import { decompose } from '../src/rewrite/index.js';
+import os from 'node:os';
 import Long from 'long';
+import { createBackends, createKernels } from '../src/runtime/index.js';
+import type { BackendSession } from '../src/runtime/backend.js';
+import { simdArray } from '../src/ops/index.js';
+import { createSimdPool, type SimdPool } from '../src/node/simd-workers.js';
 import { onnx } from '../src/onnx/proto.js';
 
 const BYTES = Number(process.env.BENCH_MIB ?? 64) * 2 ** 20;
 const N = BYTES / 4;
-const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const RUNS = Number(process.env.BENCH_RUNS ?? 7);
+const THREADS = (process.env.BENCH_THREADS ?? '2,4').split(',').map(Number).filter((t) => t > 1);
+const EPS = (process.env.BENCH_EPS ?? 'cpu,wasm,webgpu').split(',');
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-async function time(fn: () => unknown | Promise<unknown>, runs = RUNS): Promise<number> {
-  await fn(); // warm-up
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
+const fill = (a: Float32Array, b: Float32Array) => {
+  for (let i = 0; i < N; i++) {
+    a[i] = ((i * 2654435761) % 2000) / 500 - 2;
+    b[i] = (i % 7) - 3;
   }
-  return median(samples);
-}
-
+};
 const x = new Float32Array(N);
 const dy = new Float32Array(N);
-for (let i = 0; i < N; i++) {
-  x[i] = ((i * 2654435761) % 2000) / 500 - 2;
-  dy[i] = (i % 7) - 3;
-}
+fill(x, dy);
 const out = new Float32Array(N);
-const memcpy = await time(() => out.set(x));
-const rows: [string, number][] = [];
-const report = (label: string, ms: number) => {
-  rows.push([label, ms]);
-  console.log(`${label.padEnd(44)}${ms.toFixed(1).padStart(9)} ms  ${(ms / memcpy).toFixed(2).padStart(6)}x memcpy`);
-};
-console.log(`ThresholdedRelu over ${BYTES / 2 ** 20} MiB float32 (${N} elements), medians of ${RUNS}`);
-console.log(`${'memcpy (TypedArray.prototype.set)'.padEnd(44)}${memcpy.toFixed(1).padStart(9)} ms  ${'1.00'.padStart(6)}x memcpy`);
+const ax = simdArray(N);
+const ady = simdArray(N);
+const aout = simdArray(N);
+ax.set(x);
+ady.set(dy);
+
+interface Case { label: string; fn: () => unknown; samples: number[]; group: string }
+const cases: Case[] = [];
+const add = (group: string, label: string, fn: () => unknown) => cases.push({ group, label, fn, samples: [] });
 
 const backends = createBackends();
 const k = createKernels(backends);
-report('(a) reference kernel, forward', await time(() => k.thresholdedRelu(x, { alpha: 0.5, ep: 'js', out })));
-report('(a) reference kernel, gradient', await time(() => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'js', out })));
-const simdFwd = await time(() => k.thresholdedRelu(x, { alpha: 0.5, ep: 'simd', out }));
-report('(b) kernel API cpu path: WebAssembly SIMD, fwd', simdFwd);
-const simdGrad = await time(() => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'simd', out }));
-report('(b) kernel API cpu path: WebAssembly SIMD, grad', simdGrad);
-console.log(`${''.padEnd(44)}forward ${(simdFwd / memcpy).toFixed(2)}x memcpy (goal <= 2); gradient / forward = ${(simdGrad / simdFwd).toFixed(2)} (goal <= 1.6)`);
-for (const ep of ['cpu', 'wasm', 'webgpu'] as const) {
-  try {
-    await backends.get(ep).init();
-  } catch (e) {
-    console.log(`(${ep}) skipped: ${(e as Error).message}`);
-    continue;
-  }
-  const label = ep === 'cpu' ? '(b\') ORT cpu EP via the kernel API' : ep === 'wasm' ? '(c) ORT wasm' : '(d) ORT webgpu';
-  const runs = ep === 'cpu' ? RUNS : 3;
-  const fwd = await time(() => k.thresholdedRelu(x, { alpha: 0.5, ep, out }), runs);
-  report(`${label}, forward`, fwd);
-  const grad = await time(() => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep, out }), runs);
-  report(`${label}, gradient`, grad);
-  console.log(`${''.padEnd(44)}gradient / forward = ${(grad / fwd).toFixed(2)} (goal <= 1.6)`);
+add('memcpy', 'memcpy (TypedArray.prototype.set)', () => out.set(x));
+add('ref', '(a) reference kernel, forward', () => k.thresholdedRelu(x, { alpha: 0.5, ep: 'js', out }));
+add('ref', '(a) reference kernel, gradient', () => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'js', out }));
+add('simd', '(b) SIMD, ordinary arrays (copy window), fwd', () => k.thresholdedRelu(x, { alpha: 0.5, ep: 'simd', out }));
+add('simd', '(b) SIMD, ordinary arrays (copy window), grad', () => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'simd', out }));
+add('simd', '(b) SIMD, arena arrays (in place), fwd', () => k.thresholdedRelu(ax, { alpha: 0.5, ep: 'simd', out: aout }));
+add('simd', '(b) SIMD, arena arrays (in place), grad', () => k.thresholdedReluGrad(ax, ady, { alpha: 0.5, ep: 'simd', out: aout }));
+const pools: SimdPool[] = THREADS.map((threads) => createSimdPool({ threads }));
+for (const p of pools) {
+  add('pool', `(b) SIMD, arena, ${p.threads} threads, fwd`, () => p.thresholdedRelu(ax, 0.5, aout));
+  add('pool', `(b) SIMD, arena, ${p.threads} threads, grad`, () => p.thresholdedReluGrad(ax, ady, 0.5, aout));
 }
 
-// The single node against its decomposition, both as whole sessions on ORT cpu.
 const tt = { tensorType: { elemType: 1, shape: { dim: [{ dimParam: 'N' }] } } };
 const single = onnx.ModelProto.encode({
   irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
   graph: { name: 'g', node: [{ name: 't', opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: [{ name: 'alpha', type: 1, f: 0.5 }] }], input: [{ name: 'x', type: tt }], output: [{ name: 'y', type: tt }] },
 }).finish();
-const m = modelFromProto(decodeModel(single));
-decompose(m);
-const decomposed = encodeModel(modelToProto(m));
-const cpu = backends.get('cpu');
-for (const [label, bytes] of [['ORT cpu session: single ThresholdedRelu node', single], ['ORT cpu session: decomposed Where/Less graph', decomposed]] as const) {
-  const s = await cpu.createSession(bytes);
-  report(label, await time(() => s.run({ x: { type: 'float32', data: x, dims: [N] } }), 5));
+const bare: [string, BackendSession][] = [];
+for (const ep of EPS) {
+  try {
+    await backends.get(ep as never).init();
+  } catch (e) {
+    console.log(`(${ep}) skipped: ${(e as Error).message}`);
+    continue;
+  }
+  const tag = ep === 'cpu' ? '(c) ORT cpu' : ep === 'wasm' ? '(d) ORT wasm' : '(e) ORT webgpu';
+  add(ep, `${tag} via the kernel API, forward`, () => k.thresholdedRelu(x, { alpha: 0.5, ep: ep as never, out }));
+  add(ep, `${tag} via the kernel API, gradient`, () => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: ep as never, out }));
+  const s = await backends.get(ep as never).createSession(single, { recordPlacement: true });
+  bare.push([tag, s]);
+  add(ep, `${tag}: bare session, whole array, new output`, () => s.run({ x: { type: 'float32', data: x, dims: [N] } }));
+}
+
+for (const c of cases) await c.fn(); // warm-up: sessions, page faults, JIT
+for (let r = 0; r < RUNS; r++) {
+  for (const c of cases) {
+    const t0 = performance.now();
+    await c.fn();
+    c.samples.push(performance.now() - t0);
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const memcpy = cases[0]!.samples;
+/** Per-round ratios to that round's memcpy: the drift of a shared machine cancels. */
+const ratios = (c: Case) => c.samples.map((s, i) => s / memcpy[i]!);
+const line = (label: string, ms: number, rs: number[]) =>
+  console.log(`${label.padEnd(50)}${ms.toFixed(1).padStart(8)} ms ${median(rs).toFixed(2).padStart(7)}x memcpy  (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})`);
+console.log(`ThresholdedRelu over ${BYTES / 2 ** 20} MiB float32, ${RUNS} interleaved rounds, ${os.availableParallelism()} CPUs (load average ${os.loadavg()[0]!.toFixed(1)});`);
+console.log('each line: median time, median of the per-round ratios to memcpy, (min–max of those ratios)');
+const byLabel = new Map<string, number>();
+for (const c of cases) {
+  const rs = ratios(c);
+  byLabel.set(c.label, median(rs));
+  line(c.label, median(c.samples), rs);
+}
+for (const [tag, s] of bare) {
+  const placed = await s.placement();
+  const us = placed?.find((p) => p.kernelTimeUs !== undefined)?.kernelTimeUs;
+  if (us !== undefined) console.log(`${`${tag}: ORT's own kernel time (profile)`.padEnd(50)}${(us / 1000).toFixed(1).padStart(8)} ms ${(us / 1000 / median(memcpy)).toFixed(2).padStart(7)}x memcpy  (median memcpy)`);
   await s.release();
 }
+const r = (label: string) => byLabel.get(label)?.toFixed(2) ?? 'n/a';
+console.log(`goals: SIMD forward ${r('(b) SIMD, arena arrays (in place), fwd')}x (arena) / ${r('(b) SIMD, ordinary arrays (copy window), fwd')}x (copy window), goal <= 1.2; ` +
+  `gradient ${r('(b) SIMD, arena arrays (in place), grad')}x / ${r('(b) SIMD, ordinary arrays (copy window), grad')}x, goal <= 1.6; ORT cpu via the kernel API ${r('(c) ORT cpu via the kernel API, forward')}x, goal <= 2`);
+for (const p of pools) await p.close();
 await k.release();
-void runOnce;

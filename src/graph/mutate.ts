@@ -53,7 +53,9 @@ export function isGraphOutput(graph: Graph, value: Value): boolean {
  */
 export function replaceValue(oldValue: Value, newValue: Value): void {
   const graph = oldValue.graph;
-  if (graph && (graph.inputs.includes(oldValue) || graph.initializers.includes(oldValue))) {
+  // A produced value is neither (SSA); the scans only run for the others, so a pass replacing
+  // n values stays linear rather than n x (inputs + initializers).
+  if (graph && !oldValue.producer() && (graph.inputs.includes(oldValue) || graph.initializers.includes(oldValue))) {
     throw new Error(`replaceValue: '${oldValue.name}' is a graph input or initializer`);
   }
   replaceAllUsesWith(oldValue, newValue, { graphOutputs: true });

@@ -22,6 +22,7 @@ import { forEachMessage, mapMessages, cloneShallow } from '../onnx/walk.js';
 import { has } from '../onnx/decode.js';
 import { onnx, DataLocation, type ModelProto, type TensorProto } from '../onnx/proto.js';
 import { PendingFile, copyRange, alignUp, writeError } from './file-io.js';
+import { copyWholeFileInto } from './copy-file.js';
 import { readExternalBytes, type LoadedModel } from './model-file.js';
 import { assertSafeOutput, inputFilesOf, type InputFile } from './output-safety.js';
 import { chooseDataName, previousReferences, relocate, removeSuperseded } from './data-names.js';
@@ -368,11 +369,10 @@ function copyExternalFiles(jobs: readonly { location: string; target: string }[]
     const f = new PendingFile(target, fsync);
     pending.push(f);
     try {
-      copyRange(src.path, 0, src.size, f.fd);
+      copyWholeFileInto(src.path, src.size, f);
     } catch (e) {
       throw writeError(e, target);
     }
-    f.position = src.size;
     copied.push({ path: target, bytes: src.size, tensors: src.tensors });
   }
   return copied;

@@ -1,11 +1,11 @@
 /** Running on ONNX Runtime (Node: onnxruntime-node and onnxruntime-web's wasm). */
 export { EP_NAMES, type EpName, type Backend, type BackendSession, type CreateSessionOptions, type NodePlacement } from './backend.js';
 export { createBackends, type Backends } from './backends/index.js';
-export { createKernels, thresholdedRelu, thresholdedReluGrad, type Kernels, type KernelOptions, type KernelEp } from './kernel-api.js';
+export { createKernels, thresholdedRelu, thresholdedReluGrad, type Kernels, type KernelOptions, type KernelEp, type KernelsConfig, type SimdThreads } from './kernel-api.js';
 export { runModel, type EpRunResult, type RunModelOptions, type Timing, type PlacementSummary } from './run-model.js';
 export { runOnce, runOnCpu } from './run-once.js';
-export { compareModels, checkNodesAgainstReference, maxAbsDiff, type VerifyReport, type OutputDiff, type NodeCheck } from './verify.js';
-export { compareTensors, TOLERANCES, type Comparison } from './tolerance.js';
+export { compareModels, checkChanges, verifyPassed, maxAbsDiff, VERIFY_TOLERANCE, type VerifyReport, type OutputDiff, type NodeCheck, type UncheckedChange } from './verify.js';
+export { compareTensors, TOLERANCES, type Comparison, type Tolerance } from './tolerance.js';
 export { randomInputs, randomTensor, seededRandom, type RandomInputOptions } from './random-inputs.js';
 export { buildFeeds, parseDims } from './feeds.js';
 export { parseNpy, toNpy, parseTensorProto, parseJsonTensor, parseInputSpec, type InputSpec } from './inputs.js';

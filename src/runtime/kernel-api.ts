@@ -21,7 +21,7 @@ import { modelToProto } from '../graph/to-proto.js';
 import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
 import { ensureThresholdedReluGradFunction, TRELU_DOMAIN, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
 import { DEFAULT_ALPHA } from '../ops/thresholded-relu/definition.js';
-import { thresholdedReluSimd, thresholdedReluGradSimd } from '../ops/thresholded-relu/simd.js';
+import { thresholdedReluSimd, thresholdedReluGradSimd, inSimdArena } from '../ops/thresholded-relu/simd.js';
 import type { FloatArray, FloatDType } from '../ops/types.js';
 import type { BackendSession, EpName } from './backend.js';
 import { createBackends, type Backends } from './backends/index.js';
@@ -90,6 +90,33 @@ function kernelModel(op: 'forward' | 'grad', dtype: FloatDType, alpha: number): 
   return encodeModel(modelToProto(model));
 }
 
+/**
+ * The CPU-side ORT EPs take large arrays in chunks of this many elements.
+ * onnxruntime-node 1.30 copies every output into a new ArrayBuffer after the
+ * run, even into a pre-allocated one: over 64 MiB that fresh buffer costs
+ * 16k page faults and a pass, ~6x the kernel itself. A 1 MiB chunk's copy is
+ * cache-hot and its buffer comes from malloc's free lists, so a call costs
+ * ORT's kernel plus about one in-cache copy (bench:kernels).
+ */
+const ORT_CHUNK = 1 << 18;
+const CHUNKED_EPS: ReadonlySet<KernelEp> = new Set(['cpu', 'wasm']);
+
+function allocLike(dtype: FloatDType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : dtype === 'float64' ? new Float64Array(n) : new Uint16Array(n);
+}
+
+/** Elementwise, so any split of the flat data is exact: each chunk's output is written into its slice of `out`. */
+async function runChunked(s: BackendSession, op: 'forward' | 'grad', data: Float32Array[], out: Float32Array, type: string): Promise<void> {
+  const n = data[0]!.length;
+  for (let off = 0; off < n; off += ORT_CHUNK) {
+    const end = Math.min(n, off + ORT_CHUNK);
+    const dims = [end - off];
+    const part = (a: Float32Array) => ({ type, data: a.subarray(off, end), dims });
+    const feeds: Record<string, TensorLike> = op === 'forward' ? { x: part(data[0]!) } : { x: part(data[0]!), dy: part(data[1]!) };
+    await s.run(feeds, { y: part(out) });
+  }
+}
+
 export interface Kernels {
   thresholdedRelu(x: Input, options?: KernelOptions): Promise<Input>;
   thresholdedReluGrad(x: Input, dy: Input, options?: KernelOptions): Promise<Input>;
@@ -100,7 +127,22 @@ export interface Kernels {
 /** At most this many single-node sessions are kept (least recently used go first). */
 const MAX_SESSIONS = 16;
 
-export function createKernels(backends: Backends = createBackends()): Kernels {
+/** A thread pool running the SIMD kernel on arena arrays (src/node/simd-workers.ts's createSimdPool in Node). */
+export interface SimdThreads {
+  thresholdedRelu(x: Float32Array, alpha: number, out: Float32Array): Promise<Float32Array>;
+  thresholdedReluGrad(x: Float32Array, dy: Float32Array, alpha: number, out: Float32Array): Promise<Float32Array>;
+}
+
+export interface KernelsConfig {
+  /**
+   * ep 'simd' on arrays from simdArray() (x, dY and out all of them) runs on
+   * these threads; other arrays stay on the calling thread. Whether threads
+   * beat one is the machine's call: see bench:kernels.
+   */
+  simdThreads?: SimdThreads;
+}
+
+export function createKernels(backends: Backends = createBackends(), config: KernelsConfig = {}): Kernels {
   const sessions = new Map<string, Promise<BackendSession>>();
 
   const session = (ep: EpName, op: 'forward' | 'grad', dtype: FloatDType, alpha: number, keepOnDevice: boolean): Promise<BackendSession> => {
@@ -140,6 +182,11 @@ export function createKernels(backends: Backends = createBackends()): Kernels {
     if (ep === 'simd' && dtype === 'float32') {
       const arrays = inputs.map((t) => (isTensor(t) ? t.data : t)) as Float32Array[];
       const out = (options.out as Float32Array | undefined) ?? new Float32Array(arrays[0]!.length);
+      const pool = config.simdThreads;
+      if (pool && [...arrays, out].every((a) => inSimdArena(a) && a.byteOffset % 16 === 0)) {
+        const r = op === 'forward' ? await pool.thresholdedRelu(arrays[0]!, alpha, out) : await pool.thresholdedReluGrad(arrays[0]!, arrays[1]!, alpha, out);
+        return isTensor(inputs[0]!) ? { type: 'float32', data: r, dims: inputs[0].dims } : r;
+      }
       const result = op === 'forward' ? thresholdedReluSimd(arrays[0]!, alpha, out) : thresholdedReluGradSimd(arrays[0]!, arrays[1]!, alpha, out);
       if (result) return isTensor(inputs[0]!) ? { type: 'float32', data: result, dims: inputs[0].dims } : result;
       // no WebAssembly SIMD here: the reference kernel below
@@ -159,6 +206,14 @@ export function createKernels(backends: Backends = createBackends()): Kernels {
     }
     const s = await session(ep, op, dtype, alpha, !!options.keepOnDevice);
     const tensors = inputs.map((t) => asTensor(t, dtype));
+    const n = (tensors[0]!.data as ArrayLike<number>).length;
+    if (CHUNKED_EPS.has(ep) && !options.keepOnDevice && n > ORT_CHUNK) {
+      const out = (options.out ?? allocLike(dtype, n)) as Float32Array;
+      if (out.length !== n) throw new RangeError('out has the wrong size');
+      if (op === 'grad' && (tensors[1]!.data as ArrayLike<number>).length !== n) throw new RangeError(`dY has ${(tensors[1]!.data as ArrayLike<number>).length} elements, X ${n}`);
+      await runChunked(s, op, tensors.map((t) => t.data as Float32Array), out, tensors[0]!.type);
+      return isTensor(inputs[0]!) ? { type: tensors[0]!.type, data: out, dims: tensors[0]!.dims } : out;
+    }
     const feeds: Record<string, TensorLike> = op === 'forward' ? { x: tensors[0]! } : { x: tensors[0]!, dy: tensors[1]! };
     if (options.out) {
       if (options.out.length !== (tensors[0]!.data as ArrayLike<number>).length) throw new RangeError('out has the wrong size');

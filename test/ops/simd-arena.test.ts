@@ -94,3 +94,33 @@ test('worker pool: 3 threads give the reference bits on a large array and on sma
     await pool.close();
   }
 });
+
+test('kernel API: ep simd with simdThreads sends arena arrays to the pool, other arrays to the calling thread', async () => {
+  const { createKernels, createBackends } = await import('../../src/runtime/index.js');
+  const pool = createSimdPool({ threads: 2, minElements: 64 });
+  let calls = 0;
+  const counted = {
+    thresholdedRelu: (x: Float32Array, a: number, o: Float32Array) => (calls++, pool.thresholdedRelu(x, a, o)),
+    thresholdedReluGrad: (x: Float32Array, d: Float32Array, a: number, o: Float32Array) => (calls++, pool.thresholdedReluGrad(x, d, a, o)),
+  };
+  const k = createKernels(createBackends(), { simdThreads: counted });
+  try {
+    const vals = Array.from({ length: 5000 }, (_, i) => (i % 50 === 0 ? NaN : Math.sin(i) * 2));
+    const x = inArena(vals);
+    const dy = inArena(vals.map((_, i) => i % 9));
+    const out = simdArray(vals.length);
+    const plain = Float32Array.from(vals);
+    assert.equal(await k.thresholdedRelu(x, { alpha: 0.5, ep: 'simd', out }), out);
+    assert.ok(same(out, thresholdedReluReference(plain, 0.5, 'float32')));
+    await k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'simd', out });
+    assert.ok(same(out, thresholdedReluGradReference(plain, dy.slice(), 0.5, 'float32')));
+    assert.equal(calls, 2, 'both calls went to the pool');
+    const y = (await k.thresholdedRelu(plain, { alpha: 0.5, ep: 'simd' })) as Float32Array;
+    assert.ok(same(y, thresholdedReluReference(plain, 0.5, 'float32')));
+    assert.equal(calls, 2, 'an ordinary array did not');
+    for (const a of [x, dy, out]) freeSimdArray(a);
+  } finally {
+    await k.release();
+    await pool.close();
+  }
+});
