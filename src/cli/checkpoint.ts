@@ -12,11 +12,19 @@ import { assertSafeOutput } from '../node/output-safety.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint, type CheckpointTensor } from '../train/ort/checkpoint.js';
 import { CHECKPOINT_IDENTIFIER } from '../train/ort/verify.js';
-import { looksLikeSafetensors, readSafetensors, writeSafetensors } from '../train/ort/safetensors.js';
-import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel } from '../train/ort/convert.js';
+import { decodeSafetensors, encodeSafetensors } from '../train/checkpoint/safetensors.js';
+import { CHECKPOINT_FORMAT } from '../train/checkpoint/metadata.js';
+import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel, fromSafetensors, toNamedTensors } from '../train/ort/convert.js';
 import { printJson, formatBytes, type Io } from './output.js';
 
-export type CheckpointFormat = 'ort' | 'safetensors';
+export type CheckpointFormat = 'ort' | 'safetensors' | 'trelu';
+
+/** A plausible safetensors start: a header length that fits the file, then '{'. */
+function looksLikeSafetensors(bytes: Uint8Array): boolean {
+  if (bytes.length < 10) return false;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  return n > 1n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
+}
 
 /** Reads a file and tells its format from its bytes (ODTC identifier, or a safetensors header). */
 export function readCheckpointFile(file: string): { format: CheckpointFormat; checkpoint: OrtCheckpoint; bytes: number } {
@@ -24,7 +32,8 @@ export function readCheckpointFile(file: string): { format: CheckpointFormat; ch
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) throw new TreluError('E_NOT_A_FILE', `${file}: not a regular file`);
-    bytes = fs.readFileSync(file);
+    // A Uint8Array of its own: a Node Buffer may be a view into a shared pool, and Buffer#slice does not copy.
+    bytes = new Uint8Array(fs.readFileSync(file));
   } catch (e) {
     if (e instanceof TreluError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -32,7 +41,10 @@ export function readCheckpointFile(file: string): { format: CheckpointFormat; ch
   }
   const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : '';
   if (id === CHECKPOINT_IDENTIFIER) return { format: 'ort', checkpoint: readOrtCheckpoint(bytes, file), bytes: bytes.length };
-  if (looksLikeSafetensors(bytes)) return { format: 'safetensors', checkpoint: safetensorsToOrt(readSafetensors(bytes, file)), bytes: bytes.length };
+  if (looksLikeSafetensors(bytes)) {
+    const st = fromSafetensors(decodeSafetensors(bytes, file));
+    return { format: st.metadata.format === CHECKPOINT_FORMAT ? 'trelu' : 'safetensors', checkpoint: safetensorsToOrt(st), bytes: bytes.length };
+  }
   throw new TreluError('E_DECODE', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
     hint: 'checkpoints come from ORT training, `trelu artifacts --format ort` or `trelu checkpoint convert`',
   });
@@ -54,7 +66,8 @@ export function checkpointShowCommand(io: Io, file: string, options: { json?: bo
     });
   } else {
     const count = (ts: CheckpointTensor[]) => ts.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
-    io.out(`${file}: ${format === 'ort' ? `ORT training checkpoint, version ${c.version}` : 'safetensors'} (${formatBytes(bytes)})${c.isNominalState ? ', nominal (names only)' : ''}`);
+    const what = format === 'ort' ? `ORT training checkpoint, version ${c.version}` : format === 'trelu' ? 'trelu train checkpoint (safetensors)' : 'safetensors';
+    io.out(`${file}: ${what} (${formatBytes(bytes)})${c.isNominalState ? ', nominal (names only)' : ''}`);
     io.out(`trainable parameters: ${c.trainable.length} (${count(c.trainable)} values)`);
     for (const t of c.trainable) io.out(`  ${tensorLine(t)}`);
     io.out(`frozen parameters: ${c.frozen.length}`);
@@ -85,7 +98,8 @@ export function checkpointConvertCommand(io: Io, input: string, output: string, 
     for (const n of names) if (!all.some((t) => t.name === n)) throw new TreluError('E_USAGE', `--trainable '${n}' is not a parameter of ${input}`);
     c = { ...c, trainable: all.filter((t) => names.has(t.name)), frozen: all.filter((t) => !names.has(t.name)) };
   }
-  const bytes = to === 'ort' ? writeOrtCheckpoint(c) : writeSafetensors(ortToSafetensors(c));
+  const st = to === 'safetensors' ? ortToSafetensors(c) : undefined;
+  const bytes = st ? encodeSafetensors(toNamedTensors(st), st.metadata) : writeOrtCheckpoint(c);
   const file = new PendingFile(path.resolve(output));
   try {
     file.write(bytes);

@@ -15,8 +15,8 @@ import { DataType } from '../../src/onnx/proto.js';
 import { isTreluError } from '../../src/errors.js';
 import { buildOrtArtifacts } from '../../src/train/ort/artifacts.js';
 import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint } from '../../src/train/ort/checkpoint.js';
-import { readSafetensors } from '../../src/train/ort/safetensors.js';
-import { ortToSafetensors, safetensorsToOrt, matchCheckpointToModel, assertCheckpointMatchesModel, checkpointParameters } from '../../src/train/ort/convert.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/train/checkpoint/safetensors.js';
+import { ortToSafetensors, safetensorsToOrt, matchCheckpointToModel, assertCheckpointMatchesModel, checkpointParameters, fromSafetensors, toNamedTensors } from '../../src/train/ort/convert.js';
 import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
 import { loadOrtTraining } from './ort-training-runtime.js';
 
@@ -134,9 +134,8 @@ test('checkpoint: a tensor whose bytes do not match its shape is not written', a
 test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-identical), and Python (json + numpy, from the spec) reads the same tensors', () => {
   const a = mlpArtifacts();
   const st = ortToSafetensors(readOrtCheckpoint(a.checkpointBytes));
-  const bytes = (mod: typeof import('../../src/train/ort/safetensors.js')) => mod.writeSafetensors(st);
-  return import('../../src/train/ort/safetensors.js').then((mod) => {
-    const file = bytes(mod);
+  {
+    const file = encodeSafetensors(toNamedTensors(st), st.metadata);
     // Header: u64 length, JSON, padded to 8; data offsets relative to the data section.
     const n = Number(new DataView(file.buffer).getBigUint64(0, true));
     assert.equal(n % 8, 0);
@@ -164,10 +163,29 @@ test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-iden
       const f = new Float32Array(t.data.slice().buffer);
       assert.ok(Math.abs(sum - f.reduce((x, y) => x + y, 0)) <= 1e-9 * f.length, `${t.name} values`);
     }
-    const back = writeOrtCheckpoint(safetensorsToOrt(readSafetensors(file)));
+    const back = writeOrtCheckpoint(safetensorsToOrt(fromSafetensors(decodeSafetensors(file))));
     assert.deepEqual(back, a.checkpointBytes);
-    assert.equal(readSafetensors(file).tensors.filter((t) => t.dataType === DataType.FLOAT).length, st.tensors.length);
-  });
+    assert.equal(decodeSafetensors(file).tensors.size, st.tensors.length);
+  }
+});
+
+test('a trelu train checkpoint (issue 13\'s safetensors) reads as an ORT checkpoint: exp_avg/exp_avg_sq become momentum0/momentum1, step and lr kept', () => {
+  const w = new Float32Array([1, 2, 3, 4]);
+  const m = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+  const v = new Float32Array([0.01, 0.02, 0.03, 0.04]);
+  const stats = new Float32Array([5, 6]);
+  const bytes = encodeSafetensors([
+    { name: 'fc.weight', dims: [2, 2], data: w }, { name: 'fc.weight.exp_avg', dims: [2, 2], data: m }, { name: 'fc.weight.exp_avg_sq', dims: [2, 2], data: v },
+    { name: 'bn.running_mean', dims: [2], data: stats },
+  ], { format: 'onnx-trelu-checkpoint', format_version: '1', artifacts: 'x', step: '7', epoch: '0', position: '0', lr: '0.002', seed: '0' });
+  const c = safetensorsToOrt(fromSafetensors(decodeSafetensors(bytes)));
+  assert.deepEqual(c.trainable.map((t) => t.name), ['fc.weight']);
+  assert.deepEqual(c.frozen.map((t) => t.name), ['bn.running_mean']);
+  const g = c.optimizerGroups[0]!;
+  assert.deepEqual([g.name, g.step, g.initialLearningRate], ['group0', 7, 0.002]);
+  assert.deepEqual(g.parameters[0]!.momentums.map((t) => [t.name, [...new Float32Array(t.data.slice().buffer)]]), [['momentum0', [...m]], ['momentum1', [...v]]]);
+  // ...and ORT's reader takes what we write from it.
+  assert.deepEqual(readOrtCheckpoint(writeOrtCheckpoint(c)).optimizerGroups[0]!.step, 7);
 });
 
 test('trelu checkpoint show / convert: listing, --model mismatches named one by one (exit 1), bad files in one line (exit 2), never over the input', async () => {
