@@ -14,7 +14,8 @@ import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint, type Checkpo
 import { CHECKPOINT_IDENTIFIER } from '../train/ort/verify.js';
 import { decodeSafetensors, encodeSafetensors } from '../train/checkpoint/safetensors.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint/metadata.js';
-import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel, fromSafetensors, toNamedTensors } from '../train/ort/convert.js';
+import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel, fromSafetensors, toNamedTensors, treluCheckpointFromOrt } from '../train/ort/convert.js';
+import { readArtifactsDir } from '../node/training-files.js';
 import { printJson, formatBytes, type Io } from './output.js';
 
 export type CheckpointFormat = 'ort' | 'safetensors' | 'trelu';
@@ -86,7 +87,8 @@ export function checkpointShowCommand(io: Io, file: string, options: { json?: bo
   return mismatches?.length ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
-export function checkpointConvertCommand(io: Io, input: string, output: string, options: { to?: string; trainable?: string[]; json?: boolean }): number {
+export function checkpointConvertCommand(io: Io, input: string, output: string, options: { to?: string; trainable?: string[]; for?: string; json?: boolean }): number {
+  if (options.for) return convertForArtifacts(io, input, output, options.for, options.json);
   const to = options.to ?? (output.endsWith('.safetensors') ? 'safetensors' : 'ort');
   if (to !== 'ort' && to !== 'safetensors') throw new TreluError('E_USAGE', `--to '${to}' is not ort or safetensors`);
   assertSafeOutput(output, [{ path: input, role: 'the input checkpoint' }]);
@@ -111,5 +113,25 @@ export function checkpointConvertCommand(io: Io, input: string, output: string, 
   const summary = { input, inputFormat: format, output, outputFormat: to, trainable: c.trainable.length, frozen: c.frozen.length, optimizerGroups: c.optimizerGroups.length, bytes: bytes.length };
   if (options.json) printJson(io, summary);
   else io.out(`wrote ${output} (${to === 'ort' ? 'ORT training checkpoint' : 'safetensors'}, ${c.trainable.length} trainable + ${c.frozen.length} frozen parameters${c.optimizerGroups.length ? ', optimizer state' : ''}, ${formatBytes(bytes.length)})`);
+  return EXIT_OK;
+}
+
+/** `--for <artifacts dir>`: a checkpoint that `trelu train --resume` / `trelu export --checkpoint` take for those artifacts. */
+function convertForArtifacts(io: Io, input: string, output: string, dir: string, json?: boolean): number {
+  assertSafeOutput(output, [{ path: input, role: 'the input checkpoint' }]);
+  const { manifest } = readArtifactsDir(dir);
+  const { checkpoint } = readCheckpointFile(input);
+  const t = treluCheckpointFromOrt(checkpoint, manifest, input);
+  const bytes = encodeSafetensors(t.tensors, t.metadata);
+  const file = new PendingFile(path.resolve(output));
+  try {
+    file.write(bytes);
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
+  if (json) printJson(io, { input, output, artifacts: dir, tensors: t.tensors.length, step: Number(t.metadata.step), bytes: bytes.length });
+  else io.out(`wrote ${output} (a trelu train checkpoint for ${dir}: ${t.tensors.length} tensors, step ${t.metadata.step}, ${formatBytes(bytes.length)})`);
   return EXIT_OK;
 }

@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isTreluError } from '../../src/errors.js';
 import { artifactsOrtCommand, addOrtArtifactOptions, optimizerFromOptions, ORT_ARTIFACT_FILES, type ArtifactsOrtOptions } from '../../src/cli/artifacts-ort.js';
-import { REPO_ROOT, tmpDir } from '../helpers.js';
+import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
+import { loadModelFile } from '../../src/node/model-file.js';
+import { tensorToFloat32 } from '../../src/onnx/tensor.js';
+import { readOrtCheckpoint, writeOrtCheckpoint } from '../../src/train/ort/checkpoint.js';
 import { loadOrtTraining } from './ort-training-runtime.js';
 
 const capture = () => {
@@ -61,4 +64,58 @@ test('addOrtArtifactOptions: commander flags land on ArtifactsOrtOptions names',
   assert.equal(seen.clipGradNorm, '1');
   assert.equal(seen.scaleLr, true);
   assert.deepEqual(seen.frozen, ['fc3.bias']);
+});
+
+test('an ORT checkpoint with trained weights → trelu checkpoint convert --for <artifacts> → trelu export: the model holds those weights; a checkpoint of another model is refused naming each parameter', async () => {
+  const dir = tmpDir('trelu-ort2trelu-');
+  try {
+    const model = path.join(REPO_ROOT, 'models/mlp.onnx');
+    // Weights trained in ORT's runtime (3 AdamW steps on our ORT artifacts), written as an ORT checkpoint.
+    assert.equal(artifactsOrtCommand(capture().io, model, path.join(dir, 'ort'), { lossFn: 'cross-entropy', on: 'logits', lr: '0.01', scaleLr: true }), 0);
+    const read = (n: string) => new Uint8Array(fs.readFileSync(path.join(dir, 'ort', n)));
+    const ort = await loadOrtTraining();
+    const s = await ort.TrainingSession.create({ checkpointState: read('checkpoint'), trainModel: read('training_model.onnx'), optimizerModel: read('optimizer_model.onnx') });
+    const x = new ort.Tensor('float32', Float32Array.from({ length: 4 * 64 }, (_, i) => Math.sin(i)), [4, 64]);
+    const y = new ort.Tensor('int64', BigInt64Array.from([1n, 2n, 3n, 4n]), [4]);
+    for (let k = 0; k < 3; k++) { await s.runTrainStep({ input: x, labels: y }); await s.runOptimizerStep(); await s.lazyResetGrad(); }
+    const flat = (await s.getContiguousParameters(true)).data as Float32Array;
+    await s.release();
+    const ckpt = readOrtCheckpoint(read('checkpoint'));
+    const order = ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias'];
+    let at = 0;
+    const trained = new Map<string, Float32Array>();
+    for (const name of order) {
+      const t = ckpt.trainable.find((p) => p.name === name)!;
+      const n = t.data.length / 4;
+      trained.set(name, flat.slice(at, at + n));
+      t.data = new Uint8Array(flat.slice(at, at + n).buffer);
+      at += n;
+    }
+    ckpt.optimizerGroups[0]!.step = 3;
+    fs.writeFileSync(path.join(dir, 'trained.ckpt'), writeOrtCheckpoint(ckpt));
+
+    let r = await runCli('artifacts', model, '--out', path.join(dir, 'run'), '--loss-fn', 'cross-entropy', '--on', 'logits', '--optimizer', 'adamw');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    r = await runCli('checkpoint', 'convert', path.join(dir, 'trained.ckpt'), path.join(dir, 'run', 'from-ort.safetensors'), '--for', path.join(dir, 'run'));
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.match(r.out.join('\n'), /step 3/);
+    r = await runCli('export', path.join(dir, 'run'), path.join(dir, 'trained.onnx'), '--checkpoint', path.join(dir, 'run', 'from-ort.safetensors'));
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const exported = loadModelFile(path.join(dir, 'trained.onnx')).model;
+    const original = loadModelFile(model).model;
+    assert.notDeepEqual(tensorToFloat32(original.graph!.initializer!.find((t) => t.name === 'fc1.weight')!), trained.get('fc1.weight'), 'training moved the weights');
+    for (const [name, values] of trained) {
+      const init = exported.graph!.initializer!.find((t) => t.name === name)!;
+      assert.deepEqual(tensorToFloat32(init), values, `${name} in the exported model = ORT's trained values`);
+    }
+    // The CNN's artifacts do not fit the MLP's checkpoint: refused, each parameter named.
+    r = await runCli('artifacts', path.join(REPO_ROOT, 'models/cnn.onnx'), '--out', path.join(dir, 'cnn'), '--loss-fn', 'cross-entropy', '--on', 'logits', '--optimizer', 'adamw');
+    assert.equal(r.code, 0, r.err.join('\n'));
+    r = await runCli('checkpoint', 'convert', path.join(dir, 'trained.ckpt'), path.join(dir, 'x.safetensors'), '--for', path.join(dir, 'cnn'));
+    assert.equal(r.code, 2);
+    assert.match(r.err[0]!, /does not fit these artifacts: 'conv1\.weight' is not in the ORT checkpoint; 'conv1\.bias' is not/);
+    assert.ok(!fs.existsSync(path.join(dir, 'x.safetensors')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

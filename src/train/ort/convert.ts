@@ -19,7 +19,8 @@ import { dataTypeName } from '../../onnx/dtypes.js';
 import type { Model } from '../../graph/model.js';
 import { ORT_CHECKPOINT_VERSION, emptyProperties, type CheckpointTensor, type OrtCheckpoint, type OptimizerGroupState } from './checkpoint.js';
 import { DataType } from '../../onnx/proto.js';
-import { CHECKPOINT_FORMAT } from '../checkpoint/metadata.js';
+import { CHECKPOINT_FORMAT, checkpointMetadata } from '../checkpoint/metadata.js';
+import type { Manifest } from '../artifacts/manifest.js';
 import type { NamedTensor, Safetensors } from '../checkpoint/safetensors.js';
 import { tensorProtoFromCheckpoint, checkpointTensorFromProto } from './tensors.js';
 
@@ -193,5 +194,44 @@ function treluCheckpointToOrt(file: SafetensorsFile, options: { trainable?: read
     isNominalState: false,
     optimizerGroups: byParam.size ? [{ name: 'group0', step: Number.isFinite(step) ? step : 0, initialLearningRate: Number.isFinite(lr) ? lr : 0.001, parameters: [...byParam].map(([name, momentums]) => ({ name, momentums })) }] : [],
     properties: emptyProperties(),
+  };
+}
+
+/** ORT momentum keys → trelu train's optimizer slots (torch's names), per optimizer. */
+const SLOT_FROM_ORT: Record<string, Record<string, string>> = { adamw: { exp_avg: 'momentum0', exp_avg_sq: 'momentum1' }, momentum: { momentum_buffer: 'momentum0' }, sgd: {} };
+
+/**
+ * An ORT checkpoint as a `trelu train` checkpoint for the artifacts of
+ * `manifest` (issue 13's format): every parameter, buffer and frozen tensor
+ * the manifest lists must be in the ORT checkpoint with its shape (each one
+ * missing or misshapen is named); optimizer state comes from ORT's group0
+ * moments where the optimizers agree (AdamW), else starts at zero; step and
+ * learning rate from the group. `trelu export <dir> --checkpoint` and
+ * `trelu train --resume` then take it.
+ */
+export function treluCheckpointFromOrt(ckpt: OrtCheckpoint, manifest: Manifest, source = 'checkpoint'): { tensors: NamedTensor[]; metadata: Record<string, string> } {
+  const all = new Map([...ckpt.trainable, ...ckpt.frozen].map((t) => [t.name, t]));
+  const problems: string[] = [];
+  const tensors: NamedTensor[] = [];
+  const f32 = (t: CheckpointTensor) => new Float32Array(t.data.slice().buffer);
+  for (const p of manifest.parameters) {
+    const t = all.get(p.initializer);
+    if (!t) { problems.push(`'${p.initializer}' is not in the ORT checkpoint`); continue; }
+    if (t.dataType !== DataType.FLOAT) { problems.push(`'${p.initializer}' is ${dataTypeName(t.dataType)}, the artifacts take FLOAT`); continue; }
+    if (t.dims.join(',') !== p.shape.join(',')) { problems.push(`'${p.initializer}' has shape [${t.dims.join(',')}], the artifacts [${p.shape.join(',')}]`); continue; }
+    tensors.push({ name: p.checkpointKey, dims: p.shape, data: f32(t) });
+  }
+  const group = ckpt.optimizerGroups.find((g) => g.name === 'group0');
+  const slots = SLOT_FROM_ORT[manifest.optimizer.kind] ?? {};
+  for (const s of manifest.optimizerState) {
+    const shape = manifest.parameters.find((p) => p.initializer === s.param)?.shape ?? [];
+    const fromOrt = group?.parameters.find((p) => p.name === s.param)?.momentums.find((m) => m.name === slots[s.slot]);
+    if (fromOrt && fromOrt.dims.join(',') !== shape.join(',')) { problems.push(`optimizer state '${fromOrt.name}' of '${s.param}' has shape [${fromOrt.dims.join(',')}], the parameter [${shape.join(',')}]`); continue; }
+    tensors.push({ name: s.checkpointKey, dims: shape, data: fromOrt ? f32(fromOrt) : new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  }
+  if (problems.length) throw new TreluError('E_CHECKPOINT', `${source}: does not fit these artifacts: ${problems.join('; ')}`, { hint: 'was the ORT checkpoint made for the same model?' });
+  return {
+    tensors,
+    metadata: checkpointMetadata({ artifacts: manifest.id, step: group?.step ?? 0, epoch: 0, position: 0, lr: group?.initialLearningRate ?? manifest.optimizer.lr, seed: 0 }),
   };
 }
