@@ -30,7 +30,7 @@ const STEPS = 50;
 /** The same artifacts, data (read by Node's own CSV reader) and batches, on onnxruntime-node's CPU EP. */
 async function nodeTraining(): Promise<{ losses: number[]; state: Map<string, Float32Array> }> {
   const proto = decodeModel(new Uint8Array(fs.readFileSync('models/mlp.onnx')));
-  const a = classifierArtifacts(proto, { on: 'logits', optimizer: { kind: 'sgd', lr: 0.01, momentum: 0.9 } });
+  const a = classifierArtifacts(proto, { on: 'logits', optimizer: { kind: 'momentum', lr: 0.01, momentum: 0.9 } });
   const raw = readData('models/digits.csv.gz');
   const ds = datasetFor(a, { x: { data: Float32Array.from(raw.x.data as ArrayLike<number>), dims: [...raw.x.dims] }, y: { data: Float64Array.from(raw.y.data as ArrayLike<number>), dims: [...raw.y.dims] } }, 'digits.csv.gz');
   const trainer = await createTrainer(a, createBackends().get('cpu'), { seed: 0 });

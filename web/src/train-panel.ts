@@ -71,7 +71,7 @@ async function train(): Promise<void> {
   const proto = decodeModel(modelBytes);
   const outputName = proto.graph?.output[0]?.name ?? '';
   out.replaceChildren(el('p', { class: 'muted' }, `building training artifacts for ${modelName}…`));
-  const artifacts = classifierArtifacts(proto, { on: outputName, optimizer: { kind: 'sgd', lr, momentum: 0.9 } });
+  const artifacts = classifierArtifacts(proto, { on: outputName, optimizer: { kind: 'momentum', lr, momentum: 0.9 } });
   const raw = parseLabelledCsv(new TextDecoder().decode(await gunzip(new Uint8Array(await (await fetch('models/digits.csv.gz')).arrayBuffer()))), 'digits.csv.gz');
   const ds = datasetFor(artifacts, raw, 'digits.csv.gz');
   const keepOnDevice = ep === 'webgpu';
