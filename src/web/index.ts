@@ -38,6 +38,7 @@ export { compareTensors, TOLERANCES, type Comparison } from '../runtime/toleranc
 export { randomInputs, randomTensor, seededRandom, type RandomInputOptions } from '../runtime/random-inputs.js';
 export { buildFeeds, parseDims } from '../runtime/feeds.js';
 export type { TensorLike, TensorType } from '../runtime/tensor.js';
+export { tensorStats, type TensorStats } from '../runtime/tensor-stats.js';
 export { verifyRewrite, runOnceOn, type PageVerifyReport, type PageCheck } from './verify.js';
 export { referenceKernel, simdKernel, epKernel, thresholdedReluModel } from './kernels.js';
 
