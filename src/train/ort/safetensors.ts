@@ -62,7 +62,7 @@ export function readSafetensors(bytes: Uint8Array, source = 'safetensors'): Safe
       continue;
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e?.dtype !== 'string' || !(e.dtype in DTYPES)) bad(`tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}`);
+    if (typeof e?.dtype !== 'string' || !Object.hasOwn(DTYPES, e.dtype)) bad(`tensor '${name}' has dtype ${JSON.stringify(e?.dtype)}`);
     const dtype = e.dtype as string;
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) bad(`tensor '${name}' has shape ${JSON.stringify(e.shape)}`);
     const offsets = e.data_offsets;
