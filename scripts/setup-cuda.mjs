@@ -18,7 +18,7 @@ try {
 // the explicit form, but ORT 1.30's parseInstallFlag returns undefined for any string value, and
 // under npm run the installer then exits 0 without doing anything.
 console.log('setup:cuda: downloading ONNX Runtime\'s CUDA 12 EP binaries (onnxruntime-node/script/install.js --onnxruntime-node-install)');
-// The project's .npmrc (and .ci/run) say "skip" so that a plain npm install never tries this
+// npm run setup (scripts/setup.mjs) and .ci/run say "skip" so that installing never tries this
 // download; that setting reaches the installer through the environment, so drop it here.
 const env = { ...process.env };
 for (const k of Object.keys(env)) if (/^(npm_config_onnxruntime_node_install|ONNXRUNTIME_NODE_INSTALL)/i.test(k)) delete env[k];

@@ -20,7 +20,10 @@ export type TreluErrorCode =
   | 'E_GRAPH'
   | 'E_UNSUPPORTED'
   | 'E_UNSAFE_OUTPUT'
-  | 'E_LIMIT';
+  | 'E_LIMIT'
+  | 'E_CHECKPOINT'
+  | 'E_DATA'
+  | 'E_DIVERGED';
 
 /** Exit code 2: the input or the command line was bad. 1 is for failed checks. */
 export const EXIT_OK = 0;

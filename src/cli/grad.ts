@@ -11,7 +11,7 @@ import { checkGradients, parameterFeeds } from '../train/check.js';
 import type { GradientReport } from '../train/autodiff.js';
 import { writeNpyFiles } from '../node/npy-files.js';
 import { inputFilesOf, type InputFile } from '../node/output-safety.js';
-import type { LossFunction } from '../train/loss.js';
+import { LOSS_FUNCTIONS, type LossFunction } from '../train/loss.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
 import { printJson, type Io } from './output.js';
@@ -46,7 +46,7 @@ function writeParameters(output: string, report: GradientReport, inputs: readonl
 export const CHECK_TOLERANCE = { float64: 1e-3, float32: 5e-2 } as const;
 
 export async function gradCommand(io: Io, input: string, output: string, options: GradCliOptions): Promise<number> {
-  if (options.lossFn && !['mse', 'cross-entropy'].includes(options.lossFn)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not mse or cross-entropy`);
+  if (options.lossFn && !LOSS_FUNCTIONS.includes(options.lossFn as LossFunction)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not one of ${LOSS_FUNCTIONS.join(', ')}`);
   if (!options.wrt?.length) throw new TreluError('E_USAGE', 'say what to differentiate: --wrt <names> or --wrt params');
   const wrtNames = options.wrt.flatMap((w) => w.split(',')).map((s) => s.trim()).filter(Boolean);
   const loaded = loadModelFile(input);

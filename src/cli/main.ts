@@ -14,8 +14,10 @@ import { doctorCommand } from './doctor.js';
 import { gradCommand } from './grad.js';
 import { cleanCommand } from './clean.js';
 import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
-import { processIo, reportError, type Io } from './output.js';
+import { guardPipes, processIo, reportError, type Io } from './output.js';
 import { plotCommand, type PlotOptions } from './plot.js';
+import { registerTrainingCommands } from './training-commands.js'; // i13: trelu artifacts/train/export
+import { checkpointShowCommand, checkpointConvertCommand } from './checkpoint.js';
 
 const VERSION = '0.1.0';
 
@@ -45,7 +47,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--verify', 'run the original and the rewritten model in onnxruntime-node on seeded inputs and compare')
     .option('--input <name=source...>', 'with --verify: input data (file.npy, file.pb, inline JSON, random[:seed])')
     .option('--dim <NAME=SIZE...>', 'with --verify: sizes for symbolic dims (default 2)')
+    .option('--shape <name=D1,D2...>', 'with --verify: the whole shape of a generated input (for unnamed dims, float32[?,?])')
     .option('--seed <n>', 'with --verify: seed for random inputs', '0')
+    .option('--atol <x>', 'with --verify: absolute tolerance (default 0: exact)')
+    .option('--rtol <x>', 'with --verify: relative tolerance (default 0: exact)')
+    .option('--allow-unchecked', 'with --verify: accept changes that cannot be checked by execution (inside If/Loop/Scan bodies or functions)')
+    .option('--allow-noop', 'write the copy even when nothing changes (otherwise exit 1, nothing written)')
     .option('--dry-run', 'print what would change; write nothing')
     .option('--json', 'print the changes (and verification) as JSON');
   const rewriteAction = (name: string, makeTransform: (opts: Record<string, unknown>) => Transform) =>
@@ -56,26 +63,29 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('inspect')
     .description('Summarize a model: IR version, opsets, ops, inputs/outputs, initializers, external data, ThresholdedRelu nodes.')
     .argument('<model>', 'an .onnx file')
+    .option('--nodes', 'also list every node: name, op, inputs → outputs with inferred types, subgraphs')
     .option('--json', 'print the summary as JSON')
-    .addHelpText('after', '\nExamples:\n  trelu inspect models/mlp.onnx\n  trelu inspect model.onnx --json | jq .thresholdedRelu')
-    .action((model: string, opts: { json?: boolean }) => run(() => inspectCommand(io, model, opts)));
+    .addHelpText('after', '\nExamples:\n  trelu inspect models/mlp.onnx\n  trelu inspect model.onnx --nodes | grep Relu\n  trelu inspect model.onnx --json | jq .thresholdedRelu')
+    .action((model: string, opts: { json?: boolean; nodes?: boolean }) => run(() => inspectCommand(io, model, opts)));
 
   program
     .command('validate')
     .description('Check every ThresholdedRelu node against the ONNX spec and, with --ep, against what ONNX Runtime EPs can run. Exit 1 if errors are found.')
     .argument('<model>', 'an .onnx file')
     .option('--ep <name...>', 'execution providers to check: cpu, wasm, webgpu, jsep-webgpu, cuda, rocm (repeat or comma-separate)')
+    .option('--full', "also check the model's structure as onnx.checker does: topological order, single assignment, required fields, ops registered at the model's opsets, attribute types, subgraph scoping")
     .option('--json', 'print the findings as JSON')
     .addHelpText('after', [
       '',
       'Examples:',
       '  trelu validate model.onnx',
       '  trelu validate model.onnx --ep cpu --ep webgpu',
+      '  trelu validate model.onnx --full',
       '  trelu validate model.onnx --ep cuda,webgpu --json | jq \'.findings[] | select(.severity == "error")\'',
       '',
       'Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.',
     ].join('\n'))
-    .action((model: string, opts: { ep?: string[]; json?: boolean }) => run(() => validateCommand(io, model, opts)));
+    .action((model: string, opts: { ep?: string[]; json?: boolean; full?: boolean }) => run(() => validateCommand(io, model, opts)));
 
   rewriteOptions(program
     .command('replace')
@@ -119,12 +129,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('run')
     .description('Run a model on ONNX Runtime execution providers: inputs from files or seeded random data, outputs as .npy, timing, and where each node ran.')
     .argument('<model>', 'an .onnx file')
-    .option('--ep <names...>', 'cpu, webgpu, cuda, tensorrt, wasm (repeat or comma-separate)', ['cpu'])
+    .option('--ep <names...>', 'cpu, webgpu, wasm, cuda, tensorrt (repeat or comma-separate)', ['cpu'])
     .option('--input <name=source...>', 'file.npy, file.pb, inline JSON, or random[:seed]')
     .option('--dim <NAME=SIZE...>', 'sizes for symbolic dims (default 2)')
-    .option('--output <dir>', 'write each output as <dir>/<name>.npy (<dir>/<ep>/ with several EPs)')
+    .option('--shape <name=D1,D2...>', 'the whole shape of a generated input (for unnamed dims, float32[?,?])')
+    .option('--output <dir>', 'write each output as <dir>/<ep>/<name>.npy (the report lists each file)')
+    .option('--save-inputs <dir>', 'write the inputs used as <dir>/<name>.npy, to replay the run with --input')
     .option('--repeat <n>', 'timed runs after a warm-up', '10')
     .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--max-elements <n>', 'largest random input, in elements (default 268435456 = 2^28)')
     .option('--strict-ep', 'fail instead of letting ORT run nodes the EP lacks on the CPU')
     .option('--json', 'JSON output')
     .addHelpText('after', [
@@ -133,6 +146,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu run models/mlp.onnx --dim N=32 --repeat 100',
       '  trelu run model.onnx --ep webgpu --strict-ep --input x=x.npy --output out/',
       '  trelu run model.onnx --ep cpu,wasm,webgpu --json',
+      '  trelu run wake.onnx --shape input=1,16,96 --save-inputs in/ --output out/',
       '',
       'WebGPU without a GPU: export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (apt-get install chromium libvulkan1).',
     ].join('\n'))
@@ -145,7 +159,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--ep <names...>', 'limit to these EPs (default: all that start here)')
     .option('--input <name=source...>', 'file.npy, file.pb, inline JSON, or random[:seed]')
     .option('--dim <NAME=SIZE...>', 'sizes for symbolic dims (default 2)')
+    .option('--shape <name=D1,D2...>', 'the whole shape of a generated input (for unnamed dims)')
     .option('--seed <n>', 'seed for random inputs', '0')
+    .option('--atol <x>', 'absolute tolerance (default: per dtype, float32 1e-4)')
+    .option('--rtol <x>', 'relative tolerance (default: per dtype, float32 1e-3)')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  trelu check-eps out/mlp-trelu.onnx --dim N=16\n  trelu check-eps model.onnx --ep cpu,webgpu --json')
     .action((model: string, opts: Parameters<typeof checkEpsCommand>[2]) => runAsync(() => checkEpsCommand(io, model, opts)));
@@ -236,12 +253,53 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action((opts: PlotOptions) => runAsync(() => plotCommand(io, opts)));
   // --- end trelu plot ---
 
+  // --- trelu artifacts, train, export (i13; src/cli/training-commands.ts) ---
+  registerTrainingCommands(program, runAsync, run, io);
+
+  // --- trelu checkpoint (issue 14, ORT training checkpoints) ---
+  const checkpoint = program
+    .command('checkpoint')
+    .description('Training checkpoints: ORT\'s (FlatBuffer, ODTC) and safetensors.');
+  checkpoint
+    .command('show')
+    .description('List what a checkpoint holds: parameters (trainable, frozen), optimizer state, properties. Exit 1 if --model is given and a parameter does not match it.')
+    .argument('<file>', 'an ORT checkpoint or a .safetensors file')
+    .option('--model <model>', 'also check every parameter against this model (name, element type, shape)')
+    .option('--json', 'print it as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu checkpoint show artifacts/checkpoint',
+      '  trelu checkpoint show weights.safetensors --model out/mlp-trelu.onnx',
+      '  trelu checkpoint show artifacts/checkpoint --json | jq \'.trainable[].name\'',
+      '',
+      'Exit codes: 0 ok, 1 a parameter does not match --model, 2 unreadable or corrupt file.',
+    ].join('\n'))
+    .action((file: string, opts: { model?: string; json?: boolean }) => run(() => checkpointShowCommand(io, file, opts)));
+  checkpoint
+    .command('convert')
+    .description('Convert between ORT\'s checkpoint and safetensors (both ways, optimizer state and properties included). Never overwrites the input.')
+    .argument('<in>', 'an ORT checkpoint or a .safetensors file')
+    .argument('<out>', 'the file to write (format from --to, else .safetensors or ORT)')
+    .option('--to <format>', 'ort or safetensors')
+    .option('--trainable <names...>', 'parameters to mark trainable (the rest frozen); default: as recorded, else every float tensor')
+    .option('--json', 'print what was written as JSON')
+    .addHelpText('after', [
+      '',
+      'Examples:',
+      '  trelu checkpoint convert artifacts/checkpoint weights.safetensors',
+      '  trelu checkpoint convert weights.safetensors artifacts/checkpoint --to ort',
+    ].join('\n'))
+    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; json?: boolean }) => run(() => checkpointConvertCommand(io, input, output, opts)));
+  // --- end trelu checkpoint ---
+
   return program;
 }
 
 /** Runs the CLI; returns the exit code (does not call process.exit, so tests can call it). */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code = 0;
+  if (io === processIo) guardPipes();
   const program = buildProgram(io, (c) => (code = c));
   try {
     await program.parseAsync(argv as string[]);

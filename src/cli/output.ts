@@ -11,12 +11,47 @@ export const processIo: Io = {
   err: (line) => process.stderr.write(line + '\n'),
 };
 
+let pipesGuarded = false;
+
+/**
+ * `trelu inspect m.onnx | head -3`: once the reader has gone, stdout writes
+ * fail with EPIPE. That is the reader's choice, not an error: stop quietly
+ * (exit 0, like `yes | head` ends without a word).
+ */
+export function guardPipes(): void {
+  if (pipesGuarded) return;
+  pipesGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory', EEXIST: 'already exists', EISDIR: 'is a directory', ENOTDIR: 'a path component is not a directory',
+  EACCES: 'permission denied', EPERM: 'operation not permitted', ENOSPC: 'no space left on the device', EROFS: 'read-only file system',
+  EMFILE: 'too many open files', EBUSY: 'busy',
+};
+
+/** A Node file-system error (it has an errno code and a syscall). */
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** Prints a user error as `trelu: <message>` and `  hint: ...`; returns the exit code. Non-TreluErrors are bugs and keep their stack. */
 export function reportError(io: Io, e: unknown): number {
   if (isTreluError(e)) {
     io.err(`trelu: ${e.message}`);
     if (e.hint) io.err(`  hint: ${e.hint}`);
     return e.exitCode;
+  }
+  if (isFsError(e)) {
+    // a file-system problem is the user's to fix: one line, exit 2, no stack
+    io.err(`trelu: ${e.path ?? ''}${e.path ? ': ' : ''}cannot ${e.syscall}: ${ERRNO_TEXT[e.code!] ?? e.code}${(e as { dest?: string }).dest ? ` (${(e as { dest?: string }).dest})` : ''}`);
+    io.err('  hint: check the path, that its directory exists and is writable, and that it is not an existing file where a directory is needed');
+    return EXIT_BAD_INPUT;
   }
   io.err(`trelu: internal error (a bug in onnx-trelu, please report it): ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
   return 70;

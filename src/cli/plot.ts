@@ -6,8 +6,7 @@
 import path from 'node:path';
 import { TreluError } from '../errors.js';
 import { PendingFile } from '../node/file-io.js';
-import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
-import { activationPlotSvg, samplePoints, sampleKernel, type ActivationKernel } from '../plot/activation.js';
+import { activationPlotSvg, samplePoints, sampleKernel, referenceKernel } from '../plot/activation.js';
 import { printJson, type Io } from './output.js';
 
 export interface PlotOptions {
@@ -17,12 +16,6 @@ export interface PlotOptions {
   out?: string;
   json?: boolean;
 }
-
-export const referenceKernel: ActivationKernel = {
-  name: 'reference',
-  forward: (x, alpha) => thresholdedReluReference(x, alpha, 'float32'),
-  grad: (x, dy, alpha) => thresholdedReluGradReference(x, dy, alpha, 'float32'),
-};
 
 function parseNumber(s: string, what: string): number {
   const v = Number(s.trim());

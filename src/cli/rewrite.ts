@@ -9,12 +9,13 @@ import { saveModelFile } from '../node/save-model.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import type { Model } from '../graph/model.js';
-import { encodeModel } from '../onnx/encode.js';
 import { fuse, decompose, replaceActivations, insertThresholdedRelu, ensureThresholdedReluOpset, upgradeOpset, type RewriteReport, type UpgradeReport } from '../rewrite/index.js';
-import { buildFeeds, parseDims } from '../runtime/feeds.js';
+import { buildFeeds, parseDims, parseShapes } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
-import { compareModels, checkNodesAgainstReference, type VerifyReport } from '../runtime/verify.js';
+import { compareModels, checkChanges, verifyPassed, VERIFY_TOLERANCE, type VerifyReport } from '../runtime/verify.js';
+import type { Tolerance } from '../runtime/tolerance.js';
 import { printJson, type Io } from './output.js';
+import { ortModelBytes, ortModelSource } from './ort-model.js';
 
 export interface RewriteCliOptions {
   verify?: boolean;
@@ -22,55 +23,84 @@ export interface RewriteCliOptions {
   json?: boolean;
   input?: string[];
   dim?: string[];
+  shape?: string[];
   seed?: string;
+  atol?: string;
+  rtol?: string;
+  allowUnchecked?: boolean;
+  allowNoop?: boolean;
 }
 
 interface Transformed {
   report: RewriteReport;
   warnings?: string[];
   upgrade?: UpgradeReport;
-  /** 'equal': outputs must not change; 'reference': new nodes are checked against the reference kernel. */
+  /** 'equal': outputs must not change; 'reference': outputs may change on purpose, each change is checked against the reference kernel. */
   verifyMode: 'equal' | 'reference';
 }
 
 export type Transform = (model: Model, dryRun: boolean) => Transformed;
 
+/** `--atol`/`--rtol`: non-negative numbers; the default is exact. */
+export function parseTolerance(options: { atol?: string; rtol?: string }, dflt: Tolerance = VERIFY_TOLERANCE): Tolerance {
+  const read = (flag: string, text: string | undefined, d: number) => {
+    if (text === undefined) return d;
+    const v = Number(text);
+    if (text.trim() === '' || !Number.isFinite(v) || v < 0) throw new TreluError('E_USAGE', `${flag} '${text}' is not a non-negative number`, { hint: `e.g. ${flag} 1e-5` });
+    return v;
+  };
+  return { atol: read('--atol', options.atol, dflt.atol), rtol: read('--rtol', options.rtol, dflt.rtol) };
+}
+
 export async function rewriteCommand(io: Io, command: string, input: string, output: string, options: RewriteCliOptions, transform: Transform): Promise<number> {
   const seed = options.seed === undefined ? 0 : Number(options.seed);
   if (!Number.isInteger(seed)) throw new TreluError('E_USAGE', `--seed '${options.seed}' is not an integer`);
   const dims = parseDims(options.dim);
+  const tolerance = parseTolerance(options);
   const inputSpecs = (options.input ?? []).map(parseInputSpec);
+  const shapes = parseShapes(options.shape);
   const loaded = loadModelFile(input);
   const model = modelFromProto(loaded.model);
   const t = transform(model, !!options.dryRun);
   const result: Record<string, unknown> = { command, input, output: options.dryRun ? null : output, changes: t.report.changes, candidates: t.report.candidates, warnings: t.warnings ?? [] };
   if (t.upgrade) result.opsetUpgrade = t.upgrade;
   if (!options.json) printChanges(io, command, t);
+  const noop = t.report.changes.length === 0 && !t.upgrade;
+  if (noop && !options.allowNoop) {
+    // never a success that did nothing: say why, write nothing
+    const reason = t.report.nothingToDo ?? 'nothing to change';
+    if (options.json) printJson(io, { ...result, output: null, ok: false, nothingToDo: reason });
+    else io.err(`trelu: ${command}: nothing to change: ${reason}; nothing written (--allow-noop writes the copy anyway)`);
+    return EXIT_CHECK_FAILED;
+  }
   if (options.dryRun) {
     if (options.json) printJson(io, { ...result, dryRun: true });
     else io.out(`dry run: nothing written (${t.report.changes.length} change(s) would be made)`);
     return EXIT_OK;
   }
-  const saved = saveModelFile(modelToProto(model), output, { source: loaded });
+  const proto = modelToProto(model);
+  const saved = saveModelFile(proto, output, { source: loaded });
   result.bytes = saved.bytes;
   if (!options.json) io.out(`wrote ${output}`);
   let code = EXIT_OK;
   if (options.verify) {
-    const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: inputSpecs, dims, seed });
-    const verify: VerifyReport = { outputs: await compareModels(loaded.path, saved.path, feeds) };
-    let failed = false;
-    if (t.verifyMode === 'equal') {
-      failed = verify.outputs.some((o) => o.maxAbsDiff !== 0);
-    } else {
-      const added = t.report.changes.flatMap((c) => c.added);
-      const checked = await checkNodesAgainstReference(encodeModel(modelToProto(model)), added, feeds);
-      verify.nodes = checked.nodes;
-      verify.unchecked = checked.unchecked;
-      failed = checked.nodes.some((n) => n.maxAbsDiff !== 0);
-    }
-    result.verify = { ...verify, ok: !failed };
-    if (!options.json) printVerify(io, t.verifyMode, verify, failed);
-    if (failed) code = EXIT_CHECK_FAILED;
+    const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: inputSpecs, dims, seed, shapes });
+    const verify: VerifyReport = {
+      tolerance,
+      outputs: await compareModels(ortModelSource(loaded), ortModelBytes(loaded, proto), feeds, tolerance),
+      nodes: [],
+      unchecked: [],
+      changed: t.report.changes.length,
+    };
+    const checked = await checkChanges(model, t.report.probes ?? [], feeds, { tolerance, encode: (m) => ortModelBytes(loaded, modelToProto(m)) });
+    verify.nodes = checked.nodes;
+    // a change the rewrite did not describe (no probe) is unchecked too
+    const described = new Set((t.report.probes ?? []).map((p) => p.change));
+    verify.unchecked = [...checked.unchecked, ...t.report.changes.filter((c) => !described.has(c)).map((c) => ({ node: c.added.join(', ') || c.detail || c.rule, location: c.location, reason: `the ${c.rule} rule does not say what its replacement computes` }))];
+    const ok = verifyPassed(verify, t.verifyMode, !!options.allowUnchecked);
+    result.verify = { ...verify, mode: t.verifyMode, ok };
+    if (!options.json) printVerify(io, t.verifyMode, verify, ok, !!options.allowUnchecked);
+    if (!ok) code = EXIT_CHECK_FAILED;
   }
   if (options.json) printJson(io, result);
   return code;
@@ -81,7 +111,7 @@ function printChanges(io: Io, command: string, t: Transformed): void {
     io.out(`opset ${t.upgrade.from} → ${t.upgrade.to}${t.upgrade.adapted.length ? `: ${t.upgrade.adapted.length} node(s) adapted` : ''}`);
     for (const a of t.upgrade.adapted) io.out(`  adapted ${a}`);
   }
-  for (const w of t.warnings ?? []) io.out(`warning: ${w}`);
+  for (const w of t.warnings ?? []) io.err(`warning: ${w}`);
   for (const c of t.report.changes) {
     io.out(`${c.rule}: ${c.detail ?? `${c.removed.join(', ') || '-'} → ${c.added.join(', ') || '(pending)'}`} in ${c.location}`);
   }
@@ -93,12 +123,19 @@ function fmt(d: number): string {
   return d === 0 ? '0' : d.toExponential(3);
 }
 
-function printVerify(io: Io, mode: 'equal' | 'reference', v: VerifyReport, failed: boolean): void {
-  io.out(`verify (onnxruntime-node cpu, graph optimizations off, seeded inputs):`);
-  for (const o of v.outputs) io.out(`  output ${o.name}: max |before - after| = ${fmt(o.maxAbsDiff)} over ${o.elements} elements${mode === 'reference' && o.maxAbsDiff !== 0 ? ' (changed on purpose)' : ''}`);
-  for (const n of v.nodes ?? []) io.out(`  node ${n.node}: max |ORT - reference kernel| = ${fmt(n.maxAbsDiff)} over ${n.elements} elements`);
-  for (const u of v.unchecked ?? []) io.out(`  node ${u}: not checked (inside a subgraph or function, or of a type the reference cannot read)`);
-  io.out(failed ? 'verify: FAILED' : 'verify: ok');
+function printVerify(io: Io, mode: 'equal' | 'reference', v: VerifyReport, ok: boolean, allowUnchecked: boolean): void {
+  const tol = v.tolerance.atol === 0 && v.tolerance.rtol === 0 ? 'exact' : `|diff| <= ${v.tolerance.atol} + ${v.tolerance.rtol} * |expected|`;
+  io.out(`verify (onnxruntime-node cpu, graph optimizations off, seeded inputs; tolerance ${tol}, --atol ${v.tolerance.atol} --rtol ${v.tolerance.rtol}):`);
+  for (const o of v.outputs) {
+    const outside = o.mismatches ? `, ${o.mismatches} outside tolerance` : '';
+    io.out(`  output ${o.name}: max |before - after| = ${fmt(o.maxAbsDiff)} over ${o.elements} elements${outside}${mode === 'reference' && o.maxAbsDiff !== 0 ? ' (changed on purpose; each change is checked below)' : ''}`);
+  }
+  for (const n of v.nodes) io.out(`  change ${n.node} (${n.location}): max |ORT - reference kernel| = ${fmt(n.maxAbsDiff)} over ${n.elements} elements${n.ok ? '' : `, ${n.mismatches} outside tolerance: FAILED`}`);
+  for (const u of v.unchecked) io.out(`  change ${u.node} (${u.location}): NOT CHECKED: ${u.reason}`);
+  const counts = `${v.nodes.length} of ${v.changed} change(s) checked against the reference kernel`;
+  if (ok) io.out(`verify: ok (${counts}${v.unchecked.length ? `; ${v.unchecked.length} unchecked, allowed by --allow-unchecked` : ''})`);
+  else if (v.nodes.some((n) => !n.ok) || (mode === 'equal' && v.outputs.some((o) => o.mismatches))) io.out(`verify: FAILED (${counts})`);
+  else io.out(`verify: FAILED: ${counts}; ${v.unchecked.length} could not be checked${allowUnchecked ? '' : ' (--allow-unchecked accepts that)'}`);
 }
 
 /** The transforms, as the commands use them. */

@@ -104,7 +104,7 @@ export class Builder {
 export function toAttributes(opType: string, domain: string, attributes: OpOptions['attributes']): AttributeProto[] {
   if (!attributes) return [];
   if (Array.isArray(attributes)) return [...attributes];
-  const schema = domain === '' || domain === 'ai.onnx' ? ONNX_ATTRIBUTE_TYPES[opType] : undefined;
+  const schema = domain === '' || domain === 'ai.onnx' && Object.hasOwn(ONNX_ATTRIBUTE_TYPES, opType) ? ONNX_ATTRIBUTE_TYPES[opType] : undefined;
   return Object.entries(attributes as Record<string, AttributeValue>).map(([name, v]) => toAttribute(name, v, schema?.[name]));
 }
 

@@ -44,7 +44,7 @@ export interface ModelSummary {
 }
 
 export function summarizeModel(model: Model, externalFileSizes: ReadonlyMap<string, number> = new Map()): ModelSummary {
-  const opCounts: Record<string, number> = {};
+  const opCounts: Record<string, number> = Object.create(null); // op types are model data: 'constructor' and '__proto__' are keys too
   const trelu: ThresholdedReluSummary[] = [];
   let nodes = 0;
   const places = graphPlaces(model);

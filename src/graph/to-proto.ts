@@ -99,7 +99,7 @@ export function nodeToProto(node: Node): NodeProto {
   const out = node.proto ? cloneShallow(node.proto) : onnx.NodeProto.create();
   out.input = node.inputs.map((v) => v?.name ?? '');
   out.output = node.outputs.map((v) => v.name);
-  out.opType = node.opType;
+  setOptional(out, 'opType', node.opType, node.proto);
   setOptional(out, 'name', node.name, node.proto);
   setOptional(out, 'domain', node.domain, node.proto);
   setOptional(out, 'overload', node.overload, node.proto);

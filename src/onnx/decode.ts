@@ -34,6 +34,11 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     reader.discardUnknown = false;
     model = onnx.ModelProto.decode(reader);
   } catch (e) {
+    if (e instanceof Error && e.message === 'max depth exceeded') {
+      throw new TreluError('E_LIMIT', `${source}: messages nested deeper than protobuf's limit of ${$protobuf.util.recursionLimit} levels (subgraphs nested deeper than ${MAX_SUBGRAPH_DEPTH} levels are refused)`, {
+        hint: 'flatten the nested If/Loop/Scan bodies', cause: e,
+      });
+    }
     if (isWellFormedMessage(bytes)) {
       throw new TreluError('E_NOT_A_MODEL', `${source}: valid protobuf, but not an ONNX model (${describeDecodeError(e)} when read as a ModelProto)`, {
         hint: 'expected a ModelProto; .pb files of the ONNX test corpus are TensorProtos, not models',
@@ -46,7 +51,34 @@ export function decodeModel(bytes: Uint8Array, options: DecodeOptions = {}): Mod
     });
   }
   checkLooksLikeModel(model, source);
+  checkSubgraphDepth(model, source);
   return model;
+}
+
+/**
+ * If/Loop/Scan bodies nested up to this deep are accepted; deeper is E_LIMIT.
+ * Our own limit, well below protobufjs's recursion limit (100 messages, which
+ * subgraphs reach at 33 levels: Graph, Node, Attribute per level), so that the
+ * message names the real cause and every recursive pass after decode has room.
+ */
+export const MAX_SUBGRAPH_DEPTH = 16;
+
+function checkSubgraphDepth(model: ModelProto, source: string): void {
+  const graphs = (g: onnx.IGraphProto | null | undefined, depth: number): void => {
+    if (!g) return;
+    if (depth > MAX_SUBGRAPH_DEPTH) {
+      throw new TreluError('E_LIMIT', `${source}: subgraphs nested deeper than ${MAX_SUBGRAPH_DEPTH} levels`, { hint: 'flatten the nested If/Loop/Scan bodies' });
+    }
+    for (const n of g.node ?? []) nodes(n, depth);
+  };
+  const nodes = (n: onnx.INodeProto, depth: number): void => {
+    for (const a of n.attribute ?? []) {
+      graphs(a.g, depth + 1);
+      for (const sub of a.graphs ?? []) graphs(sub, depth + 1);
+    }
+  };
+  graphs(model.graph, 0);
+  for (const f of model.functions ?? []) for (const n of f.node ?? []) nodes(n, 0);
 }
 
 /** Whether `bytes` parse as a sequence of protobuf fields at the top level (no schema needed). */

@@ -10,6 +10,7 @@
  */
 import { lineChartSvg, PALETTE, type LineSeries } from './line-chart.js';
 import { panelsSvg } from './panels.js';
+import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
 
 /** f and f' (f' as the backward pass with dY = 1) of ThresholdedRelu on float32 inputs; may be async (an EP). */
 export interface ActivationKernel {
@@ -17,6 +18,13 @@ export interface ActivationKernel {
   forward(x: Float32Array, alpha: number): Float32Array | Promise<Float32Array>;
   grad(x: Float32Array, dy: Float32Array, alpha: number): Float32Array | Promise<Float32Array>;
 }
+
+/** The reference kernel (src/ops/thresholded-relu/reference.ts), float32: the oracle the others are compared with. */
+export const referenceKernel: ActivationKernel = {
+  name: 'reference',
+  forward: (x, alpha) => thresholdedReluReference(x, alpha, 'float32'),
+  grad: (x, dy, alpha) => thresholdedReluGradReference(x, dy, alpha, 'float32'),
+};
 
 export interface ActivationSamples {
   alpha: number;
@@ -78,7 +86,7 @@ export function lookAlikes(x: Float32Array, alpha: number): { name: string; f: F
   const a = Math.fround(alpha);
   const step = Float32Array.from(x, (v) => (v > a ? 1 : 0));
   return [
-    { name: `max(0, x − ${alpha})`, f: Float32Array.from(x, (v) => Math.max(0, v - a)), df: step },
+    { name: `max(0, x ${alpha < 0 ? '+' : '−'} ${Math.abs(alpha)})`, f: Float32Array.from(x, (v) => Math.max(0, v - a)), df: step },
     { name: `max(x, ${alpha})`, f: Float32Array.from(x, (v) => Math.max(v, a)), df: step },
   ];
 }

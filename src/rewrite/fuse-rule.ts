@@ -64,7 +64,7 @@ export function fuseRule(spec: FuseSpec): RewriteRule<FuseState> {
     patterns: spec.patterns,
     check(match, ctx): CheckResult<FuseState> {
       const x = match.values.get('X')!;
-      const typeOf = (v: Value) => ctx.types.get(v)?.elemType;
+      const typeOf = (v: Value) => v.dtype;
       const xType = typeOf(x);
       if (xType === undefined) return { ok: false, reason: `the element type of '${x.name}' is unknown` };
       const dtype = FLOAT_DTYPES[xType];
@@ -77,7 +77,7 @@ export function fuseRule(spec: FuseSpec): RewriteRule<FuseState> {
       const extra = spec.extraCheck?.(match, ctx, xType);
       if (extra) return { ok: false, reason: extra };
 
-      const xShape = ctx.types.get(x)?.shape;
+      const xShape = x.shapeInfo;
       const a = constantOf(match.values.get('A'), x, typeOf);
       if (!a) return { ok: false, reason: 'the threshold is not a constant' };
       if (a.dataType !== xType) return { ok: false, reason: `the threshold is ${dataTypeName(a.dataType)}, the input ${dataTypeName(xType)}` };
@@ -101,6 +101,7 @@ export function fuseRule(spec: FuseSpec): RewriteRule<FuseState> {
       }
       return { ok: true, state: { x, alpha: alphaAttr } };
     },
+    computes: (state) => ({ input: state.x, alpha: state.alpha }),
     rewrite(match, state, b) {
       return [b.op('ThresholdedRelu', [state.x], { attributes: [attr.float('alpha', state.alpha)], name: 'thresholded_relu', nodeName: match.root.name || undefined })];
     },

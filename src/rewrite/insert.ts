@@ -17,9 +17,10 @@ import type { Value } from '../graph/value.js';
 import { Builder } from '../graph/builder.js';
 import { attr } from '../graph/attributes.js';
 import { replaceAllUsesWith } from '../graph/mutate.js';
-import { inferTypes } from '../graph/infer.js';
+import { inferModel } from '../graph/infer/index.js';
 import { graphPlaces } from '../graph/locations.js';
-import type { Change, RewriteReport } from './rule.js';
+import { formatFloat32 } from './format.js';
+import type { Change, ChangeProbe, RewriteReport } from './rule.js';
 
 export interface InsertOptions {
   /** Tensor names, or names of single-output nodes. */
@@ -49,11 +50,13 @@ function findTarget(model: Model, name: string): { value: Value; graph: Graph; l
 export function insertThresholdedRelu(model: Model, options: InsertOptions): RewriteReport {
   const alpha = options.alpha ?? 1.0;
   if (!Number.isFinite(alpha)) throw new TreluError('E_USAGE', `alpha ${alpha} is not finite`);
-  const types = inferTypes(model);
+  inferModel(model);
   const targets = options.after.map((name) => ({ name, ...findTarget(model, name) }));
   const changes: Change[] = [];
+  const probes: ChangeProbe[] = [];
+  const shown = formatFloat32(alpha);
   for (const t of targets) {
-    const et = types.get(t.value)?.elemType;
+    const et = t.value.dtype;
     if (et !== undefined && !FLOAT_TYPES.includes(et)) {
       throw new TreluError('E_USAGE', `'${t.name}' is ${dataTypeName(et)}; ThresholdedRelu takes float tensors only`);
     }
@@ -61,7 +64,7 @@ export function insertThresholdedRelu(model: Model, options: InsertOptions): Rew
     const isInterface = t.graph.inputs.includes(t.value) || t.graph.initializers.includes(t.value);
     if (isOutput && isInterface) throw new TreluError('E_USAGE', `'${t.name}' is both a graph input and a graph output; there is no place to insert`);
     if (options.dryRun) {
-      changes.push({ rule: 'insert', location: t.location, removed: [], added: [], detail: `ThresholdedRelu(alpha=${alpha}) after '${t.value.name}'` });
+      changes.push({ rule: 'insert', location: t.location, removed: [], added: [], detail: `ThresholdedRelu(alpha=${shown}) after '${t.value.name}'` });
       continue;
     }
     const producer = t.value.producer();
@@ -71,7 +74,10 @@ export function insertThresholdedRelu(model: Model, options: InsertOptions): Rew
     b.created[0]!.replaceInput(0, t.value); // the move above took the new node's own input too
     const info = t.value.info ?? undefined;
     if (info?.type) y.info = onnx.ValueInfoProto.create({ name: y.name, type: info.type }) as ValueInfoProto;
-    changes.push({ rule: 'insert', location: t.location, removed: [], added: b.created.map((n) => n.name), detail: `ThresholdedRelu(alpha=${alpha}) after '${isOutput ? y.name : t.value.name}'` });
+    y.inferred = { elemType: et, shape: t.value.shapeInfo };
+    const change: Change = { rule: 'insert', location: t.location, removed: [], added: b.created.map((n) => n.name), detail: `ThresholdedRelu(alpha=${shown}) after '${isOutput ? y.name : t.value.name}'` };
+    changes.push(change);
+    probes.push({ change, graph: t.graph, input: t.value, output: y, alpha: Math.fround(alpha) });
   }
-  return { changes, candidates: [] };
+  return options.dryRun ? { changes, candidates: [] } : { changes, candidates: [], probes };
 }

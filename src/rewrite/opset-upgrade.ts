@@ -38,7 +38,7 @@ export interface Blocker {
 /** The version of `op` in force at `opset`, or undefined if it has none yet. */
 export function opVersionAt(op: string, opset: number): number | undefined {
   let v: number | undefined;
-  for (const s of ONNX_OP_VERSIONS[op] ?? []) if (s <= opset) v = s;
+  for (const s of (Object.hasOwn(ONNX_OP_VERSIONS, op) ? ONNX_OP_VERSIONS[op] : undefined) ?? []) if (s <= opset) v = s;
   return v;
 }
 
@@ -231,7 +231,7 @@ export function upgradeOpset(model: Model, target: number): UpgradeReport {
     if (place.fn) continue;
     for (const node of place.graph) {
       if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
-      const history = ONNX_OP_VERSIONS[node.opType];
+      const history = Object.hasOwn(ONNX_OP_VERSIONS, node.opType) ? ONNX_OP_VERSIONS[node.opType] : undefined;
       if (!history) {
         blockers.push({ node: node.name, opType: node.opType, location: place.location, reason: 'not an ai.onnx operator this tool knows' });
         continue;

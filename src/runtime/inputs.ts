@@ -118,12 +118,15 @@ export function parseInputSpec(spec: string): InputSpec {
   const source = spec.slice(eq + 1);
   const random = /^random(?::(\d+))?$/.exec(source);
   if (random) return { name, random: Number(random[1] ?? 0) };
-  if (/^[[\-\d.]/.test(source)) return { name, tensor: parseJsonTensor(source, `--input ${name}`) };
+  // JSON only when it looks like JSON (an array, or a number) and names no file: ./x.npy and ../x.npy are files
+  const looksJson = /^\s*\[/.test(source) || /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(source);
+  if (looksJson && !fs.existsSync(source)) return { name, tensor: parseJsonTensor(source, `--input ${name}`) };
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(fs.readFileSync(source));
-  } catch {
-    throw new TreluError('E_FILE_NOT_FOUND', `${source}: cannot read input file for '${name}'`, { hint: 'check the path' });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TreluError('E_FILE_NOT_FOUND', `${source}: cannot read input file for '${name}'${code === 'EISDIR' ? ' (a directory)' : code === 'EACCES' ? ' (permission denied)' : code === 'ENOENT' ? ' (no such file)' : ''}`, { hint: 'give a .npy or .pb file, inline JSON such as [1,2,3], or random[:seed]' });
   }
   if (source.endsWith('.npy')) return { name, tensor: parseNpy(bytes, source) };
   if (source.endsWith('.pb')) return { name, tensor: parseTensorProto(bytes, source) };

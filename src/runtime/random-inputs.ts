@@ -4,6 +4,7 @@
  * bound from `dims` (by name), else to `defaultDim`.
  */
 import { TreluError } from '../errors.js';
+import { checkedElementCount, DEFAULT_MAX_ELEMENTS } from '../graph/limits.js';
 import type { Model } from '../graph/model.js';
 import { numberToFloat16 } from '../ops/float16.js';
 import { ONNX_TO_TENSOR_TYPE, type TensorLike } from './tensor.js';
@@ -16,6 +17,8 @@ export interface RandomInputOptions {
   defaultDim?: number;
   /** Range of float values, default [-3, 3]. */
   range?: [number, number];
+  /** Largest element count of one input (default DEFAULT_MAX_ELEMENTS, 2^28). */
+  maxElements?: number;
 }
 
 /** mulberry32, so that a seed means the same data on every machine. */
@@ -29,8 +32,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function randomTensor(type: string, dims: readonly number[], random: () => number, range: [number, number] = [-3, 3]): TensorLike {
-  const n = dims.reduce((a, b) => a * b, 1);
+/** Refuses (E_LIMIT) a negative, fractional or unsafe dim, and more than `maxElements` elements. */
+export function randomTensor(type: string, dims: readonly number[], random: () => number, range: [number, number] = [-3, 3], maxElements = DEFAULT_MAX_ELEMENTS, what = 'random input'): TensorLike {
+  const n = checkedElementCount(dims, what, maxElements);
   const f = () => range[0] + (range[1] - range[0]) * random();
   let data: TensorLike['data'];
   switch (type) {
@@ -58,7 +62,7 @@ export function randomInputs(model: Model, options: RandomInputOptions = {}): Re
     if (!type) throw new TreluError('E_UNSUPPORTED', `input '${v.name}' has no tensor type this tool can fill`, { hint: 'pass it with --input' });
     const shape = v.shape ?? [];
     const dims = shape.map((d) => (typeof d === 'number' ? d : (d !== undefined && options.dims?.[d]) || options.defaultDim || 2));
-    feeds[v.name] = randomTensor(type, dims, random, options.range);
+    feeds[v.name] = randomTensor(type, dims, random, options.range, options.maxElements, `random input '${v.name}'`);
   }
   return feeds;
 }

@@ -22,11 +22,16 @@ function values(t: TensorLike): number[] {
   return Array.from(t.data as ArrayLike<number>, Number);
 }
 
-/** Compares `actual` with `expected` within the tolerance of the dtype (exact for non-float types). NaN matches NaN. */
-export function compareTensors(actual: TensorLike, expected: TensorLike): Comparison {
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+}
+
+/** Compares `actual` with `expected` within `tolerance` (default: the dtype's; exact for non-float types). NaN matches NaN. */
+export function compareTensors(actual: TensorLike, expected: TensorLike, tolerance?: Tolerance): Comparison {
   const elements = expected.dims.reduce((a, b) => a * b, 1);
   if (actual.dims.join(',') !== expected.dims.join(',') || actual.type !== expected.type) return { ok: false, maxAbsDiff: Infinity, mismatches: elements, elements };
-  const tol = TOLERANCES[expected.type as string] ?? { atol: 0, rtol: 0 };
+  const tol = tolerance ?? TOLERANCES[expected.type as string] ?? { atol: 0, rtol: 0 };
   const a = values(actual);
   const b = values(expected);
   let max = 0;

@@ -1,22 +1,36 @@
 /**
- * Proving a rewrite by execution: the original and the rewritten model run in
- * onnxruntime-node (CPU EP, graph optimizations off) on the same seeded inputs, and each output's
- * largest absolute difference is reported. For nodes a rewrite added on
- * purpose (replace, insert), their outputs are checked against the reference
- * kernel instead, on the values that actually reach them.
+ * Proving a rewrite by execution. The original and the rewritten model run in
+ * onnxruntime-node (CPU EP, graph optimizations off) on the same seeded
+ * inputs; each output's largest difference is reported. Then every change the
+ * rewrite made is checked on the values it really saw: the rewritten model is
+ * run once more with each change's input and output exposed as extra graph
+ * outputs, and the output is compared with the reference kernel
+ * (ThresholdedRelu(alpha) of that input). A change that cannot be observed
+ * this way (inside an If/Loop/Scan body or a function) is reported as
+ * unchecked, with the reason; a verify with unchecked changes is not ok
+ * unless the caller allows it.
  */
 import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
-import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
+import Long from 'long';
+import type { TensorProto } from '../onnx/proto.js';
+import { decodeModel } from '../onnx/decode.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
-import { inferTypes } from '../graph/infer.js';
+import type { Model } from '../graph/model.js';
+import type { Graph } from '../graph/graph.js';
+import { Value } from '../graph/value.js';
+import { Builder } from '../graph/builder.js';
+import { attr } from '../graph/attributes.js';
+import { graphPlaces } from '../graph/locations.js';
+import { inferModel } from '../graph/infer/index.js';
 import { float16ToNumber } from '../ops/float16.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
+import type { ChangeProbe } from '../rewrite/rule.js';
 import { runOnCpu } from './run-once.js';
 import type { TensorLike } from './tensor.js';
+import { compareTensors, type Tolerance } from './tolerance.js';
 
 /**
  * Op by op, as written. With ORT's optimizer on, Conv+Relu becomes an NCHWc
@@ -25,26 +39,44 @@ import type { TensorLike } from './tensor.js';
  */
 const EXACT = { graphOptimizationLevel: 'disabled' } as const;
 
+/** Exact by default: ThresholdedRelu and its decomposition select values, they do not compute new ones. */
+export const VERIFY_TOLERANCE: Tolerance = { atol: 0, rtol: 0 };
+
 export interface OutputDiff {
   name: string;
   elements: number;
   /** Largest |before - after|; NaN on both sides counts as equal, NaN on one side as Infinity. */
   maxAbsDiff: number;
+  /** Elements outside the tolerance. */
+  mismatches?: number;
 }
 
 export interface NodeCheck {
+  /** The change, as the report names it (its added nodes, or what it did). */
   node: string;
+  location: string;
   elements: number;
-  /** Largest |ORT output - reference kernel| for this node. */
+  /** Largest |ORT output - reference kernel| for this change. */
   maxAbsDiff: number;
+  mismatches: number;
+  ok: boolean;
+}
+
+export interface UncheckedChange {
+  node: string;
+  location: string;
+  reason: string;
 }
 
 export interface VerifyReport {
+  tolerance: Tolerance;
   outputs: OutputDiff[];
-  /** Present when new nodes were checked against the reference kernel. */
-  nodes?: NodeCheck[];
-  /** New nodes that could not be checked (not in the main graph, or of an unknown type). */
-  unchecked?: string[];
+  /** Changes checked against the reference kernel. */
+  nodes: NodeCheck[];
+  /** Changes that could not be checked, with why. */
+  unchecked: UncheckedChange[];
+  /** How many changes the rewrite made. */
+  changed: number;
 }
 
 function numbers(t: TensorLike): number[] {
@@ -72,49 +104,153 @@ export function maxAbsDiff(a: TensorLike, b: TensorLike): number {
   return max;
 }
 
-export async function compareModels(before: Uint8Array | string, after: Uint8Array | string, feeds: Record<string, TensorLike>): Promise<OutputDiff[]> {
+/** Runs both models on `feeds` and compares each output of `before` with the same output of `after`. */
+export async function compareModels(before: Uint8Array | string, after: Uint8Array | string, feeds: Record<string, TensorLike>, tolerance: Tolerance = VERIFY_TOLERANCE): Promise<OutputDiff[]> {
   const a = await runOnCpu(before, feeds, EXACT);
   const b = await runOnCpu(after, feeds, EXACT);
-  return Object.keys(a).map((name) => ({ name, elements: a[name]!.dims.reduce((x, y) => x * y, 1), maxAbsDiff: b[name] ? maxAbsDiff(a[name]!, b[name]!) : Infinity }));
+  return Object.keys(a).map((name) => {
+    const elements = a[name]!.dims.reduce((x, y) => x * y, 1);
+    if (!b[name]) return { name, elements, maxAbsDiff: Infinity, mismatches: elements };
+    const c = compareTensors(b[name]!, a[name]!, tolerance);
+    return { name, elements, maxAbsDiff: maxAbsDiff(a[name]!, b[name]!), mismatches: c.mismatches };
+  });
 }
 
-const DTYPES: Record<string, FloatDType> = { float32: 'float32', float64: 'float64', float16: 'float16' };
+const DTYPES: Record<number, FloatDType> = { [DataType.FLOAT]: 'float32', [DataType.DOUBLE]: 'float64', [DataType.FLOAT16]: 'float16' };
+
+const label = (p: ChangeProbe) => (p.change.added.length === 1 ? p.change.added[0]! : p.change.removed.join(', ') || p.change.added.join(', ') || p.change.rule);
+
+/** A change that cannot be observed by running the model, and why. */
+class Unobservable extends Error {}
 
 /**
- * Runs `after` with the inputs and outputs of the named ThresholdedRelu nodes
- * exposed as extra graph outputs, and compares each node's output with the
- * reference kernel applied to its input.
+ * Makes `v` (defined in a subgraph of `model`) observable as a value of the
+ * main graph, by threading it out through each enclosing node:
+ *
+ *   Loop body:  a new body output is a new scan output of the Loop: every
+ *               iteration's value, stacked on a new first axis;
+ *   If branch:  a new output of both branches (the other one gives an empty
+ *               tensor), so the If's new output is the value when that
+ *               branch ran and empty when it did not.
+ *
+ * Scan bodies and function bodies are not threaded (Unobservable).
  */
-export async function checkNodesAgainstReference(after: Uint8Array, nodeNames: readonly string[], feeds: Record<string, TensorLike>): Promise<{ nodes: NodeCheck[]; unchecked: string[] }> {
-  const model = modelFromProto(decodeModel(after));
-  const types = inferTypes(model);
-  const probes: { node: string; x: string; y: string; alpha: number }[] = [];
-  const unchecked: string[] = [];
-  for (const name of nodeNames) {
-    const node = model.graph.nodes.find((n) => n.name === name && n.opType === 'ThresholdedRelu');
-    const x = node?.inputs[0];
-    const y = node?.outputs[0];
-    const et = x ? types.get(x)?.elemType : undefined;
-    if (!node || !x || !y || et === undefined || ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16].includes(et)) {
-      unchecked.push(name);
+function lift(model: Model, v: Value, elemType: number): Value {
+  let cur = v;
+  let g = v.graph!;
+  while (g !== model.graph) {
+    const p = g.parentNode;
+    if (!p || !p.graph) throw new Unobservable('inside a function body: its values cannot be observed from outside');
+    const onnxOp = p.domain === '' || p.domain === 'ai.onnx';
+    // a value listed twice among a subgraph's outputs crashes onnxruntime-node 1.30 (SIGSEGV): output a copy
+    if (g.outputs.includes(cur)) cur = new Builder(model, g).op('Identity', [cur], { name: `${cur.name}_seen` });
+    const typed = (x: Value, graph: typeof g) => graph.outputInfos.set(x, onnx.ValueInfoProto.create({ name: x.name, type: { tensorType: { elemType } } }) as ValueInfoProto);
+    if (onnxOp && p.opType === 'Loop') {
+      g.outputs.push(cur);
+      typed(cur, g);
+    } else if (onnxOp && p.opType === 'If') {
+      const then = p.subgraphs.get('then_branch')?.[0];
+      const other = g === then ? p.subgraphs.get('else_branch')?.[0] : then;
+      if (!other) throw new Unobservable('inside an If without both branches');
+      const empty = new Builder(model, other).op('Constant', [], { name: 'verify_branch_not_taken', attributes: [attr.tensor('value', onnx.TensorProto.create({ dataType: elemType, dims: [Long.ZERO] }) as TensorProto)] });
+      g.outputs.push(cur);
+      other.outputs.push(empty);
+      typed(cur, g);
+      typed(empty, other);
+    } else {
+      throw new Unobservable(`inside a ${p.opType} body: only If and Loop bodies are observed`);
+    }
+    const out = new Value(model.valueNames.unique(`${cur.name}_observed`));
+    p.appendOutput(out);
+    cur = out;
+    g = p.graph;
+  }
+  return cur;
+}
+
+/** The value named `name` visible in `graph` (its own, or an enclosing graph's). */
+function visible(graph: Graph, name: string): Value | undefined {
+  for (let g: Graph | undefined = graph; g; g = g.parent) {
+    const v = [...g.inputs, ...g.initializers].find((x) => x.name === name) ?? g.nodes.flatMap((n) => n.outputs).find((x) => x.name === name);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+/**
+ * Checks each probe of a rewritten `model` (in memory, as the rewrite left it;
+ * it is not modified) on `feeds`: the change's output against the reference
+ * kernel applied to its input, both observed in one run of a copy that has
+ * them as extra outputs. `encode` turns the copy into what ORT runs (external
+ * data inline); it defaults to plain encoding.
+ */
+export async function checkChanges(
+  model: Model,
+  probes: readonly ChangeProbe[],
+  feeds: Record<string, TensorLike>,
+  options: { tolerance?: Tolerance; encode?: (m: Model) => Uint8Array } = {},
+): Promise<{ nodes: NodeCheck[]; unchecked: UncheckedChange[] }> {
+  const tolerance = options.tolerance ?? VERIFY_TOLERANCE;
+  const unchecked: UncheckedChange[] = [];
+  if (probes.length === 0) return { nodes: [], unchecked };
+  const copy = modelFromProto(decodeModel(encodeModel(modelToProto(model))));
+  inferModel(copy);
+  const places = new Map(graphPlaces(copy).map((p) => [p.location, p.graph]));
+  const observed: { probe: ChangeProbe; dtype: FloatDType; x: string; y: string }[] = [];
+  const main = copy.graph;
+  const expose = (v: Value, et: number) => {
+    if (main.outputs.includes(v)) return;
+    main.outputs.push(v);
+    main.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
+  };
+  for (const p of probes) {
+    const refuse = (reason: string) => unchecked.push({ node: label(p), location: p.change.location, reason });
+    const graph = places.get(p.change.location);
+    const x = graph && visible(graph, p.input.name);
+    const y = graph && visible(graph, p.output.name);
+    if (!graph || !x || !y) {
+      refuse('the rewritten model has no such values (a bug in the rewrite report)');
       continue;
     }
-    for (const v of [x, y]) {
-      if (!model.graph.outputs.includes(v)) {
-        model.graph.outputs.push(v);
-        model.graph.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
-      }
+    const et = x.dtype ?? y.dtype ?? p.input.dtype;
+    const dtype = et === undefined ? undefined : DTYPES[et];
+    if (!dtype || et === undefined) {
+      refuse(et === undefined ? `the element type of '${x.name}' is unknown` : `the reference kernel does not read element type ${et}`);
+      continue;
     }
-    probes.push({ node: name, x: x.name, y: y.name, alpha: thresholdedRelu.parseAttributes(node.attributes).alpha });
+    try {
+      // both sides from the same graph, so that a Loop stacks them alike
+      const inner = x.graph === y.graph || y.graph === main ? x : new Builder(copy, y.graph!).op('Identity', [x], { name: `${x.name}_seen` });
+      const xs = lift(copy, inner, et);
+      const ys = lift(copy, y, et);
+      expose(xs, et);
+      expose(ys, et);
+      observed.push({ probe: p, dtype, x: xs.name, y: ys.name });
+    } catch (e) {
+      if (!(e instanceof Unobservable)) throw e;
+      refuse(e.message);
+    }
   }
-  if (probes.length === 0) return { nodes: [], unchecked };
-  const out = await runOnCpu(encodeModel(modelToProto(model)), feeds, EXACT);
-  const nodes = probes.map((p) => {
-    const x = out[p.x]!;
-    const y = out[p.y]!;
-    const dtype = DTYPES[x.type as string]!;
+  if (observed.length === 0) return { nodes: [], unchecked };
+  const out = await runOnCpu(options.encode ? options.encode(copy) : encodeModel(modelToProto(copy)), feeds, EXACT);
+  const nodes: NodeCheck[] = [];
+  for (const { probe: p, dtype, x: xName, y: yName } of observed) {
+    const x = out[xName]!;
+    const y = out[yName]!;
+    if (x.dims.reduce((a, b) => a * b, 1) === 0 && p.graph !== model.graph) {
+      unchecked.push({ node: label(p), location: p.change.location, reason: 'not reached on these inputs (its If branch did not run, or its Loop ran no iteration)' });
+      continue;
+    }
     const expected = thresholdedReluReference(x.data as never, p.alpha, dtype);
-    return { node: p.node, elements: x.dims.reduce((a, b) => a * b, 1), maxAbsDiff: maxAbsDiff(y, { type: x.type, data: expected as TensorLike['data'], dims: x.dims }) };
-  });
+    const c = compareTensors(y, { type: x.type, data: expected as TensorLike['data'], dims: x.dims }, tolerance);
+    nodes.push({ node: label(p), location: p.change.location, elements: c.elements, maxAbsDiff: c.maxAbsDiff, mismatches: c.mismatches, ok: c.ok });
+  }
   return { nodes, unchecked };
+}
+
+/** Whether a verify passed: outputs equal (when they must be), every checked change within tolerance, and every change checked (unless allowed). */
+export function verifyPassed(v: VerifyReport, mode: 'equal' | 'reference', allowUnchecked: boolean): boolean {
+  if (mode === 'equal' && v.outputs.some((o) => (o.mismatches ?? (o.maxAbsDiff === 0 ? 0 : 1)) > 0)) return false;
+  if (v.nodes.some((n) => !n.ok)) return false;
+  return allowUnchecked || v.nodes.length >= v.changed;
 }

@@ -93,6 +93,8 @@ export function makeContext(init: {
   info: (v: Value) => TensorInfo | undefined;
   opset: number;
   warn?: (message: string) => void;
+  /** Types the nodes the rule has built so far, so that reduceTo sees their shapes. */
+  settle?: () => void;
 }): GradContext {
   const { b, node } = init;
   const ctx: GradContext = {
@@ -106,7 +108,7 @@ export function makeContext(init: {
       return b.op('Constant', [], { name, attributes: [attr.tensor('value', makeTensor('', [values.length], BigInt64Array.from(values.map(BigInt))))] });
     },
     reduceTo(grad, input) {
-      return reduceToShape(ctx, grad, input);
+      return reduceToShape(ctx, grad, input, init.settle);
     },
     zerosLike(like) {
       const zeros = b.op('ConstantOfShape', [b.op('Shape', [like], { name: 'grad_shape' })], { name: 'grad_zeros' });
@@ -128,7 +130,8 @@ export function makeContext(init: {
  * graph: sum over every axis where the input's (left-padded) shape is 1, then
  * reshape to Shape(input).
  */
-function reduceToShape(ctx: GradContext, grad: Value, input: Value): Value {
+function reduceToShape(ctx: GradContext, grad: Value, input: Value, settle?: () => void): Value {
+  settle?.();
   const xs = ctx.info(input)?.shape;
   const gs = ctx.info(grad)?.shape;
   if (xs && gs) {
@@ -150,10 +153,13 @@ function reduceToShape(ctx: GradContext, grad: Value, input: Value): Value {
   const b = ctx.b;
   const xShape = b.op('Shape', [input], { name: 'grad_shape' });
   const gRank = b.op('Size', [b.op('Shape', [grad], { name: 'grad_shape' })], { name: 'grad_rank' });
-  const xRank = b.op('Size', [xShape], { name: 'grad_rank' });
-  const padLen = b.op('Unsqueeze', [b.op('Sub', [gRank, xRank], { name: 'grad_pad' }), ctx.ints([0])], { name: 'grad_pad' });
-  const ones = b.op('ConstantOfShape', [padLen], { name: 'grad_ones', attributes: [attr.tensor('value', makeTensor('', [1], BigInt64Array.of(1n)))] });
-  const padded = b.op('Concat', [ones, xShape], { name: 'grad_padded', attributes: [attr.int('axis', 0)] });
+  // The input's shape left-padded with ones to the gradient's rank: the last gRank entries of
+  // [1 x 8, ...Shape(input)] (no ConstantOfShape of a computed length: onnxruntime-web's constant
+  // folding mis-shapes one of length 0).
+  const ones = ctx.ints(new Array(8).fill(1), 'grad_ones');
+  const all = b.op('Concat', [ones, xShape], { name: 'grad_padded', attributes: { axis: 0 } });
+  const start = b.op('Unsqueeze', [b.op('Sub', [b.op('Size', [all], { name: 'grad_pad' }), gRank], { name: 'grad_pad' }), ctx.ints([0])], { name: 'grad_pad' });
+  const padded = b.op('Slice', [all, start, ctx.ints([Number.MAX_SAFE_INTEGER])], { name: 'grad_padded' });
   const isOne = b.op('Equal', [padded, ctx.ints([1])], { name: 'grad_is_one' });
   const axes = b.op('Reshape', [b.op('NonZero', [isOne], { name: 'grad_axes' }), ctx.ints([-1])], { name: 'grad_axes' });
   const summed = b.op('ReduceSum', [grad, axes], { name: 'grad_reduce', attributes: [attr.int('keepdims', 1), attr.int('noop_with_empty_axes', 1)] });

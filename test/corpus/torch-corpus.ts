@@ -30,6 +30,8 @@ export interface InitializerEntry {
 export interface TorchManifest {
   name: string;
   opset: number;
+  /** 'F.cross_entropy', or the name of the loss (loss_mse, loss_bce_logits, ...). */
+  loss: string;
   training: boolean;
   input: { name: string; file: string; shape: number[]; dtype: string };
   labels: { name: string; file: string; shape: number[]; dtype: string; ignored_rows: number[] };

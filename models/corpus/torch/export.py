@@ -84,13 +84,31 @@ class CnnBn(nn.Module):
 
 
 class WithLoss(nn.Module):
-    def __init__(self, net):
+    def __init__(self, net, loss_fn):
         super().__init__()
         self.net = net
+        self.loss_fn = loss_fn
 
     def forward(self, x, labels):
         logits = self.net(x)
-        return F.cross_entropy(logits, labels), logits
+        return self.loss_fn(logits, labels), logits
+
+
+class Head(nn.Module):
+    """A Linear (or, for rank-3 scores [N, C, L], a 1x1 Conv1d) under a loss: the losses as exporters write them."""
+
+    def __init__(self, c, rank3=False):
+        super().__init__()
+        self.proj = nn.Conv1d(6, c, 1) if rank3 else nn.Linear(6, c)
+
+    def forward(self, x):
+        return self.proj(x)
+
+
+CE = lambda logits, labels: F.cross_entropy(logits, labels)
+CLASS_WEIGHT = torch.tensor([0.5, 2.0, 1.0, 1.5, 0.25])
+ELEMENT_WEIGHT = torch.tensor([[1.0, -2.0, 0.5], [0.25, 3.0, -1.0], [2.0, 1.0, 0.5], [-0.5, 1.5, 1.0]])
+POS_WEIGHT = torch.tensor([2.0, 0.5, 1.0, 3.0, 1.0])
 
 
 def perturb(net, gen):
@@ -108,15 +126,34 @@ def perturb(net, gen):
                 t.add_(noise)
 
 
-# name, constructor, input shape, ignored label rows, perturb, training-mode export, opset
-SPECS = [
-    ('resnet18', lambda: torchvision.models.resnet18(num_classes=10), (2, 3, 32, 32), [], True, False, OPSET),
-    ('mobilenet_v2', lambda: torchvision.models.mobilenet_v2(width_mult=0.25, num_classes=10), (2, 3, 32, 32), [], True, False, OPSET),
-    ('squeezenet1_1', lambda: torchvision.models.squeezenet1_1(num_classes=10), (2, 3, 64, 64), [], False, False, OPSET),
-    ('transformer_encoder', Encoder, (3, 5, 16), [1], True, False, OPSET),
-    ('mlp_layernorm_gelu', MlpLn, (4, 20), [2], True, False, 17),
-    ('cnn_batchnorm_train', CnnBn, (4, 3, 16, 16), [], True, True, OPSET),
+# The losses: F.cross_entropy with weight / every reduction / rank 3, nll_loss(log_softmax),
+# log_softmax reaching the loss beside the cross entropy, BCE with logits (pos_weight), MSE and L1
+# as users write them in torch 1.13 (which exports no mse_loss/l1_loss). Labels: 'class' (int64,
+# some -100) or 'target' (float, like the logits).
+LOSSES = [
+    ('loss_ce_weight_mean', 5, False, 'class', lambda l, y: F.cross_entropy(l, y, weight=CLASS_WEIGHT.to(l.dtype))),
+    ('loss_ce_sum', 5, False, 'class', lambda l, y: F.cross_entropy(l, y, reduction='sum')),
+    ('loss_ce_none', 5, True, 'class', lambda l, y: (F.cross_entropy(l, y, reduction='none') * ELEMENT_WEIGHT.to(l.dtype)).sum()),
+    ('loss_ce_rank3_weight', 5, True, 'class', lambda l, y: F.cross_entropy(l, y, weight=CLASS_WEIGHT.to(l.dtype))),
+    ('loss_nll_log_softmax', 5, True, 'class', lambda l, y: F.nll_loss(F.log_softmax(l, 1), y, weight=CLASS_WEIGHT.to(l.dtype), reduction='sum')),
+    ('loss_ce_and_log_prob', 5, False, 'class', lambda l, y: F.cross_entropy(l, y) + 0.1 * (F.log_softmax(l, 1) ** 2).mean()),
+    ('loss_bce_logits', 5, False, 'target', lambda l, y: F.binary_cross_entropy_with_logits(l, y, pos_weight=POS_WEIGHT.to(l.dtype))),
+    ('loss_mse', 5, False, 'target', lambda l, y: ((l - y) ** 2).mean()),
+    ('loss_l1', 5, False, 'target', lambda l, y: (l - y).abs().mean()),
 ]
+
+RANK3 = {name for name, _, r3, _, _ in LOSSES if r3}
+
+# name, constructor, input shape, ignored label rows, perturb, training-mode export, opset, loss, labels
+SPECS = [
+    ('resnet18', lambda: torchvision.models.resnet18(num_classes=10), (2, 3, 32, 32), [], True, False, OPSET, CE, 'class'),
+    ('mobilenet_v2', lambda: torchvision.models.mobilenet_v2(width_mult=0.25, num_classes=10), (2, 3, 32, 32), [], True, False, OPSET, CE, 'class'),
+    ('squeezenet1_1', lambda: torchvision.models.squeezenet1_1(num_classes=10), (2, 3, 64, 64), [], False, False, OPSET, CE, 'class'),
+    ('transformer_encoder', Encoder, (3, 5, 16), [1], True, False, OPSET, CE, 'class'),
+    ('mlp_layernorm_gelu', MlpLn, (4, 20), [2], True, False, 17, CE, 'class'),
+    ('cnn_batchnorm_train', CnnBn, (4, 3, 16, 16), [], True, True, OPSET, CE, 'class'),
+] + [(name, (lambda c=c, r3=r3: Head(c, r3)), (4, 6, 3) if r3 else (4, 6), [1], True, False, OPSET, fn, labels)
+     for name, c, r3, labels, fn in LOSSES]
 
 
 def export(module, args, path, input_names, output_names, training, opset):
@@ -182,7 +219,7 @@ def mapping(path, prefix, keys, twin_path, values):
 
 
 def build(spec, out_dir, seed):
-    name, ctor, shape, ignored, do_perturb, training, opset = spec
+    name, ctor, shape, ignored, do_perturb, training, opset, loss_fn, label_kind = spec
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net = ctor()
@@ -192,35 +229,40 @@ def build(spec, out_dir, seed):
     d = os.path.join(out_dir, name)
     os.makedirs(os.path.join(d, 'grad'))
     x = torch.randn(shape, generator=gen)
-    labels = torch.randint(0, 10, (shape[0],), generator=gen)
-    for r in ignored:
-        labels[r] = -100
+    if label_kind == 'class':
+        classes = 10 if loss_fn is CE else 5
+        labels = torch.randint(0, classes, (shape[0],) + (tuple(shape[2:]) if name in RANK3 else ()), generator=gen)
+        for r in ignored:
+            labels[r] = -100
+    else:
+        ignored = []
+        labels = torch.rand((shape[0], 5), generator=gen)
 
     # torch's reference, float64 from the float32 weights (BN training mode: batch statistics;
     # dropout in the encoder is off in eval mode).
     ref = copy.deepcopy(net).double()
     ref.train(training)
     logits = ref(x.double())
-    loss = F.cross_entropy(logits, labels)
+    loss = loss_fn(logits, labels)
     params = dict(ref.named_parameters())
     grads = torch.autograd.grad(loss, list(params.values()))
     values = {k: v.detach().numpy().astype(np.float32) for k, v in net.state_dict().items() if v.is_floating_point()}
 
     net_export = copy.deepcopy(net)
     export(net_export, (x,), os.path.join(d, 'model.onnx'), ['input'], ['logits'], training, opset)
-    export(WithLoss(copy.deepcopy(net)).train(training), (x, labels), os.path.join(d, 'loss.onnx'), ['input', 'labels'], ['loss', 'logits'], training, opset)
+    export(WithLoss(copy.deepcopy(net), loss_fn).train(training), (x, labels), os.path.join(d, 'loss.onnx'), ['input', 'labels'], ['loss', 'logits'], training, opset)
     twins = {}
     if not do_perturb:
         # the same export from weights with no equal values: names every use by its torch key
         twin = copy.deepcopy(net)
         perturb(twin, torch.Generator().manual_seed(seed + 1000))
         for f, mod, args, ins, outs in [('model', twin, (x,), ['input'], ['logits']),
-                                       ('loss', WithLoss(copy.deepcopy(twin)).train(training), (x, labels), ['input', 'labels'], ['loss', 'logits'])]:
+                                       ('loss', WithLoss(copy.deepcopy(twin), loss_fn).train(training), (x, labels), ['input', 'labels'], ['loss', 'logits'])]:
             twins[f] = os.path.join(d, f'.twin-{f}.onnx')
             export(mod, args, twins[f], ins, outs, training, opset)
 
     np.save(os.path.join(d, 'input.npy'), x.numpy().astype(np.float32))
-    np.save(os.path.join(d, 'labels.npy'), labels.numpy().astype(np.int64))
+    np.save(os.path.join(d, 'labels.npy'), labels.numpy().astype(np.int64 if label_kind == 'class' else np.float32))
     np.save(os.path.join(d, 'logits.npy'), logits.detach().numpy())
     np.save(os.path.join(d, 'loss.npy'), loss.detach().numpy())
     param_entries = []
@@ -235,7 +277,8 @@ def build(spec, out_dir, seed):
         'opset': opset,
         'training': training,
         'input': {'name': 'input', 'file': 'input.npy', 'shape': list(shape), 'dtype': 'float32'},
-        'labels': {'name': 'labels', 'file': 'labels.npy', 'shape': [shape[0]], 'dtype': 'int64', 'ignored_rows': ignored},
+        'labels': {'name': 'labels', 'file': 'labels.npy', 'shape': list(labels.shape), 'dtype': 'int64' if label_kind == 'class' else 'float32', 'ignored_rows': ignored},
+        'loss': 'F.cross_entropy' if loss_fn is CE else name,
         'outputs': {'logits': 'logits.npy', 'loss': 'loss.npy'},
         'params': param_entries,
         'onnx': {

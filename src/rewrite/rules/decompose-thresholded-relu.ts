@@ -49,12 +49,13 @@ export const decomposeThresholdedRelu = rule<State>({
     const x = match.values.get('X')!;
     if (ctx.opset === undefined || ctx.opset < 9) return { ok: false, reason: `ai.onnx opset ${ctx.opset} has no Where (needs 9)`, candidate: true };
     if (ctx.opset >= 15) return { ok: true, state: { x, alpha } };
-    const elemType = ctx.types.get(x)?.elemType;
+    const elemType = x.dtype;
     if (elemType === undefined || ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16].includes(elemType)) {
       return { ok: false, reason: `below opset 15 the input type must be a known float type (got ${elemType === undefined ? 'unknown' : dataTypeName(elemType)})`, candidate: true };
     }
     return { ok: true, state: { x, alpha, elemType } };
   },
+  computes: (s) => ({ input: s.x, alpha: s.alpha }),
   rewrite(match, s, b) {
     const base = match.root.name || 'thresholded_relu';
     let alpha: Value;

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { TreluError } from '../../errors.js';
 import type { Backend, BackendSession, CreateSessionOptions, EpName, NodePlacement } from '../backend.js';
 import type { TensorLike } from '../tensor.js';
+import { firstLine } from './messages.js';
 import { PROBE_MODEL } from './probe-model.js';
 import { OrtSessionBase, type OrtTensorModule } from './ort-session.js';
 
@@ -26,9 +27,8 @@ export function loadOrtNode(): Promise<Ort> {
   return ortPromise;
 }
 
-export function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.trim();
-}
+// Kept here too for the modules that import it from this file.
+export { firstLine };
 
 /** Where onnxruntime-node keeps its native libraries (the CUDA EP's go there too). */
 export function ortNodeBinDir(): string | undefined {

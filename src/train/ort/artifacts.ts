@@ -53,6 +53,11 @@ export interface OrtArtifactsOptions {
   optimizer: OptimizerSpec;
   /** InplaceClipGradNorm before the optimizer. */
   clipGradNorm?: number;
+  /**
+   * Make the optimizer model train at optimizer.learningRate when ORT feeds its
+   * default 0.001 (onnxruntime-web has no way to set the rate; see optimizer-model.ts).
+   */
+  scaleLearningRate?: boolean;
   /** Keep the model's own outputs after the loss in the training and eval models. */
   keepOutputs?: boolean;
   properties?: Partial<PropertyBagState>;
@@ -145,7 +150,7 @@ export function buildOrtArtifacts(model: Model, options: OrtArtifactsOptions): O
   // --- optimizer model and checkpoint
   const paramTypes = new Set(trainable.map((n) => initial.get(n)!.dataType));
   if (paramTypes.size > 1) throw new TreluError('E_UNSUPPORTED', 'trainable parameters of different element types: ORT\'s optimizers take one sequence of one type');
-  const optimizerModel = buildOptimizerModel(options.optimizer, { clipGradNorm: options.clipGradNorm, elemType: [...paramTypes][0] });
+  const optimizerModel = buildOptimizerModel(options.optimizer, { clipGradNorm: options.clipGradNorm, elemType: [...paramTypes][0], scaleLearningRate: options.scaleLearningRate });
   const trainableTensors = trainable.map((n) => checkpointTensorFromProto(initial.get(n)!, n));
   const checkpoint: OrtCheckpoint = {
     version: ORT_CHECKPOINT_VERSION,

@@ -12,6 +12,20 @@
  * gradients and moments as sequences, and reads output 0 as a bool: true
  * increments the step. The optional InplaceClipGradNorm rescales the gradient
  * sequence in place to a global L2 norm of at most max_norm.
+ *
+ * The learning rate ORT feeds is its group state's `learning_rate`, which
+ * starts at 0.001 whatever the checkpoint's initial_learning_rate says
+ * (measured in onnxruntime-web 1.19.2; GroupOptimizerState initializes
+ * learning_rate from the default initial_lr before the checkpoint's is
+ * read). The C/C++/Python APIs can set it (SetLearningRate, schedulers);
+ * onnxruntime-web cannot. `scaleLearningRate` multiplies the fed rate by
+ * learningRate / 0.001 inside the graph, so that training in the browser
+ * uses the requested rate (and a scheduler still scales it).
+ *
+ * ORT 1.19.2's runtime supports AdamW only: its optimizer factory knows no
+ * SGD algorithm (the `momentum0` key of SGDOptimizerV2's algorithm is not in
+ * its binary), and creating a session with an SGD optimizer model fails.
+ * The SGD model follows the layout of ORT's later runtimes.
  */
 import Long from 'long';
 import { onnx, DataType, AttributeType, type ModelProto, type ValueInfoProto, type NodeProto, type AttributeProto } from '../../onnx/proto.js';
@@ -34,6 +48,9 @@ export type OptimizerSpec =
     }
   | { type: 'sgd'; learningRate: number };
 
+/** The learning rate ORT's training runtime feeds until told otherwise (GroupOptimizerState's default initial_lr). */
+export const ORT_DEFAULT_LEARNING_RATE = 0.001;
+
 export const ADAMW_DEFAULTS = { betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01, biasCorrection: true, mode: 'torch' as const };
 
 /** The moment tensors ORT keeps per trainable parameter (its momentum_keys). */
@@ -51,7 +68,7 @@ const node = (opType: string, input: string[], output: string[], attribute: Attr
   onnx.NodeProto.create({ opType, domain: 'com.microsoft', name: opType, input, output, attribute }) as NodeProto;
 
 /** `elemType`: the parameters' element type (float for every model ORT's CPU optimizers run). */
-export function buildOptimizerModel(spec: OptimizerSpec, options: { clipGradNorm?: number; elemType?: number } = {}): ModelProto {
+export function buildOptimizerModel(spec: OptimizerSpec, options: { clipGradNorm?: number; elemType?: number; scaleLearningRate?: boolean } = {}): ModelProto {
   const et = options.elemType ?? DataType.FLOAT;
   const inputs = [tensorInput('learning_rate', DataType.FLOAT), tensorInput('step', DataType.INT64), sequenceInput('params', et), sequenceInput('gradients', et), sequenceInput('first_order_moments', et)];
   if (spec.type === 'adamw') inputs.push(sequenceInput('second_order_moments', et));
@@ -62,14 +79,21 @@ export function buildOptimizerModel(spec: OptimizerSpec, options: { clipGradNorm
     gradients = 'clip_grad_norm_output';
   }
   const flag = spec.type === 'adamw' ? 'adamw.updated_flag' : 'sgd.updated_flag';
+  let lr = 'learning_rate';
+  if (options.scaleLearningRate) {
+    const factor = onnx.TensorProto.create({ name: 'learning_rate_scale', dataType: DataType.FLOAT, dims: [Long.fromNumber(1)], floatData: [spec.learningRate / ORT_DEFAULT_LEARNING_RATE] });
+    nodes.push(onnx.NodeProto.create({ opType: 'Constant', name: 'learning_rate_scale', output: ['learning_rate_scale'], attribute: [{ name: 'value', type: AttributeType.TENSOR, t: factor }] }) as NodeProto);
+    nodes.push(onnx.NodeProto.create({ opType: 'Mul', name: 'learning_rate_scaled', input: ['learning_rate', 'learning_rate_scale'], output: ['learning_rate_scaled'] }) as NodeProto);
+    lr = 'learning_rate_scaled';
+  }
   if (spec.type === 'adamw') {
     const a = { ...ADAMW_DEFAULTS, ...spec };
-    nodes.push(node('AdamWOptimizer', ['learning_rate', 'step', 'params', gradients, 'first_order_moments', 'second_order_moments'], [flag], [
+    nodes.push(node('AdamWOptimizer', [lr, 'step', 'params', gradients, 'first_order_moments', 'second_order_moments'], [flag], [
       f('alpha', a.betas[0]), f('beta', a.betas[1]), f('epsilon', a.eps), f('weight_decay', a.weightDecay),
       i('correct_bias', a.biasCorrection ? 1 : 0), i('adam_mode', a.mode === 'huggingface' ? 1 : 0),
     ]));
   } else {
-    nodes.push(node('SGDOptimizerV2', ['learning_rate', 'params', gradients], [flag]));
+    nodes.push(node('SGDOptimizerV2', [lr, 'params', gradients], [flag]));
   }
   return onnx.ModelProto.create({
     irVersion: Long.fromNumber(8),

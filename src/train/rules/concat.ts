@@ -3,13 +3,14 @@
  * where every size is known at build time, else read from their shapes in
  * the graph.
  */
-import Long from 'long';
+import { TreluError } from '../../errors.js';
 import { attr } from '../../graph/attributes.js';
 import type { GradRule } from '../context.js';
 
 /** The concatenation axis, normalized when the rank is known (a negative axis needs it). */
 function concatAxis(node: Parameters<GradRule['backward']>[0]['node'], rank: number | undefined): number | undefined {
-  const axis = Long.fromValue(node.attribute('axis')!.i).toNumber();
+  const axis = node.attrs.int('axis');
+  if (axis === undefined) throw new TreluError('E_GRAPH', `Concat node '${node.name}' has no axis attribute (it is required)`);
   if (axis >= 0) return axis;
   return rank === undefined ? undefined : axis + rank;
 }

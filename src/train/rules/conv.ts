@@ -9,15 +9,17 @@
  *          patches = Conv of each channel of X with one-hot kernels   [N*C, kh*kw, OH, OW]
  *          dW_g    = Σ_n patches[n, g] @ dY[n, g]^T             (a batched MatMul, then ReduceSum)
  *   dB = ReduceSum(dY, [0, 2, 3]).
- * Needs the channel, kernel and spatial sizes at build time.
+ * Needs the channel, kernel and spatial sizes at build time. 1-D: through the
+ * 2-D rule with a unit axis (lift-1d.ts).
  */
 import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
 import { oneHotKernels } from './one-hot-kernels.js';
+import { backwardAs2d, isOneD } from './lift-1d.js';
 
-export const convGrad: GradRule = {
+const conv2dGrad: GradRule = {
   opType: 'Conv',
   saves: { inputs: [0, 1] },
   backward({ node, b, dY, needs, info, ints, unsupported }) {
@@ -25,7 +27,7 @@ export const convGrad: GradRule = {
     const xs = info(x!)?.shape;
     const ws = info(w!)?.shape;
     const ys = info(node.outputs[0]!)?.shape;
-    if (!xs || xs.length !== 4 || !ws || !ys) return unsupported('only 2-D convolutions with known shapes');
+    if (!xs || xs.length !== 4 || !ws || !ys) return unsupported('only 1-D and 2-D convolutions with known shapes');
     const autoPad = node.attribute('auto_pad');
     if (autoPad && new TextDecoder().decode(autoPad.s) !== 'NOTSET') unsupported('auto_pad other than NOTSET');
     const list = (n: string, d: number[]) => node.attribute(n)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
@@ -82,4 +84,10 @@ export const convGrad: GradRule = {
     if (bias && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, 2, 3])], { name: 'conv_db', attributes: [attr.int('keepdims', 0)] });
     return out;
   },
+};
+
+export const convGrad: GradRule = {
+  opType: 'Conv',
+  saves: { inputs: [0, 1] },
+  backward: (ctx) => (isOneD(ctx) ? backwardAs2d(ctx, conv2dGrad, [0, 1]) : conv2dGrad.backward(ctx)),
 };

@@ -39,6 +39,7 @@ import { dropoutGrad } from './dropout.js';
 import { softmaxCrossEntropyLossGrad } from './softmax-cross-entropy-loss.js';
 import { negativeLogLikelihoodLossGrad } from './negative-log-likelihood-loss.js';
 import { clipGrad } from './clip.js';
+import { absGrad } from './abs.js';
 import { erfGrad } from './erf.js';
 import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
@@ -49,7 +50,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reshapeGrad, flattenGrad, transposeGrad, squeezeGrad, unsqueezeGrad, concatGrad, sliceGrad, gatherGrad,
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
-  clipGrad, erfGrad, geluGrad, layerNormalizationGrad,
+  clipGrad, absGrad, erfGrad, geluGrad, layerNormalizationGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */

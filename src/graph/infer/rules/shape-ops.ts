@@ -11,14 +11,38 @@ const reshape: ShapeRule = (r) => {
   const allowZero = r.node.attrs.int('allowzero', 0) === 1;
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? x?.[i] : d === -1 ? undefined : d));
   const minus = target.indexOf(-1);
-  if (minus >= 0 && x) {
-    const total = product(x);
-    const rest = product(out.filter((_, i) => i !== minus));
-    if (total !== undefined && rest) out[minus] = total / rest;
-    else if (rest === 1 && x.length === 1) out[minus] = x[0]; // flattening one symbolic dim
-  }
+  if (minus >= 0 && x) out[minus] = inferredDim(x, out.filter((_, i) => i !== minus));
   return [{ shape: out, value: r.ins[0]?.value && out.length <= 1 ? r.ins[0].value : undefined }];
 };
+
+/**
+ * Reshape's -1: the input's element count over the other output dims'. Symbolic
+ * dims cancel by name (['N', 3, 4] to ['N', -1] gives 12); anything left over
+ * on either side leaves it unknown.
+ */
+function inferredDim(x: readonly Dim[], others: readonly Dim[]): Dim {
+  const symbols = new Map<string, number>();
+  let num = 1;
+  let den = 1;
+  for (const d of x) {
+    if (typeof d === 'string') symbols.set(d, (symbols.get(d) ?? 0) + 1);
+    else if (isNum(d)) num *= d;
+    else return undefined;
+  }
+  const extra: string[] = [];
+  for (const d of others) {
+    if (typeof d === 'string') {
+      const k = symbols.get(d) ?? 0;
+      if (k > 0) symbols.set(d, k - 1);
+      else extra.push(d);
+    } else if (isNum(d)) den *= d;
+    else return undefined;
+  }
+  const left = [...symbols].filter(([, k]) => k > 0);
+  if (extra.length === 0 && left.length === 0) return den === 0 ? undefined : num / den;
+  if (extra.length === 0 && left.length === 1 && left[0]![1] === 1 && num === den) return left[0]![0];
+  return undefined;
+}
 
 const flatten: ShapeRule = (r) => {
   const s = r.ins[0]?.shape;

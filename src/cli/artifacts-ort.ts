@@ -1,0 +1,119 @@
+/**
+ * `trelu artifacts <model> <out-dir> --format ort`: the four artifacts of ORT's
+ * on-device training (training_model.onnx, eval_model.onnx,
+ * optimizer_model.onnx, checkpoint), as ORT's generate_artifacts names them.
+ * The integrator wires `artifactsOrtCommand` into `trelu artifacts`;
+ * `ORT_ARTIFACT_OPTIONS_HELP` is the help text for its options.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT_OK, TreluError } from '../errors.js';
+import { loadModelFile } from '../node/model-file.js';
+import { PendingFile } from '../node/file-io.js';
+import { assertSafeOutput, assertSafeOutputDir, inputFilesOf } from '../node/output-safety.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { encodeModel } from '../onnx/encode.js';
+import { buildOrtArtifacts } from '../train/ort/artifacts.js';
+import { ORT_DEFAULT_LEARNING_RATE, type OptimizerSpec } from '../train/ort/optimizer-model.js';
+import type { LossFunction } from '../train/loss.js';
+import { printJson, formatBytes, type Io } from './output.js';
+
+export interface ArtifactsOrtOptions {
+  loss?: string;
+  lossFn?: string;
+  on?: string;
+  /** Names (comma-separated allowed) or 'params' (default). */
+  wrt?: string[];
+  frozen?: string[];
+  optimizer?: string;
+  lr?: string;
+  weightDecay?: string;
+  betas?: string;
+  eps?: string;
+  adamMode?: string;
+  clipGradNorm?: string;
+  /** Put the learning rate into the optimizer graph (onnxruntime-web cannot set it). */
+  scaleLr?: boolean;
+  keepOutputs?: boolean;
+  json?: boolean;
+}
+
+export const ORT_ARTIFACT_FILES = ['training_model.onnx', 'eval_model.onnx', 'optimizer_model.onnx', 'checkpoint'] as const;
+
+export const ORT_ARTIFACT_OPTIONS_HELP = [
+  '--format ort: ORT on-device training artifacts (onnxruntime-training, onnxruntime-web 1.17-1.19 training):',
+  '  --optimizer adamw|sgd   (ORT 1.19 runtimes train with AdamW only)',
+  '  --lr, --weight-decay, --betas b1,b2, --eps, --adam-mode torch|huggingface, --clip-grad-norm N',
+  `  --scale-lr              ORT feeds ${ORT_DEFAULT_LEARNING_RATE} unless the app sets the rate; this bakes lr/${ORT_DEFAULT_LEARNING_RATE} into the optimizer (for onnxruntime-web, which cannot)`,
+  '  --frozen names          parameters kept in the checkpoint without gradients',
+].join('\n');
+
+const num = (v: string | undefined, flag: string): number | undefined => {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new TreluError('E_USAGE', `${flag} '${v}' is not a number`);
+  return n;
+};
+const names = (xs: string[] | undefined) => (xs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+
+export function optimizerFromOptions(o: ArtifactsOrtOptions): OptimizerSpec {
+  const type = o.optimizer ?? 'adamw';
+  const learningRate = num(o.lr, '--lr') ?? ORT_DEFAULT_LEARNING_RATE;
+  if (type === 'sgd') return { type: 'sgd', learningRate };
+  if (type !== 'adamw') throw new TreluError('E_USAGE', `--optimizer '${type}' is not adamw or sgd`);
+  const betas = o.betas?.split(',').map((b) => num(b, '--betas')!);
+  if (betas && betas.length !== 2) throw new TreluError('E_USAGE', '--betas takes two numbers: b1,b2');
+  if (o.adamMode && o.adamMode !== 'torch' && o.adamMode !== 'huggingface') throw new TreluError('E_USAGE', `--adam-mode '${o.adamMode}' is not torch or huggingface`);
+  return { type: 'adamw', learningRate, weightDecay: num(o.weightDecay, '--weight-decay'), eps: num(o.eps, '--eps'), ...(betas ? { betas: betas as [number, number] } : {}), ...(o.adamMode ? { mode: o.adamMode as 'torch' | 'huggingface' } : {}) };
+}
+
+export function artifactsOrtCommand(io: Io, input: string, outDir: string, options: ArtifactsOrtOptions): number {
+  if (options.lossFn && !['mse', 'cross-entropy'].includes(options.lossFn)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not mse or cross-entropy`);
+  const loaded = loadModelFile(input);
+  const model = modelFromProto(loaded.model);
+  const wrt = names(options.wrt);
+  const optimizer = optimizerFromOptions(options);
+  const a = buildOrtArtifacts(model, {
+    loss: options.loss, lossFn: options.lossFn as LossFunction | undefined, on: options.on,
+    requiresGrad: !wrt.length || (wrt.length === 1 && wrt[0] === 'params') ? 'params' : wrt,
+    frozen: names(options.frozen), optimizer, clipGradNorm: num(options.clipGradNorm, '--clip-grad-norm'),
+    scaleLearningRate: options.scaleLr, keepOutputs: options.keepOutputs,
+  });
+  const contents: Record<(typeof ORT_ARTIFACT_FILES)[number], Uint8Array> = {
+    'training_model.onnx': encodeModel(a.trainingModel),
+    'eval_model.onnx': encodeModel(a.evalModel),
+    'optimizer_model.onnx': encodeModel(a.optimizerModel),
+    checkpoint: a.checkpointBytes,
+  };
+  if (fs.existsSync(outDir)) assertSafeOutputDir(outDir);
+  else fs.mkdirSync(outDir, { recursive: true });
+  const inputs = inputFilesOf(loaded);
+  const pending: PendingFile[] = [];
+  try {
+    // Every file is written under a temporary name first; renames happen only when all four are complete.
+    for (const name of ORT_ARTIFACT_FILES) {
+      const target = path.join(outDir, name);
+      assertSafeOutput(target, inputs);
+      const f = new PendingFile(path.resolve(target));
+      pending.push(f);
+      f.write(contents[name]);
+      f.close();
+    }
+    for (const f of pending) f.commit();
+  } catch (e) {
+    for (const f of pending) f.abort();
+    throw e;
+  }
+  const warnings = [...a.report.gradient.warnings];
+  if (optimizer.type === 'sgd') warnings.push('ORT 1.19 training runtimes (the last onnxruntime-web with training) support AdamW only and refuse an SGD optimizer model; SGD follows the layout of later ORT runtimes');
+  if (!options.scaleLr && optimizer.learningRate !== ORT_DEFAULT_LEARNING_RATE) warnings.push(`ORT trains at ${ORT_DEFAULT_LEARNING_RATE} until the app sets the rate (SetLearningRate); onnxruntime-web cannot: add --scale-lr to train at ${optimizer.learningRate} there`);
+  const summary = { input, outDir, files: ORT_ARTIFACT_FILES.map((n) => ({ name: n, bytes: contents[n].length })), loss: a.report.loss, trainable: a.report.trainable, frozen: a.report.frozen, userInputs: a.report.userInputs, optimizer, warnings };
+  if (options.json) printJson(io, summary);
+  else {
+    io.out(`loss: ${a.report.loss}; inputs to feed: ${a.report.userInputs.join(', ')}`);
+    io.out(`trainable: ${a.report.trainable.length} parameter(s)${a.report.frozen.length ? `, frozen: ${a.report.frozen.length}` : ''}; optimizer: ${optimizer.type}, lr ${optimizer.learningRate}`);
+    for (const n of ORT_ARTIFACT_FILES) io.out(`wrote ${path.join(outDir, n)} (${formatBytes(contents[n].length)})`);
+    for (const w of warnings) io.err(`warning: ${w}`);
+  }
+  return EXIT_OK;
+}

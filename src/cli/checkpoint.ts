@@ -1,0 +1,101 @@
+/**
+ * `trelu checkpoint show <file>` and `trelu checkpoint convert <in> <out>`:
+ * ORT training checkpoints (FlatBuffer, ODTC) and safetensors files.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
+import { dataTypeName } from '../onnx/dtypes.js';
+import { loadModelFile } from '../node/model-file.js';
+import { PendingFile } from '../node/file-io.js';
+import { assertSafeOutput } from '../node/output-safety.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint, type CheckpointTensor } from '../train/ort/checkpoint.js';
+import { CHECKPOINT_IDENTIFIER } from '../train/ort/verify.js';
+import { looksLikeSafetensors, readSafetensors, writeSafetensors } from '../train/ort/safetensors.js';
+import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel } from '../train/ort/convert.js';
+import { printJson, formatBytes, type Io } from './output.js';
+
+export type CheckpointFormat = 'ort' | 'safetensors';
+
+/** Reads a file and tells its format from its bytes (ODTC identifier, or a safetensors header). */
+export function readCheckpointFile(file: string): { format: CheckpointFormat; checkpoint: OrtCheckpoint; bytes: number } {
+  let bytes: Uint8Array;
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile()) throw new TreluError('E_NOT_A_FILE', `${file}: not a regular file`);
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    if (e instanceof TreluError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TreluError(code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_READ', `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code})`}`);
+  }
+  const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : '';
+  if (id === CHECKPOINT_IDENTIFIER) return { format: 'ort', checkpoint: readOrtCheckpoint(bytes, file), bytes: bytes.length };
+  if (looksLikeSafetensors(bytes)) return { format: 'safetensors', checkpoint: safetensorsToOrt(readSafetensors(bytes, file)), bytes: bytes.length };
+  throw new TreluError('E_DECODE', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
+    hint: 'checkpoints come from ORT training, `trelu artifacts --format ort` or `trelu checkpoint convert`',
+  });
+}
+
+const tensorLine = (t: CheckpointTensor) => `${t.name}  ${dataTypeName(t.dataType)}[${t.dims.join(',')}]`;
+const tensorJson = (t: CheckpointTensor) => ({ name: t.name, dataType: dataTypeName(t.dataType), dims: t.dims, bytes: t.data.length });
+
+export function checkpointShowCommand(io: Io, file: string, options: { json?: boolean; model?: string }): number {
+  const { format, checkpoint: c, bytes } = readCheckpointFile(file);
+  const mismatches = options.model ? matchCheckpointToModel(checkpointParameters(c), modelFromProto(loadModelFile(options.model).model)) : undefined;
+  if (options.json) {
+    printJson(io, {
+      file, format, bytes, version: c.version, isNominalState: c.isNominalState,
+      trainable: c.trainable.map(tensorJson), frozen: c.frozen.map(tensorJson),
+      optimizerGroups: c.optimizerGroups.map((g) => ({ name: g.name, step: g.step, initialLearningRate: g.initialLearningRate, parameters: g.parameters.map((p) => ({ name: p.name, momentums: p.momentums.map(tensorJson) })) })),
+      properties: { ints: Object.fromEntries(Object.entries(c.properties.ints).map(([k, v]) => [k, v.toString()])), floats: c.properties.floats, strings: c.properties.strings },
+      ...(mismatches ? { model: options.model, mismatches } : {}),
+    });
+  } else {
+    const count = (ts: CheckpointTensor[]) => ts.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
+    io.out(`${file}: ${format === 'ort' ? `ORT training checkpoint, version ${c.version}` : 'safetensors'} (${formatBytes(bytes)})${c.isNominalState ? ', nominal (names only)' : ''}`);
+    io.out(`trainable parameters: ${c.trainable.length} (${count(c.trainable)} values)`);
+    for (const t of c.trainable) io.out(`  ${tensorLine(t)}`);
+    io.out(`frozen parameters: ${c.frozen.length}`);
+    for (const t of c.frozen) io.out(`  ${tensorLine(t)}`);
+    for (const g of c.optimizerGroups) {
+      const keys = [...new Set(g.parameters.flatMap((p) => p.momentums.map((m) => m.name)))];
+      io.out(`optimizer group ${g.name}: step ${g.step}, initial learning rate ${Number(g.initialLearningRate.toPrecision(7))}, ${g.parameters.length} parameter state(s) [${keys.join(', ')}]`);
+    }
+    const props = [...Object.entries(c.properties.ints).map(([k, v]) => `${k}=${v}`), ...Object.entries(c.properties.floats).map(([k, v]) => `${k}=${v}`), ...Object.entries(c.properties.strings).map(([k, v]) => `${k}=${JSON.stringify(v)}`)];
+    if (props.length) io.out(`properties: ${props.join(', ')}`);
+    if (mismatches) {
+      io.out(mismatches.length ? `against ${options.model}: ${mismatches.length} mismatch(es)` : `against ${options.model}: every parameter matches`);
+      for (const m of mismatches) io.out(`  ${m.name}: ${m.problem}`);
+    }
+  }
+  return mismatches?.length ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
+export function checkpointConvertCommand(io: Io, input: string, output: string, options: { to?: string; trainable?: string[]; json?: boolean }): number {
+  const to = options.to ?? (output.endsWith('.safetensors') ? 'safetensors' : 'ort');
+  if (to !== 'ort' && to !== 'safetensors') throw new TreluError('E_USAGE', `--to '${to}' is not ort or safetensors`);
+  assertSafeOutput(output, [{ path: input, role: 'the input checkpoint' }]);
+  const { format, checkpoint } = readCheckpointFile(input);
+  let c = checkpoint;
+  if (options.trainable?.length) {
+    const names = new Set(options.trainable.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
+    const all = [...c.trainable, ...c.frozen];
+    for (const n of names) if (!all.some((t) => t.name === n)) throw new TreluError('E_USAGE', `--trainable '${n}' is not a parameter of ${input}`);
+    c = { ...c, trainable: all.filter((t) => names.has(t.name)), frozen: all.filter((t) => !names.has(t.name)) };
+  }
+  const bytes = to === 'ort' ? writeOrtCheckpoint(c) : writeSafetensors(ortToSafetensors(c));
+  const file = new PendingFile(path.resolve(output));
+  try {
+    file.write(bytes);
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
+  const summary = { input, inputFormat: format, output, outputFormat: to, trainable: c.trainable.length, frozen: c.frozen.length, optimizerGroups: c.optimizerGroups.length, bytes: bytes.length };
+  if (options.json) printJson(io, summary);
+  else io.out(`wrote ${output} (${to === 'ort' ? 'ORT training checkpoint' : 'safetensors'}, ${c.trainable.length} trainable + ${c.frozen.length} frozen parameters${c.optimizerGroups.length ? ', optimizer state' : ''}, ${formatBytes(bytes.length)})`);
+  return EXIT_OK;
+}

@@ -1,0 +1,104 @@
+/**
+ * Optimizer updates as standard ONNX ops, with torch.optim's semantics
+ * (torch 1.13, the single-tensor code paths), so that a train step in ORT
+ * matches the same step in PyTorch:
+ *
+ *   sgd       g += wd·p;                 p -= lr·g
+ *   momentum  g += wd·p; buf = μ·buf + g; p -= lr·(nesterov ? g + μ·buf : buf)
+ *             (dampening 0: torch's first step sets buf = g, the same as starting from zeros)
+ *   adamw     p *= 1 - lr·wd  (decoupled);  m = β1·m + (1-β1)·g;  v = β2·v + (1-β2)·g²
+ *             p -= lr/(1-β1^t) · m / (√v / √(1-β2^t) + ε)      (t = step, 1-based)
+ */
+import { TreluError } from '../../errors.js';
+import type { Builder } from '../../graph/builder.js';
+import type { Value } from '../../graph/value.js';
+import { f32 } from '../artifacts/graph-constants.js';
+
+export type OptimizerKind = 'sgd' | 'momentum' | 'adamw';
+export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ['sgd', 'momentum', 'adamw'];
+
+export interface OptimizerConfig {
+  kind: OptimizerKind;
+  /** The learning rate the trainer feeds unless a schedule says otherwise (the graph takes `lr` as an input). */
+  lr: number;
+  /** momentum: μ (default 0.9). */
+  momentum?: number;
+  nesterov?: boolean;
+  /** L2 (sgd, momentum: added to the gradient) or decoupled (adamw) weight decay. Default 0 (adamw: 0.01, as torch). */
+  weightDecay?: number;
+  betas?: readonly [number, number];
+  eps?: number;
+}
+
+/** The configuration with torch's defaults filled in. */
+export function resolveOptimizer(c: OptimizerConfig): Required<OptimizerConfig> {
+  if (!OPTIMIZER_KINDS.includes(c.kind)) throw new TreluError('E_USAGE', `unknown optimizer '${c.kind}'`, { hint: `choose from ${OPTIMIZER_KINDS.join(', ')}` });
+  const r: Required<OptimizerConfig> = {
+    kind: c.kind,
+    lr: c.lr,
+    momentum: c.momentum ?? (c.kind === 'momentum' ? 0.9 : 0),
+    nesterov: c.nesterov ?? false,
+    weightDecay: c.weightDecay ?? (c.kind === 'adamw' ? 0.01 : 0),
+    betas: c.betas ?? [0.9, 0.999],
+    eps: c.eps ?? 1e-8,
+  };
+  const bad = (what: string) => { throw new TreluError('E_USAGE', `optimizer: ${what}`); };
+  if (!(r.lr >= 0) || !Number.isFinite(r.lr)) bad(`lr must be a finite number >= 0, not ${r.lr}`);
+  if (!(r.momentum >= 0 && r.momentum < 1)) bad(`momentum must be in [0, 1), not ${r.momentum}`);
+  if (r.nesterov && (r.kind !== 'momentum' || r.momentum === 0)) bad('--nesterov needs --optimizer momentum with a momentum > 0');
+  if (!(r.weightDecay >= 0)) bad(`weight decay must be >= 0, not ${r.weightDecay}`);
+  if (!r.betas.every((x) => x >= 0 && x < 1) || r.betas.length !== 2) bad(`betas must be two numbers in [0, 1), not ${r.betas.join(',')}`);
+  if (!(r.eps > 0)) bad(`eps must be > 0, not ${r.eps}`);
+  return r;
+}
+
+/** The state slots each parameter has, named as in torch's optimizer state_dict. */
+export function stateSlots(kind: OptimizerKind): readonly string[] {
+  return kind === 'momentum' ? ['momentum_buffer'] : kind === 'adamw' ? ['exp_avg', 'exp_avg_sq'] : [];
+}
+
+export interface ParamUpdate {
+  param: Value;
+  grad: Value;
+  /** Current values of the state slots, in stateSlots order. */
+  state: readonly Value[];
+}
+
+/** Appends one parameter's update; returns the new parameter and the new state (stateSlots order). */
+export function appendUpdate(b: Builder, config: Required<OptimizerConfig>, u: ParamUpdate, lr: Value, step: Value): { param: Value; state: Value[] } {
+  const mul = (x: Value, y: Value, name = 'opt_mul') => b.op('Mul', [x, y], { name });
+  const add = (x: Value, y: Value, name = 'opt_add') => b.op('Add', [x, y], { name });
+  const sub = (x: Value, y: Value, name = 'opt_sub') => b.op('Sub', [x, y], { name });
+  const { param: p, grad } = u;
+  if (config.kind === 'adamw') {
+    const [b1, b2] = config.betas;
+    const decayed = config.weightDecay ? mul(p, sub(f32(b, 1), mul(lr, f32(b, config.weightDecay)), 'opt_decay'), 'opt_decayed') : p;
+    const m = add(mul(u.state[0]!, f32(b, b1)), mul(grad, f32(b, 1 - b1)), 'opt_exp_avg');
+    const v = add(mul(u.state[1]!, f32(b, b2)), mul(mul(grad, grad, 'opt_g2'), f32(b, 1 - b2)), 'opt_exp_avg_sq');
+    const bc1 = sub(f32(b, 1), b.op('Pow', [f32(b, b1), step], { name: 'opt_b1t' }), 'opt_bc1');
+    const bc2Sqrt = b.op('Sqrt', [sub(f32(b, 1), b.op('Pow', [f32(b, b2), step], { name: 'opt_b2t' }), 'opt_bc2')], { name: 'opt_bc2_sqrt' });
+    const denom = add(b.op('Div', [b.op('Sqrt', [v], { name: 'opt_v_sqrt' }), bc2Sqrt], { name: 'opt_v_hat' }), f32(b, config.eps), 'opt_denom');
+    const stepSize = b.op('Div', [lr, bc1], { name: 'opt_step_size' });
+    const next = sub(decayed, mul(stepSize, b.op('Div', [m, denom], { name: 'opt_ratio' }), 'opt_delta'), 'opt_param');
+    return { param: next, state: [m, v] };
+  }
+  const g = config.weightDecay ? add(grad, mul(p, f32(b, config.weightDecay), 'opt_l2'), 'opt_grad_wd') : grad;
+  if (config.kind === 'sgd') return { param: sub(p, mul(lr, g, 'opt_delta'), 'opt_param'), state: [] };
+  const mu = f32(b, config.momentum);
+  const buf = add(mul(u.state[0]!, mu), g, 'opt_momentum_buffer');
+  const direction = config.nesterov ? add(g, mul(buf, mu), 'opt_nesterov') : buf;
+  return { param: sub(p, mul(lr, direction, 'opt_delta'), 'opt_param'), state: [buf] };
+}
+
+/**
+ * torch.nn.utils.clip_grad_norm_(max_norm) over all gradients together:
+ * g *= min(1, max_norm / (‖g‖₂ + 1e-6)). Returns the clipped gradients and the norm before clipping.
+ */
+export function clipGradNorm(b: Builder, grads: readonly Value[], maxNorm: number): { grads: Value[]; norm: Value } {
+  if (!(maxNorm > 0)) throw new TreluError('E_USAGE', `--clip-grad-norm must be > 0, not ${maxNorm}`);
+  const squares = grads.map((g) => b.op('ReduceSumSquare', [g], { name: 'clip_sq', attributes: { keepdims: 0 } }));
+  const total = squares.length === 1 ? squares[0]! : b.op('Sum', squares, { name: 'clip_total' });
+  const norm = b.op('Sqrt', [total], { name: 'grad_norm' });
+  const coef = b.op('Min', [b.op('Div', [f32(b, maxNorm), b.op('Add', [norm, f32(b, 1e-6)], { name: 'clip_den' })], { name: 'clip_coef' }), f32(b, 1)], { name: 'clip_coef' });
+  return { grads: grads.map((g) => b.op('Mul', [g, coef], { name: 'clip_grad' })), norm };
+}

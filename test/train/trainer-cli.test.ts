@@ -1,0 +1,198 @@
+// trelu artifacts / train / export end to end on the sample MLP and the digits data: kill -9 at
+// random moments and --resume gives the same parameters as an unbroken run; bad input is one
+// line and exit 2 (1 for a diverging run) with the last good checkpoint intact; export keeps
+// every byte of the original model but the trained initializers.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { decodeModel } from '../../src/onnx/decode.js';
+import { encodeModel } from '../../src/onnx/encode.js';
+import { tensorToFloat32 } from '../../src/onnx/tensor.js';
+import { decodeSafetensors } from '../../src/train/checkpoint/safetensors.js';
+import { withInitializers } from '../../src/train/trainer/trainer.js';
+import { listCheckpoints } from '../../src/node/training-files.js';
+import { toNpy, runOnCpu } from '../../src/runtime/index.js';
+import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
+
+const DIGITS = path.join(REPO_ROOT, 'models', 'digits.csv.gz');
+const BIN = path.join(REPO_ROOT, 'bin', 'trelu.js');
+const TRAIN = ['--data', DIGITS, '--epochs', '2', '--batch-size', '64', '--shuffle', '--seed', '7', '--lr-schedule', 'cosine', '--warmup', '5', '--checkpoint-every', '1', '--keep', '2', '--no-progress'];
+
+let base: string | undefined;
+/** A folder of artifacts for the MLP with ThresholdedRelu (built once; copied per test). */
+async function artifacts(): Promise<string> {
+  if (base) return base;
+  const dir = tmpDir('trelu-train-');
+  const model = path.join(dir, 'mlp-trelu.onnx');
+  assert.equal((await runCli('replace', path.join(REPO_ROOT, 'models', 'mlp.onnx'), model, '--alpha', '0.1')).code, 0);
+  const r = await runCli('artifacts', model, '--out', path.join(dir, 'a'), '--loss-fn', 'cross-entropy', '--on', 'logits', '--optimizer', 'momentum', '--nesterov', '--lr', '0.01', '--weight-decay', '1e-4');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  base = path.join(dir, 'a');
+  return base;
+}
+
+function copyOf(dir: string): string {
+  const to = path.join(tmpDir('trelu-run-'), 'run');
+  fs.cpSync(dir, to, { recursive: true });
+  return to;
+}
+
+function tensorsOf(file: string): Map<string, Buffer> {
+  const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(file)));
+  return new Map([...tensors].map(([k, t]) => [k, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)]));
+}
+
+function spawnTrain(dir: string, extra: string[] = []) {
+  return spawn(process.execPath, [BIN, 'train', dir, ...TRAIN, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+}
+
+const exited = (p: ReturnType<typeof spawn>) => new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+
+test('kill -9 at random moments, then --resume: the same parameters, optimizer state and metadata as an unbroken run', async () => {
+  const a = await artifacts();
+  const whole = copyOf(a);
+  const r = await runCli('train', whole, ...TRAIN);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const reference = listCheckpoints(whole)[0]!;
+  assert.equal(reference.step, 58, '2 epochs of 29 batches');
+  const broken = copyOf(a);
+  let kills = 0;
+  for (const delay of [150, 60, 250, 20]) {
+    const child = spawnTrain(broken, kills ? ['--resume'] : []);
+    // Wait for training to be under way (a checkpoint newer than the last kill's), then kill at a random moment.
+    const before = listCheckpoints(broken)[0]?.step ?? 0;
+    const started = Date.now();
+    while (Date.now() - started < 20000 && (listCheckpoints(broken)[0]?.step ?? 0) <= before && child.exitCode === null) await new Promise((res) => setTimeout(res, 5));
+    await new Promise((res) => setTimeout(res, Math.random() * delay));
+    if (child.exitCode !== null) break;
+    child.kill('SIGKILL');
+    await exited(child);
+    kills++;
+    // Whatever the moment, every checkpoint is complete.
+    for (const c of listCheckpoints(broken)) decodeSafetensors(new Uint8Array(fs.readFileSync(c.file)), c.file);
+  }
+  assert.ok(kills >= 2, `killed ${kills} times before the run ended`);
+  const resumed = await runCli('train', broken, ...TRAIN, '--resume');
+  assert.equal(resumed.code, 0, resumed.err.join('\n'));
+  const last = listCheckpoints(broken)[0]!;
+  assert.equal(last.step, reference.step);
+  assert.deepEqual(tensorsOf(last.file), tensorsOf(reference.file));
+  assert.deepEqual(decodeSafetensors(new Uint8Array(fs.readFileSync(last.file))).metadata, decodeSafetensors(new Uint8Array(fs.readFileSync(reference.file))).metadata);
+  assert.ok(listCheckpoints(broken).length <= 2, '--keep 2');
+  // Training worked: the loss fell and the metrics and plot are there.
+  const metrics = fs.readFileSync(path.join(whole, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(metrics.length, 2);
+  assert.ok(metrics[1].train_loss < metrics[0].train_loss && metrics[1].train_accuracy > 0.8, JSON.stringify(metrics));
+  assert.match(fs.readFileSync(path.join(whole, 'metrics.svg'), 'utf8'), /<svg[\s\S]*train loss/);
+});
+
+test('trelu export: the original bytes except the trained initializers; the exported model runs and gives eval.onnx\'s logits; --format safetensors has torch keys', async () => {
+  const run = copyOf(await artifacts());
+  assert.equal((await runCli('train', run, '--data', DIGITS, '--epochs', '1', '--batch-size', '128', '--no-progress')).code, 0);
+  const out = path.join(path.dirname(run), 'trained.onnx');
+  const r = await runCli('export', run, out);
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const original = new Uint8Array(fs.readFileSync(path.join(run, 'model.onnx')));
+  const exported = decodeModel(new Uint8Array(fs.readFileSync(out)));
+  const ck = listCheckpoints(run)[0]!;
+  const trained = decodeSafetensors(new Uint8Array(fs.readFileSync(ck.file))).tensors;
+  for (const t of exported.graph!.initializer) assert.deepEqual(tensorToFloat32(t), trained.get(t.name)!.data, t.name);
+  // Putting the original values back gives the original file, byte for byte.
+  const back = withInitializers(exported, new Map(decodeModel(original).graph!.initializer.map((t) => [t.name, tensorToFloat32(t)])));
+  assert.deepEqual(Buffer.from(encodeModel(back)), Buffer.from(original));
+  const x = { type: 'float32', data: Float32Array.from({ length: 3 * 64 }, (_, i) => (i * 7) % 17), dims: [3, 64] };
+  const y = await runOnCpu(out, { input: x });
+  const params = Object.fromEntries([...trained].filter(([k]) => !k.startsWith('optimizer.')).map(([k, t]) => [k, { type: 'float32', data: t.data, dims: t.dims }]));
+  const e = await runOnCpu(path.join(run, 'eval.onnx'), { input: x, labels: { type: 'int64', data: BigInt64Array.of(0n, 1n, 2n), dims: [3] }, ...params });
+  assert.deepEqual(y.logits!.data, e.logits!.data);
+  const st = path.join(path.dirname(run), 'w.safetensors');
+  assert.equal((await runCli('export', run, st, '--format', 'safetensors')).code, 0);
+  assert.deepEqual([...decodeSafetensors(new Uint8Array(fs.readFileSync(st))).tensors.keys()], ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+});
+
+test('bad input: one line and exit 2 (1 for a diverging run), the last good checkpoint intact', async () => {
+  const a = await artifacts();
+  const run = copyOf(a);
+  const dir = path.dirname(run);
+  const oneLine = (r: { err: string[] }) => {
+    assert.ok(r.err.length >= 1 && r.err.length <= 2 && r.err[0]!.startsWith('trelu: '), r.err.join('\n'));
+    assert.ok(!r.err.join('\n').includes('    at '), 'no stack trace');
+  };
+  const npy = (name: string, t: { type: string; data: Float32Array | BigInt64Array; dims: number[] }) => {
+    const f = path.join(dir, name);
+    fs.writeFileSync(f, toNpy(t));
+    return f;
+  };
+  const x = Float32Array.from({ length: 10 * 64 }, (_, i) => i % 5);
+  const labels = BigInt64Array.from({ length: 10 }, (_, i) => BigInt(i % 10));
+  const xy = `${npy('x.npy', { type: 'float32', data: x, dims: [10, 64] })},${npy('y.npy', { type: 'int64', data: labels, dims: [10] })}`;
+  assert.equal((await runCli('train', run, '--data', xy, '--no-progress')).code, 0, 'a pair of .npy files trains');
+  const good = listCheckpoints(run)[0]!;
+  const goodBytes = fs.readFileSync(good.file);
+  const cases: [string, string[]][] = [
+    ['NaN in the data', ['--data', `${npy('xn.npy', { type: 'float32', data: x.map((v, i) => (i === 77 ? NaN : v)), dims: [10, 64] })},${path.join(dir, 'y.npy')}`]],
+    ['63 features for a 64-input model', ['--data', `${npy('x63.npy', { type: 'float32', data: new Float32Array(630), dims: [10, 63] })},${path.join(dir, 'y.npy')}`]],
+    ['fractional class labels', ['--data', `${path.join(dir, 'x.npy')},${npy('yf.npy', { type: 'float32', data: Float32Array.from({ length: 10 }, () => 0.5), dims: [10] })}`]],
+    ['labels out of range', ['--data', `${path.join(dir, 'x.npy')},${npy('y99.npy', { type: 'int64', data: labels.map(() => 99n), dims: [10] })}`]],
+    ['10 samples, 9 labels', ['--data', `${path.join(dir, 'x.npy')},${npy('y9.npy', { type: 'int64', data: labels.slice(0, 9), dims: [9] })}`]],
+    ['a CSV column that does not exist', ['--data', DIGITS, '--label', 'nope']],
+    ['a bad --lr-schedule', ['--data', xy, '--lr-schedule', 'step']],
+    ['checkpoints there without --resume', ['--data', xy]],
+  ];
+  for (const [what, args] of cases) {
+    const r = await runCli('train', run, ...args, '--no-progress');
+    assert.equal(r.code, 2, `${what}: ${r.err.join(' | ')}`);
+    oneLine(r);
+  }
+  // A truncated newest checkpoint, and one of other artifacts: --resume refuses.
+  const truncated = path.join(path.dirname(good.file), 'step-00000999.safetensors');
+  fs.writeFileSync(truncated, goodBytes.subarray(0, goodBytes.length - 100));
+  let r = await runCli('train', run, '--data', xy, '--resume', '--no-progress');
+  assert.equal(r.code, 2, r.err.join('\n'));
+  assert.match(r.err[0]!, /truncated/);
+  fs.rmSync(truncated);
+  const other = path.join(dir, 'other');
+  assert.equal((await runCli('artifacts', path.join(a, 'model.onnx'), '--out', other, '--loss-fn', 'cross-entropy', '--on', 'logits', '--optimizer', 'adamw')).code, 0);
+  fs.copyFileSync(path.join(other, 'checkpoint.safetensors'), path.join(path.dirname(good.file), 'step-00000998.safetensors'));
+  r = await runCli('train', run, '--data', xy, '--resume', '--no-progress');
+  assert.equal(r.code, 2);
+  assert.match(r.err[0]!, /other training artifacts/);
+  fs.rmSync(path.join(path.dirname(good.file), 'step-00000998.safetensors'));
+  // Diverging: exit 1, and the checkpoints that exist are the good ones.
+  r = await runCli('train', run, '--data', xy, '--resume', '--lr', '1e30', '--epochs', '4', '--checkpoint-every', '1', '--no-progress');
+  assert.equal(r.code, 1, r.err.join('\n'));
+  assert.match(r.err.join('\n'), /diverged/);
+  for (const c of listCheckpoints(run)) {
+    const t = decodeSafetensors(new Uint8Array(fs.readFileSync(c.file))).tensors;
+    for (const [k, v] of t) assert.ok((v.data as Float32Array).every(Number.isFinite), `${c.file}: ${k} is finite`);
+  }
+  assert.deepEqual(fs.readFileSync(good.file), goodBytes, 'the last good checkpoint is untouched');
+  // Artifacts: an existing folder is not overwritten; unknown --freeze names and optimizers are refused.
+  for (const args of [['--out', run], ['--out', path.join(dir, 'x1'), '--freeze', 'fc9.weight'], ['--out', path.join(dir, 'x2'), '--optimizer', 'lion'], ['--out', path.join(dir, 'x3'), '--nesterov'], ['--out', path.join(dir, 'x4'), '--freeze', '/./']]) {
+    const res = await runCli('artifacts', path.join(a, 'model.onnx'), '--loss-fn', 'cross-entropy', '--on', 'logits', ...args);
+    assert.equal(res.code, 2, `${args.join(' ')}: ${res.err.join(' | ')}`);
+    oneLine(res);
+  }
+});
+
+test('trelu artifacts --freeze: frozen parameters stay initializers of the train step and keep their values', async () => {
+  const a = await artifacts();
+  const out = path.join(tmpDir('trelu-freeze-'), 'f');
+  const r = await runCli('artifacts', path.join(a, 'model.onnx'), '--out', out, '--loss-fn', 'cross-entropy', '--on', 'logits', '--freeze', '/^fc1\\./', '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const m = JSON.parse(r.out.join('\n')).manifest;
+  assert.deepEqual(m.parameters.filter((p: { role: string }) => p.role === 'frozen').map((p: { initializer: string }) => p.initializer), ['fc1.weight', 'fc1.bias']);
+  const step = decodeModel(new Uint8Array(fs.readFileSync(path.join(out, 'train_step.onnx'))));
+  assert.deepEqual(step.graph!.initializer.map((t) => t.name).filter((n) => n.startsWith('fc')).sort(), ['fc1.bias', 'fc1.weight']);
+  assert.equal((await runCli('train', out, '--data', DIGITS, '--epochs', '1', '--batch-size', '256', '--no-progress')).code, 0);
+  const exported = path.join(path.dirname(out), 'e.onnx');
+  assert.equal((await runCli('export', out, exported)).code, 0);
+  const orig = decodeModel(new Uint8Array(fs.readFileSync(path.join(out, 'model.onnx')))).graph!.initializer;
+  const now = decodeModel(new Uint8Array(fs.readFileSync(exported))).graph!.initializer;
+  for (const t of now) {
+    const same = Buffer.compare(Buffer.from(tensorToFloat32(t).buffer), Buffer.from(tensorToFloat32(orig.find((o) => o.name === t.name)!).buffer)) === 0;
+    assert.equal(same, t.name.startsWith('fc1.'), t.name);
+  }
+});
