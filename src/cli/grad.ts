@@ -15,6 +15,7 @@ import { buildGradient } from '../train/autodiff.js';
 import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
 import { checkGradients, parameterFeeds, verdict } from '../train/check.js';
 import { GRADIENT_PARAMS_KEY, writeParamsDir } from '../node/params.js';
+import { assertSafeOutput, assertSafeOutputDir, inputFilesOf } from '../node/output-safety.js';
 import { LOSS_FUNCTIONS, type LossFunction } from '../train/loss.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
@@ -75,6 +76,9 @@ export async function gradCommand(io: Io, input: string, output: string, options
   // The model says which inputs are its parameters: `trelu run` refuses to run it without them.
   proto.metadataProps = [...(proto.metadataProps ?? []).filter((p) => p.key !== GRADIENT_PARAMS_KEY), onnx.StringStringEntryProto.create({ key: GRADIENT_PARAMS_KEY, value: JSON.stringify(Object.keys(params)) })];
   const paramsDir = paramsDirFor(output);
+  // Refuse an unsafe output (an input, a device, a FIFO, ...) before any work.
+  assertSafeOutput(output, inputFilesOf(loaded));
+  if (Object.keys(params).length) assertSafeOutputDir(paramsDir);
   const { parameters: _values, ...summary } = report;
   const result: Record<string, unknown> = { input, output, ...summary, parametersDir: paramsDir };
   const code = EXIT_OK;
