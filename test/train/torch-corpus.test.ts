@@ -2,8 +2,8 @@
 // each parameter's gradient compared with torch autograd's (float64 reference, relative error as
 // defined in torch-reference.ts, tolerance 1e-4, NaN fails), on ORT cpu, then the same gradient
 // model on wasm and webgpu against cpu. Both forms: F.cross_entropy in the graph (loss.onnx) and
-// the inference model with --loss-fn cross-entropy appended (model.onnx). The BatchNorm-training
-// CNN goes through i13's toTrainingMode first (training-mode BN lowered to standard ops).
+// the inference model with --loss-fn cross-entropy appended (model.onnx). buildGradient lowers the
+// BatchNorm-training CNN's training-mode BatchNormalization itself (i13's lowering).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,7 +14,6 @@ import { buildGradient, parameterFeeds, type GradientReport } from '../../src/tr
 import type { LossFunction } from '../../src/train/loss.js';
 import { createBackends, runOnce, type TensorLike } from '../../src/runtime/index.js';
 import { torchCorpus, type TorchModel } from '../corpus/torch-corpus.js';
-import { toTrainingMode } from '../../src/train/artifacts/modes.js';
 import { compareWithTorch, parameterInitializers, relError } from './torch-reference.js';
 
 const TOLERANCE = 1e-4;
@@ -29,9 +28,6 @@ const BUILT_IN: Record<string, LossFunction> = { 'F.cross_entropy': 'cross-entro
 
 function gradientOf(m: TorchModel, file: 'model.onnx' | 'loss.onnx') {
   const model = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(`${m.dir}/${file}`))));
-  // Training-mode exports: BatchNormalization (batch statistics, as torch's model.train()) and
-  // Dropout lowered to standard ops by i13's toTrainingMode, then differentiated like the rest.
-  if (m.manifest.training) toTrainingMode(model);
   const wrt = parameterInitializers(m, file);
   const report = buildGradient(model, file === 'loss.onnx' ? { loss: 'loss', wrt } : { lossFn: BUILT_IN[m.manifest.loss]!, on: 'logits', wrt });
   const labels = file === 'loss.onnx' ? 'labels' : model.graph.inputs.find((v) => v.name.startsWith('labels'))!.name;
