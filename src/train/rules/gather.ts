@@ -3,7 +3,6 @@
  * gathered positions. The axis is moved to the front so that ScatterND
  * (reduction 'add', opset 16) can do it.
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { constantOf } from '../../rewrite/constants.js';
 import type { GradRule } from '../context.js';
@@ -16,7 +15,7 @@ export const gatherGrad: GradRule = {
     const [x, idx] = node.inputs as [NonNullable<typeof node.inputs[0]>, NonNullable<typeof node.inputs[0]>];
     const rank = info(x)?.shape?.length ?? unsupported('input rank unknown');
     const idxRank = info(idx)?.shape?.length ?? unsupported('indices rank unknown');
-    let axis = node.attribute('axis') ? Long.fromValue(node.attribute('axis')!.i).toNumber() : 0;
+    let axis = node.attrs.int('axis', 0);
     if (axis < 0) axis += rank;
     // Move the gathered axis to the front: X^ = Transpose(X, [axis, rest]); dY^ likewise with the index dims first.
     const permX = [axis, ...[...Array(rank).keys()].filter((i) => i !== axis)];

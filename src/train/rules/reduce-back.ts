@@ -3,7 +3,6 @@
  * reduced axes, divided by their size for the mean (before the expansion,
  * on the small tensor; a constant where the sizes are known).
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { constantOf } from '../../rewrite/constants.js';
 import type { GradContext } from '../context.js';
@@ -12,13 +11,12 @@ import type { Value } from '../../graph/value.js';
 /** The reduced axes (normalized), 'all', or 'none' (noop_with_empty_axes). */
 export function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
   const { node, info } = ctx;
-  const fromAttr = node.attribute('axes')?.ints.map((i) => Long.fromValue(i).toNumber());
+  const fromAttr = node.attrs.ints('axes');
   const fromInput = node.inputs[1] ? constantOf(node.inputs[1])?.values : undefined;
   if (node.inputs[1] && !fromInput) ctx.unsupported('axes are not constant');
   const axes = fromInput ?? fromAttr;
   if (!axes || axes.length === 0) {
-    const noop = node.attribute('noop_with_empty_axes');
-    return noop && Long.fromValue(noop.i).toNumber() === 1 ? 'none' : 'all';
+    return node.attrs.int('noop_with_empty_axes', 0) === 1 ? 'none' : 'all';
   }
   if (axes.some((a) => a < 0)) {
     // With the rank unknown, negative axes stay: Unsqueeze (relative to its output, X's rank) and
@@ -40,7 +38,7 @@ export function broadcastBack(ctx: GradContext, mean: boolean) {
   const x = node.inputs[0]!;
   const axes = reducedAxes(ctx);
   if (axes === 'none') return [dY[0], undefined];
-  const keep = node.attribute('keepdims') ? Long.fromValue(node.attribute('keepdims')!.i).toNumber() : 1;
+  const keep = node.attrs.int('keepdims', 1);
   // Reducing everything: dY is a scalar (or all ones-dims) and expands as it is.
   const g = keep || axes === 'all' ? dY[0]! : b.op('Unsqueeze', [dY[0], ctx.ints(axes)], { name: 'reduce_unsq' });
   const shape = b.op('Shape', [x], { name: 'grad_shape' });
