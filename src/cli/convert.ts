@@ -2,6 +2,7 @@
 import { TreluError } from '../errors.js';
 import { loadModelFileAsync } from '../node/model-file.js';
 import { saveModelFileAsync, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
+import { warnStaleTemps } from './stale-warning.js';
 import { formatBytes, printJson, type Io } from './output.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
@@ -51,9 +52,6 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     for (const f of report.externalFiles) io.out(`wrote ${f.path} (${formatBytes(f.bytes)}, ${f.tensors} tensors)`);
     for (const f of report.superseded) io.out(`removed ${f} (the replaced model's data)`);
   }
-  if (report.staleTemps.length) {
-    io.err(`warning: ${report.staleTemps.length} temp file(s) of interrupted writes beside the output (${report.staleTemps.slice(0, 3).join(', ')}${report.staleTemps.length > 3 ? ', ...' : ''})`);
-    io.err('  hint: remove them with: trelu clean <dir>');
-  }
+  warnStaleTemps(io, report.staleTemps);
   return 0;
 }

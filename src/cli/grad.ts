@@ -1,4 +1,5 @@
 /** `trelu grad <in> <out>`: the gradient model, optionally checked against finite differences. */
+import { warnStaleTemps } from './stale-warning.js';
 import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
@@ -65,6 +66,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
   const paramsTarget = output.replace(/\.onnx$/, '') + '.params';
   if (Object.keys(parameterFeeds(report)).length) assertSafeOutputDir(paramsTarget);
   const saved = saveModelFile(proto, output, { source: loaded });
+  warnStaleTemps(io, saved.staleTemps);
   const paramsDir = writeParameters(output, report, inputFilesOf(loaded));
   const { parameters: _values, ...summary } = report;
   const result: Record<string, unknown> = { input, output: saved.path, ...summary, parametersDir: paramsDir };

@@ -3,6 +3,7 @@
  * --opset). Each reads a model, writes a new one (never the input; temp file
  * + rename), and with --verify runs both in onnxruntime-node to prove it.
  */
+import { warnStaleTemps } from './stale-warning.js';
 import { TreluError, EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
@@ -80,6 +81,7 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   }
   const proto = modelToProto(model);
   const saved = saveModelFile(proto, output, { source: loaded });
+  warnStaleTemps(io, saved.staleTemps);
   result.bytes = saved.bytes;
   if (!options.json) io.out(`wrote ${output}`);
   let code = EXIT_OK;
