@@ -3,6 +3,7 @@ import { TreluError } from '../errors.js';
 import { loadModelFileAsync } from '../node/model-file.js';
 import { saveModelFileAsync, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
 import { warnStaleTemps } from './stale-warning.js';
+import { assertSafeOutput, inputFilesOf } from '../node/output-safety.js';
 import { formatBytes, printJson, type Io } from './output.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
@@ -27,6 +28,8 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     sizeThreshold = Number(options.sizeThreshold);
   }
   const loaded = await loadModelFileAsync(input);
+  assertSafeOutput(output, inputFilesOf(loaded)); // before any work; the save checks again, with the data files
+
   let proto = loaded.model;
   let upgrade: UpgradeReport | undefined;
   if (options.opset !== undefined) {
