@@ -4,7 +4,7 @@
  * differences first: nothing is written when the command fails.
  */
 import path from 'node:path';
-import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile, readExternalBytes } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
 import { modelFromProto } from '../graph/from-proto.js';
@@ -92,6 +92,8 @@ export async function gradCommand(io: Io, input: string, output: string, options
       checks = await checkGradients(encodeModel(proto), report, { ...feeds, ...params }, { seed: Number(options.seed ?? 0) + 1, samples, onProgress: progress });
       if (progress) process.stderr.write('\r' + ' '.repeat(70) + '\r');
     } catch (e) {
+      // A bad --input or --dim is the user's (exit 2, nothing written); anything else means the check could not run (exit 1).
+      if (e instanceof TreluError && e.exitCode === EXIT_BAD_INPUT) throw e;
       const why = e instanceof Error ? e.message : String(e);
       io.err(`trelu: the check could not run: ${why.split('\n')[0]}`);
       io.err('  hint: nothing was written; without --check the gradient model is written unchecked');
