@@ -13,6 +13,7 @@
  * 2-D rule with a unit axis (lift-1d.ts).
  */
 import { TreluError } from '../../errors.js';
+import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
@@ -42,6 +43,8 @@ const conv2dGrad: GradRule = {
     const [c, h, wd, m, kh, kw, oh, ow] = nums as number[];
     // Malformed attributes are the model's mistake: refuse them before any size is computed from them.
     const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${node.name}': ${why}`); };
+    if (!nums.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) bad(`shapes [${xs.join(',')}] and [${ws.join(',')}] are not non-negative integers`);
+    checkedElementCount([kh!, kw!], `Conv node '${node.name}' kernel`, MAX_CONSTANT_ELEMENTS); // the flip builds a kh*kw index constant
     if (!Number.isInteger(group) || group < 1 || c! % group !== 0 || m! % group !== 0) bad(`group ${group} does not divide ${c} input and ${m} output channels`);
     if (strides.length !== 2 || dil.length !== 2 || pads.length !== 4) bad('strides and dilations need 2 values and pads 4 for a 2-D convolution');
     if (![...strides, ...dil].every((v) => Number.isInteger(v) && v >= 1) || !pads.every((p) => Number.isInteger(p) && p >= 0)) bad('strides and dilations must be >= 1 and pads >= 0');
