@@ -6,6 +6,7 @@
 import { TreluError, EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
+import { assertSafeOutput, inputFilesOf } from '../node/output-safety.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import type { Model } from '../graph/model.js';
@@ -62,6 +63,8 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   const inputSpecs = (options.input ?? []).map(parseInputSpec);
   const shapes = parseShapes(options.shape);
   const loaded = loadModelFile(input);
+  // a bad output path is a usage error (exit 2) before any work, even when there would be nothing to write
+  if (!options.dryRun) assertSafeOutput(output, inputFilesOf(loaded));
   const model = modelFromProto(loaded.model);
   const t = transform(model, !!options.dryRun);
   const result: Record<string, unknown> = { command, input, output: options.dryRun ? null : output, changes: t.report.changes, candidates: t.report.candidates, warnings: t.warnings ?? [] };
