@@ -38,7 +38,7 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>'): TensorLike {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) bad('header');
   if (fortran === 'True') bad('Fortran order');
-  const t = NPY_TYPES[descr!] ?? bad(`dtype ${descr} is not supported`);
+  const t = (Object.hasOwn(NPY_TYPES, descr!) ? NPY_TYPES[descr!] : undefined) ?? bad(`dtype ${descr} is not supported`);
   const dims = shapeText!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
