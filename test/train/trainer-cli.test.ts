@@ -196,3 +196,26 @@ test('trelu artifacts --freeze: frozen parameters stay initializers of the train
     assert.equal(same, t.name.startsWith('fc1.'), t.name);
   }
 });
+
+test('mse artifacts train on float targets (.npy pair, wasm EP); export with external data above a threshold', async () => {
+  const a = await artifacts();
+  const dir = tmpDir('trelu-mse-');
+  const out = path.join(dir, 'mse');
+  assert.equal((await runCli('artifacts', path.join(a, 'model.onnx'), '--out', out, '--loss-fn', 'mse', '--on', 'logits', '--optimizer', 'sgd', '--lr', '0.01')).code, 0);
+  const x = Float32Array.from({ length: 40 * 64 }, (_, i) => Math.sin(i) * 0.5);
+  const y = Float32Array.from({ length: 40 * 10 }, (_, i) => Math.cos(i) * 0.1);
+  fs.writeFileSync(path.join(dir, 'x.npy'), toNpy({ type: 'float32', data: x, dims: [40, 64] }));
+  fs.writeFileSync(path.join(dir, 'y.npy'), toNpy({ type: 'float32', data: y, dims: [40, 10] }));
+  const r = await runCli('train', out, '--data', `${path.join(dir, 'x.npy')},${path.join(dir, 'y.npy')}`, '--epochs', '4', '--batch-size', '10', '--ep', 'wasm', '--no-progress', '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const epochs = JSON.parse(r.out.join('\n')).epochs as { train_loss: number; train_accuracy?: number }[];
+  assert.equal(epochs.length, 4);
+  assert.ok(epochs[3]!.train_loss < epochs[0]!.train_loss && epochs[0]!.train_accuracy === undefined, JSON.stringify(epochs));
+  const onnxOut = path.join(dir, 'e.onnx');
+  assert.equal((await runCli('export', out, onnxOut, '--external-data', 'e.bin', '--size-threshold', '1024')).code, 0);
+  const proto = decodeModel(new Uint8Array(fs.readFileSync(onnxOut)));
+  const external = proto.graph!.initializer.filter((t) => t.dataLocation === 1).map((t) => t.name).sort();
+  assert.deepEqual(external, ['fc1.weight', 'fc2.weight', 'fc3.weight'], 'weights of >= 1 KiB moved out; biases < 1 KiB stay');
+  const ran = await runOnCpu(onnxOut, { input: { type: 'float32', data: x.subarray(0, 64), dims: [1, 64] } });
+  assert.equal(ran.logits!.dims.join(), '1,10');
+});
