@@ -49,27 +49,37 @@ function deepModel(layers: number, form: 'gemm' | 'where'): Uint8Array {
   }) as never);
 }
 
+/**
+ * CPU time (user + system) of `f`, in ms: on a shared machine other processes take wall time away
+ * from a run, but much less of its CPU time, so growth with model size stays readable.
+ */
 const time = (f: () => void) => {
-  const t0 = performance.now();
+  const c0 = process.cpuUsage();
   f();
-  return performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
 };
-const best = (runs: number, f: () => void) => Math.min(...Array.from({ length: runs }, () => time(f)));
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
-/** Heap bytes `build()`'s result keeps alive. */
+/** Best of `runs`, each after a full GC (untimed): a run should not pay for collecting the garbage of the one before. */
+const best = (runs: number, f: () => void) => Math.min(...Array.from({ length: runs }, () => {
+  gc();
+  return time(f);
+}));
+/** Heap bytes `build()`'s result keeps alive (held in a module-level array while the heap is measured). */
+const held: unknown[] = [];
 function retained(build: () => unknown): number {
   gc();
   const before = process.memoryUsage().heapUsed;
-  const kept = build();
+  held.push(build());
   gc();
   const after = process.memoryUsage().heapUsed;
-  void kept;
+  held.length = 0;
   return after - before;
 }
 
 const SIZES = (process.env.BENCH_LAYERS ?? '100,1000,3000,10000').split(',').map(Number);
-console.log(`${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; times are the best of 3 runs (2 from 3000 layers, 1 at 10,000)`);
+console.log(`${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)}; CPU times (user + system), best of 3 runs (2 from 3000 layers, 1 at 10,000)`);
 console.log('per pass: time, x decode+encode of the same model, us per layer, growth of the per-layer time vs the smallest model (1.00 = linear)');
 const first: Record<string, number> = {};
 {

@@ -124,3 +124,14 @@ test('kernel API: ep simd with simdThreads sends arena arrays to the pool, other
     await pool.close();
   }
 });
+
+test('arena arrays allocated before and after the memory grows work together (tails included)', () => {
+  const n = 1000 + 7; // a tail past the last whole block
+  const vals = Array.from({ length: n }, (_, i) => Math.cos(i) * 2);
+  const x = inArena(vals); // before
+  const filler = simdArray(1 << 23); // 32 MiB: the memory grows
+  const out = simdArray(n); // after: beyond x's (older, shorter) buffer
+  assert.ok(out.byteOffset + out.byteLength > x.buffer.byteLength, 'out lies past the end of the buffer x was made from');
+  assert.ok(same(thresholdedReluSimd(x, 0.5, out)!, thresholdedReluReference(Float32Array.from(vals), 0.5, 'float32')));
+  for (const a of [x, filler, out]) freeSimdArray(a);
+});

@@ -102,7 +102,8 @@ function aligned(...xs: (Float32Array | undefined)[]): boolean {
  * SIMD_BLOCK): the whole blocks in wasm, the rest by the reference formula.
  */
 function runInArena(kernel: SimdKernelExports, x: Float32Array, dy: Float32Array | undefined, a: number, out: Float32Array, from: number, to: number): void {
-  const mem = new Float32Array(x.buffer);
+  // the memory's current buffer: x's may be an older, shorter one (x allocated before the memory grew)
+  const mem = new Float32Array(simdArena()!.mem.buffer);
   runSlice(kernel, mem, { x: x.byteOffset, dy: dy ? dy.byteOffset : -1, out: out.byteOffset, from, to, alpha: a });
 }
 
@@ -128,8 +129,9 @@ export function runSlice(kernel: SimdKernelExports, mem: Float32Array, s: SimdSl
     if (s.dy >= 0) kernel.grad(px, s.dy + s.from * 4, po, body, s.alpha);
     else kernel.forward(px, po, body, s.alpha);
   }
-  const x = s.x >> 2;
-  const dy = s.dy >> 2;
-  const o = s.out >> 2;
+  // byte offsets may pass 2^31 (a 4 GiB arena): divide, never >>
+  const x = s.x / 4;
+  const dy = s.dy / 4;
+  const o = s.out / 4;
   for (let i = s.from + body; i < s.to; i++) mem[o + i] = mem[x + i]! > s.alpha ? mem[(s.dy >= 0 ? dy : x) + i]! : 0;
 }

@@ -1,0 +1,151 @@
+// rewriteModelFile: load, edit, save with the large inline tensors copied from the input file
+// instead of loaded. Its output is checked against the ordinary load + edit + save, byte for byte.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import Long from 'long';
+import { onnx, DataType, AttributeType, type ModelProto, type TensorProto } from '../../src/onnx/proto.js';
+import { decodeModel } from '../../src/onnx/decode.js';
+import { Graph, Model, Builder, Value, modelToProto } from '../../src/graph/index.js';
+import { saveModelFile, saveModelFileAsync } from '../../src/node/save-model.js';
+import { loadModelFileAsync, readExternalBytes } from '../../src/node/model-file.js';
+import { rewriteModelFile } from '../../src/node/rewrite-file.js';
+import { decodeSkippingTensors } from '../../src/node/lazy-tensors.js';
+import { tmpDir } from '../helpers.js';
+
+const BIG = 256 * 256; // floats: 256 KiB tensors, above the 100 kB threshold used here
+
+function weights(i: number, n: number): Uint8Array {
+  const w = Float32Array.from({ length: n }, (_, j) => ((j * 2654435761 + i * 7) % 1000) / 1000 - 0.5);
+  return new Uint8Array(w.buffer);
+}
+
+/** 3 big MatMul weights, a small bias, Relu between them, and a Constant node. */
+function writeModel(file: string): void {
+  const graph = new Graph({ name: 'g' });
+  const model = new Model({ graph, opsetImports: new Map([['', 17]]), irVersion: 8 });
+  const info = onnx.ValueInfoProto.create({ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: Long.fromNumber(256) }] } } } });
+  const x = new Value('x', { info: info as never });
+  model.valueNames.register('x');
+  graph.addInput(x);
+  const b = new Builder(model, graph);
+  let h = x;
+  for (let i = 0; i < 3; i++) {
+    const t = onnx.TensorProto.create({ name: `w${i}`, dims: [Long.fromNumber(256), Long.fromNumber(256)], dataType: DataType.FLOAT, rawData: weights(i, BIG) });
+    h = b.op('Relu', [b.op('MatMul', [h, b.initializer(t as never)])]);
+  }
+  const bias = onnx.TensorProto.create({ name: 'bias', dims: [Long.fromNumber(256)], dataType: DataType.FLOAT, rawData: weights(9, 256) });
+  const c = b.op('Constant', [], { attributes: [{ name: 'value', type: AttributeType.TENSOR, t: onnx.TensorProto.create({ dims: [Long.fromNumber(4)], dataType: DataType.FLOAT, floatData: [1, 2, 3, 4] }) }] as never });
+  h = b.op('Add', [h, b.initializer(bias as never)]);
+  graph.outputs.push(h, c);
+  saveModelFile(modelToProto(model), file);
+}
+
+const toThresholded = (m: ModelProto) => {
+  for (const n of m.graph!.node) {
+    if (n.opType !== 'Relu') continue;
+    n.opType = 'ThresholdedRelu';
+    n.attribute = [onnx.AttributeProto.create({ name: 'alpha', type: AttributeType.FLOAT, f: 0 })];
+  }
+};
+
+async function ordinary(input: string, output: string, edit: (m: ModelProto) => void): Promise<Buffer> {
+  const loaded = await loadModelFileAsync(input);
+  edit(loaded.model);
+  await saveModelFileAsync(loaded.model, output, { source: loaded });
+  return fs.readFileSync(output);
+}
+
+test('the walk skips exactly the big raw_data payloads and decodes the rest', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'm.onnx');
+  writeModel(file);
+  const bytes = fs.readFileSync(file);
+  const d = decodeSkippingTensors(file, 100_000);
+  assert.deepEqual([...d.skipped.keys()].map((t) => t.name), ['w0', 'w1', 'w2']);
+  for (const [t, r] of d.skipped) {
+    assert.equal(r.length, BIG * 4);
+    assert.ok(bytes.subarray(r.offset, r.offset + r.length).equals(Buffer.from(weights(Number(t.name.slice(1)), BIG))), `${t.name}'s range holds its bytes`);
+  }
+  // What was read is the model without those payloads: protobufjs's own encoding of the decoded result has that size.
+  assert.equal(d.bytesRead, onnx.ModelProto.encode(d.model).finish().length);
+  assert.ok(d.bytesRead < 4096);
+  const full = decodeModel(new Uint8Array(bytes));
+  assert.equal(d.model.graph!.node.length, full.graph!.node.length);
+  assert.ok(Buffer.from(d.model.graph!.initializer.find((t) => t.name === 'bias')!.rawData).equals(Buffer.from(weights(9, 256))), 'small tensors stay inline');
+});
+
+test('an unchanged round trip gives the input back byte for byte, copying the big tensors from the file', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'm.onnx');
+  writeModel(file);
+  const out = path.join(dir, 'out.onnx');
+  const r = await rewriteModelFile(file, out, () => undefined, { threshold: 100_000 });
+  assert.equal(r.lazy, true);
+  assert.equal(r.copiedBytes, 3 * BIG * 4);
+  assert.ok(fs.readFileSync(out).equals(fs.readFileSync(file)));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['m.onnx', 'out.onnx'], 'no temp file left');
+});
+
+test('an edit of the nodes gives the same bytes as the ordinary load + edit + save', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'm.onnx');
+  writeModel(file);
+  const out = path.join(dir, 'lazy.onnx');
+  await rewriteModelFile(file, out, toThresholded, { threshold: 100_000 });
+  const expected = await ordinary(file, path.join(dir, 'ordinary.onnx'), toThresholded);
+  assert.ok(fs.readFileSync(out).equals(expected));
+  assert.equal(decodeModel(new Uint8Array(expected)).graph!.node.filter((n) => n.opType === 'ThresholdedRelu').length, 3);
+});
+
+test('during the edit a skipped tensor reads its real bytes; one given new values is written with them', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'm.onnx');
+  writeModel(file);
+  const out = path.join(dir, 'out.onnx');
+  const fresh = weights(42, BIG);
+  await rewriteModelFile(file, out, (m, source) => {
+    const w1 = m.graph!.initializer.find((t) => t.name === 'w1')! as TensorProto;
+    assert.ok(Buffer.from(readExternalBytes(source, w1)).equals(Buffer.from(weights(1, BIG))));
+    delete (w1 as Partial<TensorProto>).externalData;
+    delete (w1 as Partial<TensorProto>).dataLocation;
+    w1.rawData = fresh;
+  }, { threshold: 100_000 });
+  const got = decodeModel(new Uint8Array(fs.readFileSync(out)));
+  const raw = (name: string) => Buffer.from(got.graph!.initializer.find((t) => t.name === name)!.rawData);
+  assert.ok(raw('w1').equals(Buffer.from(fresh)), 'the new values');
+  assert.ok(raw('w0').equals(Buffer.from(weights(0, BIG))) && raw('w2').equals(Buffer.from(weights(2, BIG))), 'the others, copied');
+  assert.equal(got.graph!.initializer.some((t) => (t.externalData ?? []).length > 0), false, 'an inline model');
+});
+
+test('refusals: the input as output, a tensor with both rawData and external data (nothing left behind)', async () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'm.onnx');
+  writeModel(file);
+  const before = fs.readFileSync(file);
+  await assert.rejects(rewriteModelFile(file, file, () => undefined), (e: Error & { code?: string }) => typeof e.code === 'string' && e.code.startsWith('E_'));
+  assert.ok(fs.readFileSync(file).equals(before), 'the input is untouched');
+  await assert.rejects(rewriteModelFile(file, path.join(dir, 'o.onnx'), (m) => {
+    m.graph!.initializer[0]!.rawData = new Uint8Array(4);
+  }, { threshold: 100_000 }), /both rawData and external data/);
+  assert.deepEqual(fs.readdirSync(dir), ['m.onnx']);
+});
+
+test('a model that already has external data goes the ordinary way, with the same result', async () => {
+  const dir = tmpDir();
+  const inline = path.join(dir, 'm.onnx');
+  writeModel(inline);
+  const extDir = path.join(dir, 'ext');
+  fs.mkdirSync(extDir);
+  const ext = path.join(extDir, 'm.onnx');
+  saveModelFile(decodeModel(new Uint8Array(fs.readFileSync(inline))), ext, { externalData: { location: 'm.data', sizeThreshold: 1000 } });
+  const outDir = path.join(dir, 'out');
+  fs.mkdirSync(outDir);
+  const r = await rewriteModelFile(ext, path.join(outDir, 'm.onnx'), toThresholded);
+  assert.equal(r.lazy, false);
+  const again = await loadModelFileAsync(path.join(outDir, 'm.onnx'));
+  const w2 = again.model.graph!.initializer.find((t) => t.name === 'w2')! as TensorProto;
+  assert.ok(Buffer.from(readExternalBytes(again, w2)).equals(Buffer.from(weights(2, BIG))));
+  assert.equal(again.model.graph!.node.filter((n) => n.opType === 'ThresholdedRelu').length, 3);
+});
