@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { tensorToFloat32 } from '../../src/onnx/tensor.js';
@@ -218,4 +218,37 @@ test('mse artifacts train on float targets (.npy pair, wasm EP); export with ext
   assert.deepEqual(external, ['fc1.weight', 'fc2.weight', 'fc3.weight'], 'weights of >= 1 KiB moved out; biases < 1 KiB stay');
   const ran = await runOnCpu(onnxOut, { input: { type: 'float32', data: x.subarray(0, 64), dims: [1, 64] } });
   assert.equal(ran.logits!.dims.join(), '1,10');
+});
+
+test('a full disk while checkpointing: one line, exit 2, the last good checkpoint intact, no temp file left', async (t) => {
+  // A 'disk' that fills up: a small tmpfs in a private mount namespace (unshare -r -m, no root needed).
+  const probe = spawnSync('unshare', ['-r', '-m', 'true']);
+  if (probe.status !== 0) {
+    t.skip(`unshare -r -m is not permitted here (${probe.stderr?.toString().trim() || probe.error?.message}); cannot make a full disk`);
+    return;
+  }
+  const a = await artifacts();
+  const host = tmpDir('trelu-full-');
+  const mnt = path.join(host, 'disk');
+  const saved = path.join(host, 'saved');
+  fs.mkdirSync(mnt);
+  const used = fs.readdirSync(a).reduce((n, f) => n + (fs.statSync(path.join(a, f)).isFile() ? fs.statSync(path.join(a, f)).size : 0), 0);
+  const ckpt = fs.statSync(path.join(a, 'checkpoint.safetensors')).size;
+  const kib = Math.ceil((used + 1.5 * ckpt + 48 * 1024) / 1024);
+  const script = [
+    `mount -t tmpfs -o size=${kib}k tmpfs '${mnt}'`,
+    `cp -r '${a}' '${mnt}/run'`,
+    `'${process.execPath}' '${BIN}' train '${mnt}/run' --data '${DIGITS}' --epochs 1 --batch-size 64 --checkpoint-every 1 --keep 5 --no-progress 2>'${host}/stderr'; echo $? > '${host}/rc'`,
+    `cp -r '${mnt}/run/checkpoints' '${saved}'`,
+    `ls -a '${mnt}/run/checkpoints' > '${host}/listing'`,
+  ].join(' && ');
+  const r = spawnSync('unshare', ['-r', '-m', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  assert.equal(r.status, 0, r.stderr);
+  const stderr = fs.readFileSync(path.join(host, 'stderr'), 'utf8').trim().split('\n');
+  assert.equal(fs.readFileSync(path.join(host, 'rc'), 'utf8').trim(), '2', stderr.join('\n'));
+  assert.match(stderr[0]!, /^trelu: .*step-\d+\.safetensors: cannot write \(no space left on the device, ENOSPC\)$/);
+  assert.ok(stderr.length <= 2 && !stderr.join('\n').includes('    at '));
+  const listing = fs.readFileSync(path.join(host, 'listing'), 'utf8').split('\n').filter((f) => f && f !== '.' && f !== '..');
+  assert.ok(listing.length >= 1 && listing.every((f) => /^step-\d{8}\.safetensors$/.test(f)), `only complete checkpoints, no temp files: ${listing.join(', ')}`);
+  for (const f of listing) decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(saved, f))), f);
 });
