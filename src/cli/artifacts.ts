@@ -49,6 +49,8 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
   const betas = o.betas?.split(',').map((s) => parseNumber('--betas', s)!);
   if (betas && betas.length !== 2) throw new TreluError('E_USAGE', `--betas takes two numbers (0.9,0.999), not '${o.betas}'`);
   const loaded = loadModelFile(input);
+  const written = [...Object.values(ARTIFACT_FILES), 'manifest.json'].map((f) => path.resolve(o.out!, f));
+  if (written.includes(path.resolve(input))) throw new TreluError('E_SAME_FILE', `${input} is one of the files trelu artifacts writes into ${o.out}`, { hint: 'choose another --out' });
   if (fs.existsSync(path.join(o.out, 'manifest.json'))) throw new TreluError('E_USAGE', `${o.out} already holds training artifacts`, { hint: 'choose another --out (trelu never overwrites a training folder)' });
   // External tensors are read in (the artifacts are self-contained).
   const proto = cloneShallow(loaded.model);

@@ -1,5 +1,6 @@
 /** `trelu export dir/ model.onnx`: the original model with the trained weights (or a PyTorch state_dict as safetensors). */
 import fs from 'node:fs';
+import path from 'node:path';
 import { EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
@@ -22,6 +23,9 @@ export function exportCommand(io: Io, dir: string, output: string, o: ExportCliO
   const a = readArtifactsDir(dir);
   const ckpt = o.checkpoint ?? listCheckpoints(dir)[0]?.file ?? a.initialCheckpoint;
   if (!fs.existsSync(ckpt)) throw new TreluError('E_FILE_NOT_FOUND', `${ckpt}: no such checkpoint`);
+  // Never overwrite what this reads (the folder's model, artifacts, checkpoints).
+  const reads = [a.model, a.trainStep, a.evalModel, a.initialCheckpoint, path.join(dir, 'manifest.json'), ckpt, ...listCheckpoints(dir).map((c) => c.file)].map((f) => path.resolve(f));
+  if (reads.includes(path.resolve(output))) throw new TreluError('E_SAME_FILE', `${output} is a file of the training folder ${dir}; export writes a new file`, { hint: 'choose another output path' });
   const bytes = new Uint8Array(fs.readFileSync(ckpt));
   let written: string;
   if (format === 'safetensors') {

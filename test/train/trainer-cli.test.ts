@@ -110,6 +110,13 @@ test('trelu export: the original bytes except the trained initializers; the expo
   const st = path.join(path.dirname(run), 'w.safetensors');
   assert.equal((await runCli('export', run, st, '--format', 'safetensors')).code, 0);
   assert.deepEqual([...decodeSafetensors(new Uint8Array(fs.readFileSync(st))).tensors.keys()], ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+  // Export never writes over a file of the folder.
+  const before = fs.readFileSync(path.join(run, 'checkpoint.safetensors'));
+  for (const target of [path.join(run, 'checkpoint.safetensors'), ck.file, path.join(run, 'model.onnx')]) {
+    const bad = await runCli('export', run, target, '--format', target.endsWith('.onnx') ? 'onnx' : 'safetensors');
+    assert.equal(bad.code, 2, `${target}: ${bad.err.join(' | ')}`);
+  }
+  assert.deepEqual(fs.readFileSync(path.join(run, 'checkpoint.safetensors')), before);
 });
 
 test('bad input: one line and exit 2 (1 for a diverging run), the last good checkpoint intact', async () => {
