@@ -151,7 +151,7 @@ async function tfjs(model: string, batch: number, backend: 'wasm' | 'cpu'): Prom
 
 const fmt = (v: number | string, batch: number, base: number | string) => typeof v === 'string'
   ? v
-  : `${v.toFixed(1).padStart(8)} steps/s ${(v * batch).toFixed(0).padStart(8)} samples/s${typeof base === 'number' ? `  ${(v / base).toFixed(2)}x torch` : ''}`;
+  : `${(v < 1 ? v.toFixed(3) : v.toFixed(1)).padStart(8)} steps/s ${(v * batch).toFixed(0).padStart(8)} samples/s${typeof base === 'number' ? `  ${(v / base).toFixed(2)}x torch` : ''}`;
 
 console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}; ${THREADS} thread(s) for torch and ORT cpu; load average ${os.loadavg()[0]!.toFixed(1)}`);
 for (const { model, batch } of CONFIGS) {
