@@ -39,9 +39,10 @@ async function timeSteps(step: () => Promise<unknown>): Promise<number> {
     await step();
     return 1 / ((performance.now() - t0) / 1000);
   }
-  // Warm up for 3 s (at most 500 steps): V8 runs WebAssembly first with its baseline compiler and
-  // tiers hot functions up later; ORT-web's MLP step took 62 ms after 5 warm-up steps, 8.8 ms after 200.
-  for (let k = 0; k < 500 && performance.now() - w0 < 3000; k++) await step();
+  // Warm up for 300 steps (at least 3 s, at most 20 s): V8 runs WebAssembly first with its baseline
+  // compiler and tiers hot functions up gradually; ORT-web's MLP step took 172 ms/step over the first
+  // 5 steps, 54 over the next 50, 20 over the next 200, 15 after that (Trainer.step, loaded machine).
+  for (let k = 0; (k < 300 || performance.now() - w0 < 3000) && performance.now() - w0 < 20000; k++) await step();
   let best = 0;
   for (let block = 0; block < 3; block++) {
     const t0 = performance.now();
