@@ -7,6 +7,7 @@ import { saveModelFile } from '../node/save-model.js';
 import { listCheckpoints, readArtifactsDir, writeFileAtomic } from '../node/training-files.js';
 import { exportStateDict, exportTrainedModel } from '../train/trainer/export.js';
 import { printJson, type Io } from './output.js';
+import { assertSafeOutput, type InputFile } from '../node/output-safety.js';
 import { parseNumber } from './artifacts.js';
 
 export interface ExportCliOptions {
@@ -24,8 +25,9 @@ export function exportCommand(io: Io, dir: string, output: string, o: ExportCliO
   const ckpt = o.checkpoint ?? listCheckpoints(dir)[0]?.file ?? a.initialCheckpoint;
   if (!fs.existsSync(ckpt)) throw new TreluError('E_FILE_NOT_FOUND', `${ckpt}: no such checkpoint`);
   // Never overwrite what this reads (the folder's model, artifacts, checkpoints).
-  const reads = [a.model, a.trainStep, a.evalModel, a.initialCheckpoint, path.join(dir, 'manifest.json'), ckpt, ...listCheckpoints(dir).map((c) => c.file)].map((f) => path.resolve(f));
-  if (reads.includes(path.resolve(output))) throw new TreluError('E_SAME_FILE', `${output} is a file of the training folder ${dir}; export writes a new file`, { hint: 'choose another output path' });
+  const reads: InputFile[] = [a.model, a.trainStep, a.evalModel, a.initialCheckpoint, path.join(dir, 'manifest.json'), ckpt, ...listCheckpoints(dir).map((c) => c.file)].map((f) => ({ path: f, role: `a file of the training folder ${dir}` }));
+  assertSafeOutput(output, reads);
+  if (o.externalData) assertSafeOutput(path.join(path.dirname(output), o.externalData), reads, `--external-data ${o.externalData}`);
   const bytes = new Uint8Array(fs.readFileSync(ckpt));
   let written: string;
   if (format === 'safetensors') {

@@ -117,6 +117,12 @@ test('trelu export: the original bytes except the trained initializers; the expo
     assert.equal(bad.code, 2, `${target}: ${bad.err.join(' | ')}`);
   }
   assert.deepEqual(fs.readFileSync(path.join(run, 'checkpoint.safetensors')), before);
+  const dev = await runCli('export', run, '/dev/null');
+  assert.equal(dev.code, 2, 'a device is never an output');
+  assert.match(dev.err[0]!, /not a regular file/);
+  const self = await runCli('artifacts', path.join(run, 'model.onnx'), '--out', run, '--loss-fn', 'cross-entropy', '--on', 'logits');
+  assert.equal(self.code, 2);
+  assert.match(self.err[0]!, /refusing to overwrite/);
 });
 
 test('bad input: one line and exit 2 (1 for a diverging run), the last good checkpoint intact', async () => {
