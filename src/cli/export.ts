@@ -1,11 +1,13 @@
 /** `trelu export dir/ model.onnx`: the original model with the trained weights (or a PyTorch state_dict as safetensors). */
 import fs from 'node:fs';
+import path from 'node:path';
 import { EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
 import { listCheckpoints, readArtifactsDir, writeFileAtomic } from '../node/training-files.js';
 import { exportStateDict, exportTrainedModel } from '../train/trainer/export.js';
 import { printJson, type Io } from './output.js';
+import { assertSafeOutput, type InputFile } from '../node/output-safety.js';
 import { parseNumber } from './artifacts.js';
 
 export interface ExportCliOptions {
@@ -22,6 +24,10 @@ export function exportCommand(io: Io, dir: string, output: string, o: ExportCliO
   const a = readArtifactsDir(dir);
   const ckpt = o.checkpoint ?? listCheckpoints(dir)[0]?.file ?? a.initialCheckpoint;
   if (!fs.existsSync(ckpt)) throw new TreluError('E_FILE_NOT_FOUND', `${ckpt}: no such checkpoint`);
+  // Never overwrite what this reads (the folder's model, artifacts, checkpoints).
+  const reads: InputFile[] = [a.model, a.trainStep, a.evalModel, a.initialCheckpoint, path.join(dir, 'manifest.json'), ckpt, ...listCheckpoints(dir).map((c) => c.file)].map((f) => ({ path: f, role: `a file of the training folder ${dir}` }));
+  assertSafeOutput(output, reads);
+  if (o.externalData) assertSafeOutput(path.join(path.dirname(output), o.externalData), reads, `--external-data ${o.externalData}`);
   const bytes = new Uint8Array(fs.readFileSync(ckpt));
   let written: string;
   if (format === 'safetensors') {
