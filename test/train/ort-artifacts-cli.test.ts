@@ -119,3 +119,17 @@ test('an ORT checkpoint with trained weights → trelu checkpoint convert --for 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('artifactsOrtCommand takes trelu artifacts\' --freeze, with /regex/', () => {
+  const dir = tmpDir('trelu-art-');
+  try {
+    const c = capture();
+    assert.equal(artifactsOrtCommand(c.io, path.join(REPO_ROOT, 'models/mlp.onnx'), dir, { lossFn: 'cross-entropy', on: 'logits', freeze: ['/^fc1\\./'], json: true }), 0);
+    const summary = JSON.parse(c.out.join('\n'));
+    assert.deepEqual(summary.frozen, ['fc1.weight', 'fc1.bias']);
+    assert.deepEqual(summary.trainable, ['fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+    assert.throws(() => artifactsOrtCommand(capture().io, path.join(REPO_ROOT, 'models/mlp.onnx'), path.join(dir, 'x'), { lossFn: 'cross-entropy', on: 'logits', freeze: ['/^conv/'] }), /matches no initializer/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
