@@ -139,6 +139,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--seed <n>', 'seed for random inputs', '0')
     .option('--max-elements <n>', 'largest random input, in elements (default 268435456 = 2^28)')
     .option('--strict-ep', 'fail instead of letting ORT run nodes the EP lacks on the CPU')
+    .option('--params <dir>', "a gradient model's parameters: the <out>.params folder trelu grad wrote (its manifest.json)")
     .option('--json', 'JSON output')
     .addHelpText('after', [
       '',
@@ -173,12 +174,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<in>', 'input .onnx file')
     .argument('<out>', 'output .onnx file')
     .option('--loss <output>', 'a scalar output (or tensor) the model already computes')
-    .option('--loss-fn <fn>', 'append a loss: mse or cross-entropy (adds a labels input)')
+    .option('--loss-fn <fn>', 'append a loss, as PyTorch defines it: mse, l1, bce-with-logits, cross-entropy (ignore_index -100) or nll (adds a labels input)')
     .option('--on <output>', 'with --loss-fn: the output the loss is computed on')
     .option('--wrt <names...>', 'tensors to differentiate with respect to, or params (every float initializer)')
     .option('--keep-outputs', 'keep the original outputs next to the loss and gradients')
     .option('--maxpool-indices', "MaxPool gradients through MaxPool's Indices output: faster on ORT cpu, but ORT's WebGPU EP cannot run it")
-    .option('--check', 'compare every gradient with central finite differences on seeded inputs (exit 1 above tolerance)')
+    .option('--untie', 'give each reader of a shared initializer its own parameter (weights an exporter merged because they were equal)')
+    .option('--check', 'before writing, compare every gradient with central finite differences (exit 1 above tolerance, on NaN, or if a tensor could not be checked; nothing written then)')
+    .option('--check-samples <n>', 'with --check: elements sampled per tensor (default 6)')
+    .option('--allow-unchecked', 'with --check: tensors whose samples all sat on a kink do not fail the check')
     .option('--input <name=source...>', 'with --check: input data')
     .option('--dim <NAME=SIZE...>', 'with --check: sizes for symbolic dims (default 2)')
     .option('--seed <n>', 'with --check: seed', '0')
@@ -188,6 +192,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       'Examples:',
       '  trelu grad out/mlp-trelu.onnx out/mlp-grad.onnx --loss-fn cross-entropy --on logits --wrt params --check',
       '  trelu grad model.onnx grad.onnx --loss loss --wrt fc1.weight,fc1.bias --json',
+      '  trelu grad squeezenet.onnx grad.onnx --loss-fn cross-entropy --on logits --wrt params --untie',
+      '  trelu run grad.onnx --params grad.params --input input=x.npy --input labels=y.npy',
     ].join('\n'))
     .action((input: string, output: string, opts: Parameters<typeof gradCommand>[3]) => runAsync(() => gradCommand(io, input, output, opts)));
 

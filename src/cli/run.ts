@@ -7,6 +7,7 @@ import { modelFromProto } from '../graph/from-proto.js';
 import type { Model } from '../graph/model.js';
 import { buildFeeds, parseDims, parseShapes } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
+import { gradientParams } from '../node/params.js';
 import { runModel, type EpRunResult } from '../runtime/run-model.js';
 import { sharedBackends } from '../runtime/run-once.js';
 import { parseEps, splitEpList } from '../runtime/eps.js';
@@ -28,6 +29,8 @@ export interface RunCliOptions {
   seed?: string;
   maxElements?: string;
   strictEp?: boolean;
+  /** A gradient model's parameters folder (src/node/params.ts). */
+  params?: string;
   json?: boolean;
 }
 
@@ -76,6 +79,8 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
   const readFiles = inputFilesOf(loaded);
   const maxElements = options.maxElements === undefined ? undefined : parseCount(options.maxElements, '--max-elements', 0);
   const model = modelFromProto(loaded.model);
+  // A gradient model's parameters (--params), and the refusal to run one without them (src/node/params.ts).
+  specs.unshift(...gradientParams(loaded.model, options.params, options.input));
   const feeds = buildFeeds(model, { inputs: specs, dims, shapes, seed, maxElements });
   const invented = inventedInputs(model, new Set(specs.map((s) => s.name)), dims, shapes, feeds);
   const savedInputs = options.saveInputs ? writeTensors(options.saveInputs, feeds, readFiles) : undefined;

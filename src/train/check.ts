@@ -24,6 +24,8 @@ export interface GradientCheck {
   checked: number;
   /** Samples skipped because they sit on a kink. */
   skippedKinks: number;
+  /** Elements of the gradient (all of them, not only the samples) or differences that are NaN or infinite. */
+  nonFinite: number;
 }
 
 export interface CheckOptions {
@@ -31,6 +33,10 @@ export interface CheckOptions {
   /** Step; default 1e-2 (float32 models). */
   h?: number;
   seed?: number;
+  /** Reads parameters stored as external data (those not already in the feeds). */
+  readExternal?: ExternalReader;
+  /** Called after each tensor (a progress line on a terminal). */
+  onProgress?: (done: number, total: number, tensor: string) => void;
 }
 
 /** The starting values of the parameters that became inputs, as feeds (external data through `readExternal`). */
@@ -57,7 +63,7 @@ export async function checkGradients(modelBytes: Uint8Array, report: GradientRep
   const random = seededRandom(options.seed ?? 1);
   // Every differentiated tensor is a graph input now; start from its stored value where it has one.
   const base: Record<string, TensorLike> = { ...feeds };
-  for (const [name, t] of Object.entries(parameterFeeds(report))) base[name] ??= t;
+  for (const [name, t] of Object.entries(report.parameters)) if (!base[name]) base[name] = parameterValue(name, t, options.readExternal);
   for (const g of report.gradients) {
     if (!base[g.tensor]) throw new TreluError('E_UNSUPPORTED', `no value for '${g.tensor}' to perturb`);
   }
@@ -84,6 +90,8 @@ export async function checkGradients(modelBytes: Uint8Array, report: GradientRep
     let maxRel = 0;
     let checked = 0;
     let kinks = 0;
+    let nonFinite = 0;
+    for (let i = 0; i < analytic.length; i++) if (!Number.isFinite(analytic[i]!)) nonFinite++;
     const picks = new Set<number>();
     while (picks.size < Math.min(samples, x.length)) picks.add(Math.floor(random() * x.length));
     for (const i of picks) {
@@ -95,19 +103,40 @@ export async function checkGradients(modelBytes: Uint8Array, report: GradientRep
       const lp = await at(h);
       const lm = await at(-h);
       const fd = (lp - lm) / (2 * h);
+      const an = analytic[i]!;
+      if (!Number.isFinite(fd) || !Number.isFinite(an) || !Number.isFinite(l0)) {
+        // a NaN never passes: it poisons the tensor's error (Math.max would drop it)
+        if (Number.isFinite(an)) nonFinite++;
+        continue;
+      }
       const forward = (lp - l0) / h;
       const backward = (l0 - lm) / h;
       if (Math.abs(forward - backward) > 0.05 * Math.max(Math.abs(forward), Math.abs(backward)) + 1e-3) {
         kinks++;
         continue;
       }
-      const an = analytic[i]!;
       maxRel = Math.max(maxRel, Math.abs(fd - an) / Math.max(Math.abs(fd), Math.abs(an), 1e-3));
       checked++;
     }
-    results.push({ tensor: g.tensor, maxRelError: maxRel, checked, skippedKinks: kinks });
+    results.push({ tensor: g.tensor, maxRelError: nonFinite ? NaN : maxRel, checked, skippedKinks: kinks, nonFinite });
+    options.onProgress?.(results.length, report.gradients.length, g.tensor);
   }
   return { precision, h, tensors: results };
+}
+
+export interface CheckVerdict {
+  ok: boolean;
+  /** Above tolerance, or NaN/inf. */
+  failed: string[];
+  /** No sample could be compared (all on kinks, or an empty tensor). */
+  unchecked: string[];
+}
+
+/** Whether a check passed: every error a number at or under `tolerance` (NaN fails), and every tensor checked unless allowed. */
+export function verdict(report: GradientCheckReport, tolerance: number, allowUnchecked = false): CheckVerdict {
+  const failed = report.tensors.filter((t) => !(t.maxRelError <= tolerance)).map((t) => t.tensor);
+  const unchecked = report.tensors.filter((t) => t.checked === 0 && t.nonFinite === 0).map((t) => t.tensor);
+  return { ok: failed.length === 0 && (allowUnchecked || unchecked.length === 0), failed, unchecked };
 }
 
 function float64LossModel(modelBytes: Uint8Array, loss: string): Uint8Array | undefined {

@@ -87,11 +87,13 @@ test('trelu grad: --loss-fn, --wrt params, --check, parameters written, --json; 
   assert.equal(j.check.ok, true);
   assert.equal(j.check.precision, 'float64');
   assert.deepEqual(j.gradients.map((g: { gradient: string }) => g.gradient), ['fc1.weight_grad', 'fc1.bias_grad', 'fc2.weight_grad', 'fc2.bias_grad', 'fc3.weight_grad', 'fc3.bias_grad']);
-  assert.equal(fs.readdirSync(path.join(dir, 'grad.params')).length, 6);
-  // The gradient model runs through trelu run with the written parameters.
-  const params = fs.readdirSync(path.join(dir, 'grad.params')).map((f) => ['--input', `${f.replace(/\.npy$/, '')}=${path.join(dir, 'grad.params', f)}`]).flat();
-  const run = await runCli('run', out, '--repeat', '0', '--dim', 'N=3', ...params, '--json');
-  assert.equal(run.code, 0, run.out.join('\n'));
+  assert.equal(fs.readdirSync(path.join(dir, 'grad.params')).length, 7, 'six .npy files and manifest.json');
+  // The gradient model runs through trelu run with the written parameters, and refuses to run without them.
+  const run = await runCli('run', out, '--repeat', '0', '--dim', 'N=3', '--params', path.join(dir, 'grad.params'), '--json');
+  assert.equal(run.code, 0, run.out.join('\n') + run.err.join('\n'));
+  const bare = await runCli('run', out, '--repeat', '0', '--dim', 'N=3');
+  assert.equal(bare.code, 2);
+  assert.match(bare.err.join('\n'), /gradient model: 6 of its 6 parameter\(s\) are not given/);
   const keep = await runCli('grad', t, path.join(dir, 'g2.onnx'), '--loss-fn', 'mse', '--on', 'logits', '--wrt', 'fc1.weight', '--keep-outputs', '--json');
   assert.deepEqual(JSON.parse(keep.out.join('\n')).gradients.map((g: { tensor: string }) => g.tensor), ['fc1.weight']);
   // The CNN, with MaxPool's gradient through Indices (CPU only) on request.

@@ -31,7 +31,14 @@ function gradientOf(m: TorchModel, file: 'model.onnx' | 'loss.onnx') {
   const report = buildGradient(model, file === 'loss.onnx' ? { loss: 'loss', wrt } : { lossFn: BUILT_IN[m.manifest.loss]!, on: 'logits', wrt });
   const labels = file === 'loss.onnx' ? 'labels' : model.graph.inputs.find((v) => v.name.startsWith('labels'))!.name;
   const feeds: Record<string, TensorLike> = { input: m.npy(m.manifest.input.file), [labels]: m.npy(m.manifest.labels.file), ...parameterFeeds(report) };
-  return { report, bytes: encodeModel(modelToProto(model)), feeds };
+  const bytes = encodeModel(modelToProto(model));
+  // Only proven value_info: the gradient model declares no value_info beyond what the export had
+  // (its gradient outputs are typed as the tensors they are gradients of; a former output keeps its declaration).
+  const source = decodeModel(new Uint8Array(fs.readFileSync(`${m.dir}/${file}`))).graph!;
+  const before = new Set([...source.valueInfo, ...source.output].map((v) => v.name));
+  const added = decodeModel(bytes).graph!.valueInfo.map((v) => v.name).filter((n) => !before.has(n));
+  assert.deepEqual(added, [], `${m.name}/${file}: value_info the builder did not prove`);
+  return { report, bytes, feeds };
 }
 
 function assertMatchesTorch(m: TorchModel, file: 'model.onnx' | 'loss.onnx', report: GradientReport, out: Record<string, TensorLike>, where: string) {
@@ -67,3 +74,28 @@ for (const m of models) {
     }
   });
 }
+
+test('squeezenet1_1 as exported in eval mode: merged biases are reported, and --untie gives each Conv its torch gradient', async () => {
+  const m = models.find((x) => x.name === 'squeezenet1_1')!;
+  const merged = m.manifest.onnx['model.onnx'].filter((e) => e.torch.length > 1);
+  assert.ok(merged.length >= 5, `${merged.length} merged initializers in the export`);
+  const model = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(m.modelPath))));
+  const report = buildGradient(model, { lossFn: 'cross-entropy', on: 'logits', wrt: parameterInitializers(m, 'model.onnx'), untie: true });
+  assert.deepEqual(report.shared.map((s) => s.tensor).sort(), merged.map((e) => e.onnx).sort());
+  const bytes = encodeModel(modelToProto(model));
+  const labels = model.graph.inputs.find((v) => v.name.startsWith('labels'))!.name;
+  const out = await runOnce(backends.get('cpu'), bytes, { input: m.npy('input.npy'), [labels]: m.npy('labels.npy'), ...parameterFeeds(report) });
+  const gradOf = new Map(report.gradients.map((g) => [g.tensor, g.gradient]));
+  let checked = 0;
+  for (const s of report.shared) {
+    const entry = merged.find((e) => e.onnx === s.tensor)!;
+    assert.equal(s.untiedAs!.length, entry.uses.length, s.tensor);
+    s.readers.forEach((reader, k) => {
+      const key = entry.uses.find((u) => u.node === reader)!.torch!;
+      const err = relError(out[gradOf.get(s.untiedAs![k]!)!], m.torchGrad(key));
+      assert.ok(err < TOLERANCE, `${s.untiedAs![k]} (${reader}, torch ${key}): relative error ${err}`);
+      checked++;
+    });
+  }
+  assert.equal(checked, merged.reduce((n, e) => n + e.uses.length, 0));
+});

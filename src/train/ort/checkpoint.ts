@@ -71,6 +71,11 @@ export function emptyProperties(): PropertyBagState {
   return { ints: {}, floats: {}, strings: {} };
 }
 
+/** Sets an own property even for names like `__proto__` (names come from files). */
+export function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 const byName = <T extends { name: string }>(xs: readonly T[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** Serializes a checkpoint. Throws E_USAGE for a tensor whose bytes do not match its shape, or duplicate names. */
@@ -199,9 +204,9 @@ export function readOrtCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Ort
   const properties = emptyProperties();
   const bag = root.propertyBag();
   if (bag) {
-    for (let i = 0; i < bag.intsLength(); i++) { const p = bag.ints(i)!; properties.ints[p.name() ?? ''] = p.value(); }
-    for (let i = 0; i < bag.floatsLength(); i++) { const p = bag.floats(i)!; properties.floats[p.name() ?? ''] = p.value(); }
-    for (let i = 0; i < bag.stringsLength(); i++) { const p = bag.strings(i)!; properties.strings[p.name() ?? ''] = p.value() ?? ''; }
+    for (let i = 0; i < bag.intsLength(); i++) { const p = bag.ints(i)!; setOwn(properties.ints, p.name() ?? '', p.value()); }
+    for (let i = 0; i < bag.floatsLength(); i++) { const p = bag.floats(i)!; setOwn(properties.floats, p.name() ?? '', p.value()); }
+    for (let i = 0; i < bag.stringsLength(); i++) { const p = bag.strings(i)!; setOwn(properties.strings, p.name() ?? '', p.value() ?? ''); }
   }
   return { version, trainable, frozen, isNominalState, optimizerGroups, properties };
 }

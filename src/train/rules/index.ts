@@ -40,6 +40,8 @@ import { softmaxCrossEntropyLossGrad } from './softmax-cross-entropy-loss.js';
 import { negativeLogLikelihoodLossGrad } from './negative-log-likelihood-loss.js';
 import { clipGrad } from './clip.js';
 import { absGrad } from './abs.js';
+import { ELEMENTWISE_EXTRA } from './elementwise-extra.js';
+import { splitGrad } from './split.js';
 import { erfGrad } from './erf.js';
 import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
@@ -50,7 +52,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reshapeGrad, flattenGrad, transposeGrad, squeezeGrad, unsqueezeGrad, concatGrad, sliceGrad, gatherGrad,
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
-  clipGrad, absGrad, erfGrad, geluGrad, layerNormalizationGrad,
+  clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, erfGrad, geluGrad, layerNormalizationGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */
