@@ -66,14 +66,19 @@ export interface TorchSpec {
   clipGradNorm?: number;
 }
 
-export function trainInTorch(spec: TorchSpec, data: Batch[]): { losses: number[]; params: Record<string, number[]> } {
+export function trainInTorch(spec: TorchSpec, data: Batch[]): { losses: number[]; params: Record<string, Float32Array> } {
   const json = {
     model: spec.modelFile, trainable: spec.trainable, loss: spec.loss, on: spec.on, labels_input: 'labels', optimizer: spec.optimizer, initial_state: spec.initialState, clip_grad_norm: spec.clipGradNorm,
     steps: data.map((b) => ({ inputs: Object.fromEntries(Object.entries(b.inputs).map(([n, t]) => [n, { dims: t.dims, data: [...t.data] }])), labels: b.labels })),
   };
   const r = spawnSync(PYTHON, [ORACLE], { input: JSON.stringify(json), encoding: 'utf8', maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, `torch oracle failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { losses: number[]; params: Record<string, number[]> };
+  const out = JSON.parse(r.stdout) as { losses: number[]; params: Record<string, string> };
+  const params = Object.fromEntries(Object.entries(out.params).map(([n, b64]) => {
+    const bytes = Buffer.from(b64, 'base64');
+    return [n, new Float32Array(Uint8Array.from(bytes).buffer)];
+  }));
+  return { losses: out.losses, params };
 }
 
 /** |a - b| <= rel * |b| + abs, element by element; names the worst element. */

@@ -11,8 +11,9 @@ stdin: JSON {model, trainable: [names], steps: [{inputs: {name: {dims, data}}, l
              loss: 'cross-entropy'|'mse' on output `on`, or 'graph': output `on` is the model's own loss
              of the input `labels_input`,
              optimizer: {type: 'adamw'|'sgd', lr, betas, eps, weight_decay}}
-stdout: JSON {losses: [...], params: {name: [...]}}
+stdout: JSON {losses: [...], params: {name: base64 of the float32 values, little-endian}}
 """
+import base64
 import json
 import sys
 
@@ -213,7 +214,8 @@ def main():
             torch.nn.utils.clip_grad_norm_(ordered, clip)
         opt.step()
         losses.append(loss.item())
-    json.dump({'losses': losses, 'params': {n: p.detach().reshape(-1).tolist() for n, p in params.items()}}, sys.stdout)
+    # Parameters as little-endian float32 bytes in base64 (exactly torch's values; JSON lists of a million floats are slow).
+    json.dump({'losses': losses, 'params': {n: base64.b64encode(p.detach().numpy().astype('<f4').tobytes()).decode() for n, p in params.items()}}, sys.stdout)
 
 
 if __name__ == '__main__':
