@@ -46,7 +46,7 @@ export function readCheckpointFile(file: string): { format: CheckpointFormat; ch
     const st = fromSafetensors(decodeSafetensors(bytes, file));
     return { format: st.metadata.format === CHECKPOINT_FORMAT ? 'trelu' : 'safetensors', checkpoint: safetensorsToOrt(st), bytes: bytes.length };
   }
-  throw new TreluError('E_DECODE', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
+  throw new TreluError('E_CHECKPOINT', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
     hint: 'checkpoints come from ORT training, `trelu artifacts --format ort` or `trelu checkpoint convert`',
   });
 }

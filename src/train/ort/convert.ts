@@ -87,7 +87,7 @@ export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: r
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new TreluError('E_DECODE', `safetensors metadata '${key}' is not JSON`);
+      throw new TreluError('E_CHECKPOINT', `safetensors metadata '${key}' is not JSON`);
     }
   };
   const isFloat = (t: CheckpointTensor) => ['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16'].includes(dataTypeName(t.dataType));
@@ -100,7 +100,7 @@ export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: r
   for (const t of file.tensors.filter((x) => x.name.startsWith(OPT_PREFIX))) {
     const [group, key, ...rest] = t.name.slice(OPT_PREFIX.length).split('/');
     const param = rest.join('/');
-    if (!group || !key || !param) throw new TreluError('E_DECODE', `safetensors tensor '${t.name}' is not <group>/<momentum>/<param>`);
+    if (!group || !key || !param) throw new TreluError('E_CHECKPOINT', `safetensors tensor '${t.name}' is not <group>/<momentum>/<param>`);
     const g = groups.get(group) ?? { name: group, step: 0, initialLearningRate: 0.001, parameters: [] };
     groups.set(group, g);
     let p = g.parameters.find((x) => x.name === param);
@@ -113,7 +113,7 @@ export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: r
     try {
       for (const [k, v] of Object.entries(bag.ints ?? {})) setOwn(properties.ints, k, BigInt(v));
     } catch {
-      throw new TreluError('E_DECODE', "safetensors metadata 'ort.property_bag' has an int property that is not an integer");
+      throw new TreluError('E_CHECKPOINT', "safetensors metadata 'ort.property_bag' has an int property that is not an integer");
     }
     for (const [k, v] of Object.entries(bag.floats ?? {})) setOwn(properties.floats, k, Number(v));
     for (const [k, v] of Object.entries(bag.strings ?? {})) setOwn(properties.strings, k, String(v));
