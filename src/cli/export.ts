@@ -6,6 +6,7 @@ import { saveModelFile } from '../node/save-model.js';
 import { listCheckpoints, readArtifactsDir, writeFileAtomic } from '../node/training-files.js';
 import { exportStateDict, exportTrainedModel } from '../train/trainer/export.js';
 import { printJson, type Io } from './output.js';
+import { ortCheckpointForArtifacts } from './checkpoint.js';
 import { parseNumber } from './artifacts.js';
 
 export interface ExportCliOptions {
@@ -22,7 +23,9 @@ export function exportCommand(io: Io, dir: string, output: string, o: ExportCliO
   const a = readArtifactsDir(dir);
   const ckpt = o.checkpoint ?? listCheckpoints(dir)[0]?.file ?? a.initialCheckpoint;
   if (!fs.existsSync(ckpt)) throw new TreluError('E_FILE_NOT_FOUND', `${ckpt}: no such checkpoint`);
-  const bytes = new Uint8Array(fs.readFileSync(ckpt));
+  let bytes: Uint8Array = new Uint8Array(fs.readFileSync(ckpt));
+  // issue 14: an ORT training checkpoint (file identifier ODTC) is taken too, converted for these artifacts.
+  if (String.fromCharCode(...bytes.subarray(4, 8)) === 'ODTC') bytes = ortCheckpointForArtifacts(bytes, a.manifest, ckpt);
   let written: string;
   if (format === 'safetensors') {
     writeFileAtomic(output, exportStateDict(a.manifest, bytes, ckpt));
