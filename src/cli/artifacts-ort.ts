@@ -134,8 +134,12 @@ export function artifactsOrtCommand(io: Io, input: string, outDir: string, optio
     'optimizer_model.onnx': encodeModel(a.optimizerModel),
     checkpoint: a.checkpointBytes,
   };
-  if (fs.existsSync(outDir)) assertSafeOutputDir(outDir);
-  else fs.mkdirSync(outDir, { recursive: true });
+  if (fs.existsSync(outDir)) {
+    assertSafeOutputDir(outDir);
+    // As `trelu artifacts` does: a folder that holds artifacts already is not written over (a checkpoint there may be a trained one).
+    const present = ORT_ARTIFACT_FILES.filter((n) => fs.existsSync(path.join(outDir, n)));
+    if (present.length) throw new TreluError('E_USAGE', `${outDir} holds ORT artifacts already (${present.join(', ')}); refusing to replace them`, { hint: 'write to a new folder' });
+  } else fs.mkdirSync(outDir, { recursive: true });
   const inputs = inputFilesOf(loaded);
   const pending: PendingFile[] = [];
   try {

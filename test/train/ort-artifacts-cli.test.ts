@@ -31,6 +31,11 @@ test('artifactsOrtCommand: writes the four files ORT loads, warns about the lear
     assert.deepEqual([...s.trainingInputNames], ['input', 'labels']);
     await s.release();
 
+    // Run again into the same folder: refused, the files untouched.
+    const before = fs.readFileSync(path.join(dir, 'a', 'checkpoint'));
+    assert.throws(() => artifactsOrtCommand(capture().io, model, path.join(dir, 'a'), { lossFn: 'cross-entropy', on: 'logits', lr: '0.5' }), /holds ORT artifacts already/);
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'a', 'checkpoint')), before);
+
     const sgd = capture();
     assert.equal(artifactsOrtCommand(sgd.io, model, path.join(dir, 'b'), { lossFn: 'cross-entropy', on: 'logits', optimizer: 'sgd', json: true }), 0);
     assert.match(JSON.parse(sgd.out.join('\n')).warnings.join('\n'), /support AdamW only/);
