@@ -8,6 +8,7 @@ import { listCheckpoints, readArtifactsDir, writeFileAtomic } from '../node/trai
 import { exportStateDict, exportTrainedModel } from '../train/trainer/export.js';
 import { printJson, type Io } from './output.js';
 import { assertSafeOutput, type InputFile } from '../node/output-safety.js';
+import { ortCheckpointForArtifacts } from './checkpoint.js';
 import { parseNumber } from './artifacts.js';
 
 export interface ExportCliOptions {
@@ -28,7 +29,9 @@ export function exportCommand(io: Io, dir: string, output: string, o: ExportCliO
   const reads: InputFile[] = [a.model, a.trainStep, a.evalModel, a.initialCheckpoint, path.join(dir, 'manifest.json'), ckpt, ...listCheckpoints(dir).map((c) => c.file)].map((f) => ({ path: f, role: `a file of the training folder ${dir}` }));
   assertSafeOutput(output, reads);
   if (o.externalData) assertSafeOutput(path.join(path.dirname(output), o.externalData), reads, `--external-data ${o.externalData}`);
-  const bytes = new Uint8Array(fs.readFileSync(ckpt));
+  let bytes: Uint8Array = new Uint8Array(fs.readFileSync(ckpt));
+  // issue 14: an ORT training checkpoint (file identifier ODTC) is taken too, converted for these artifacts.
+  if (String.fromCharCode(...bytes.subarray(4, 8)) === 'ODTC') bytes = ortCheckpointForArtifacts(bytes, a.manifest, ckpt);
   let written: string;
   if (format === 'safetensors') {
     writeFileAtomic(output, exportStateDict(a.manifest, bytes, ckpt));
