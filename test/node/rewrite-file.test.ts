@@ -149,3 +149,12 @@ test('a model that already has external data goes the ordinary way, with the sam
   assert.ok(Buffer.from(readExternalBytes(again, w2)).equals(Buffer.from(weights(2, BIG))));
   assert.equal(again.model.graph!.node.filter((n) => n.opType === 'ThresholdedRelu').length, 3);
 });
+
+test('a missing input and a file that is not a model get the ordinary load\'s errors', async () => {
+  const dir = tmpDir();
+  await assert.rejects(rewriteModelFile(path.join(dir, 'nope.onnx'), path.join(dir, 'o.onnx'), () => undefined), (e: Error & { code?: string }) => e.code === 'E_FILE_NOT_FOUND');
+  const junk = path.join(dir, 'junk.onnx');
+  fs.writeFileSync(junk, Buffer.from('this is not a protobuf message at all'));
+  await assert.rejects(rewriteModelFile(junk, path.join(dir, 'o.onnx'), () => undefined), (e: Error & { code?: string }) => typeof e.code === 'string' && e.code.startsWith('E_'));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['junk.onnx']);
+});
