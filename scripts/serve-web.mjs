@@ -6,6 +6,7 @@
 //   /            web/index.html, web/style.css, web/dist/app.mjs
 //   /ort/        onnxruntime-web's dist/ (its .mjs and .wasm files)
 //   /models/     the sample models (models/*.onnx; /models/index.json lists them)
+//   /lib/        the onnx-trelu/web bundle (dist/web/onnx-trelu.web.mjs), for pages that import it directly
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,6 +29,7 @@ function mounts() {
     ['/ort/', path.dirname(require.resolve('onnxruntime-web'))],
     ['/models/', path.join(root, 'models')],
     ['/dist/', path.join(root, 'web/dist')],
+    ['/lib/', path.join(root, 'dist/web')],
     ['/', path.join(root, 'web')],
   ];
 }

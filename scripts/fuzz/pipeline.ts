@@ -53,8 +53,9 @@ export function runPipeline(bytes: Uint8Array): Outcome {
       ['fuse', (m) => fuse(m, { allowNanChange: true })],
       ['decompose', (m) => decompose(m)],
       ['replace', (m) => replaceActivations(m, { from: REPLACE_FROM, alpha: 0.5 })],
-      ['grad', (m) => buildGradient(m, { loss: m.graph.outputs[0]?.name ?? 'y', wrt: 'params' })],
-      ['grad-inputs', (m) => buildGradient(m, { loss: m.graph.outputs[0]?.name ?? 'y', wrt: m.graph.inputs.filter((v) => !v.initializer).map((v) => v.name) })],
+      // An mse loss on the first output: the model's own outputs are rarely scalars.
+      ['grad', (m) => buildGradient(m, { lossFn: 'mse', on: m.graph.outputs[0]?.name ?? 'y', wrt: 'params' })],
+      ['grad-inputs', (m) => buildGradient(m, { lossFn: 'mse', on: m.graph.outputs[0]?.name ?? 'y', wrt: m.graph.inputs.filter((v) => !v.initializer).map((v) => v.name) })],
     ];
     for (const [name, transform] of transforms) {
       stage = name;

@@ -2,10 +2,12 @@
  * `trelu artifacts <model> <out-dir> --format ort`: the four artifacts of ORT's
  * on-device training (training_model.onnx, eval_model.onnx,
  * optimizer_model.onnx, checkpoint), as ORT's generate_artifacts names them.
- * The integrator wires `artifactsOrtCommand` into `trelu artifacts`;
- * `ORT_ARTIFACT_OPTIONS_HELP` is the help text for its options.
+ * The integrator wires `artifactsOrtCommand` into `trelu artifacts`:
+ * `addOrtArtifactOptions(cmd)` declares the options below (their names are
+ * ArtifactsOrtOptions'), `ORT_ARTIFACT_OPTIONS_HELP` is the help text.
  */
 import fs from 'node:fs';
+import type { Command } from 'commander';
 import path from 'node:path';
 import { EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
@@ -47,6 +49,31 @@ export const ORT_ARTIFACT_OPTIONS_HELP = [
   `  --scale-lr              ORT feeds ${ORT_DEFAULT_LEARNING_RATE} unless the app sets the rate; this bakes lr/${ORT_DEFAULT_LEARNING_RATE} into the optimizer (for onnxruntime-web, which cannot)`,
   '  --frozen names          parameters kept in the checkpoint without gradients',
 ].join('\n');
+
+/**
+ * The --format ort options on a commander command (`--loss`, `--loss-fn`, `--on`, `--wrt`, `--json`
+ * are expected to be declared by `trelu artifacts` already; pass `{ common: true }` to add them too).
+ */
+export function addOrtArtifactOptions(cmd: Command, options: { common?: boolean } = {}): Command {
+  if (options.common) {
+    cmd.option('--loss <name>', 'an existing scalar loss output')
+      .option('--loss-fn <fn>', 'append a loss: mse or cross-entropy')
+      .option('--on <output>', 'the output the appended loss reads')
+      .option('--wrt <names...>', "parameters to train, or 'params' (every float initializer)")
+      .option('--keep-outputs', "keep the model's outputs after the loss")
+      .option('--json', 'print what was written as JSON');
+  }
+  return cmd
+    .option('--frozen <names...>', 'parameters kept in the checkpoint without gradients (ORT: frozen_params)')
+    .option('--optimizer <name>', 'adamw or sgd (ORT 1.19 runtimes: adamw only)', 'adamw')
+    .option('--lr <rate>', 'learning rate (the checkpoint\'s initial_learning_rate)')
+    .option('--weight-decay <w>', 'AdamW weight decay (default 0.01, as torch)')
+    .option('--betas <b1,b2>', 'AdamW betas (default 0.9,0.999)')
+    .option('--eps <eps>', 'AdamW epsilon (default 1e-8, as torch)')
+    .option('--adam-mode <mode>', 'torch (torch.optim.AdamW) or huggingface (transformers\' AdamW, ORT\'s generator\'s choice)', 'torch')
+    .option('--clip-grad-norm <n>', 'InplaceClipGradNorm to this global L2 norm before the update')
+    .option('--scale-lr', `train at --lr where ORT feeds its default ${ORT_DEFAULT_LEARNING_RATE} (onnxruntime-web cannot set the rate)`);
+}
 
 const num = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;

@@ -29,6 +29,7 @@ export interface ArtifactsCliOptions {
   betas?: string;
   eps?: string;
   clipGradNorm?: string;
+  accumulate?: string;
   maxpoolIndices?: boolean;
   json?: boolean;
 }
@@ -71,6 +72,7 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
     freeze: o.freeze,
     optimizer: { kind, lr: parseNumber('--lr', o.lr) ?? (kind === 'adamw' ? 1e-3 : 0.01), momentum: parseNumber('--momentum', o.momentum), nesterov: o.nesterov, weightDecay: parseNumber('--weight-decay', o.weightDecay), betas: betas as [number, number] | undefined, eps: parseNumber('--eps', o.eps) },
     clipGradNorm: parseNumber('--clip-grad-norm', o.clipGradNorm),
+    accumulate: parseNumber('--accumulate', o.accumulate),
     source: { file: path.basename(input), sha256: createHash('sha256').update(bytes).digest('hex') },
     ...(o.maxpoolIndices ? { rules: withRules(GRADIENT_RULES, maxPoolIndicesGrad) } : {}),
   });
@@ -85,7 +87,7 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
   if (o.json) printJson(io, { out: o.out, manifest: m });
   else {
     const params = m.parameters.filter((p) => p.role === 'param');
-    io.out(`train step: ${params.length} parameter(s) trained (${params.reduce((n, p) => n + p.shape.reduce((a2, d) => a2 * d, 1), 0)} values), optimizer ${m.optimizer.kind}${m.optimizer.nesterov ? ' (Nesterov)' : ''}, lr ${m.optimizer.lr}`);
+    io.out(`train step: ${params.length} parameter(s) trained (${params.reduce((n, p) => n + p.shape.reduce((a2, d) => a2 * d, 1), 0)} values), optimizer ${m.optimizer.kind}${m.optimizer.nesterov ? ' (Nesterov)' : ''}, lr ${m.optimizer.lr}${m.accumulate > 1 ? `, gradients accumulated over ${m.accumulate} batches` : ''}${m.clipGradNorm !== undefined ? `, clip-grad-norm ${m.clipGradNorm}` : ''}`);
     const frozen = m.parameters.filter((p) => p.role === 'frozen');
     if (frozen.length) io.out(`  frozen: ${frozen.map((p) => p.initializer).join(', ')}`);
     const buffers = m.parameters.filter((p) => p.role === 'buffer');

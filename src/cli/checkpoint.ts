@@ -12,11 +12,20 @@ import { assertSafeOutput } from '../node/output-safety.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint, type CheckpointTensor } from '../train/ort/checkpoint.js';
 import { CHECKPOINT_IDENTIFIER } from '../train/ort/verify.js';
-import { looksLikeSafetensors, readSafetensors, writeSafetensors } from '../train/ort/safetensors.js';
-import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel } from '../train/ort/convert.js';
+import { decodeSafetensors, encodeSafetensors } from '../train/checkpoint/safetensors.js';
+import { CHECKPOINT_FORMAT } from '../train/checkpoint/metadata.js';
+import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel, fromSafetensors, toNamedTensors, treluCheckpointFromOrt } from '../train/ort/convert.js';
+import { readArtifactsDir } from '../node/training-files.js';
 import { printJson, formatBytes, type Io } from './output.js';
 
-export type CheckpointFormat = 'ort' | 'safetensors';
+export type CheckpointFormat = 'ort' | 'safetensors' | 'trelu';
+
+/** A plausible safetensors start: a header length that fits the file, then '{'. */
+function looksLikeSafetensors(bytes: Uint8Array): boolean {
+  if (bytes.length < 10) return false;
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  return n > 1n && n <= BigInt(bytes.length - 8) && bytes[8] === 0x7b;
+}
 
 /** Reads a file and tells its format from its bytes (ODTC identifier, or a safetensors header). */
 export function readCheckpointFile(file: string): { format: CheckpointFormat; checkpoint: OrtCheckpoint; bytes: number } {
@@ -24,7 +33,8 @@ export function readCheckpointFile(file: string): { format: CheckpointFormat; ch
   try {
     const st = fs.statSync(file);
     if (!st.isFile()) throw new TreluError('E_NOT_A_FILE', `${file}: not a regular file`);
-    bytes = fs.readFileSync(file);
+    // A Uint8Array of its own: a Node Buffer may be a view into a shared pool, and Buffer#slice does not copy.
+    bytes = new Uint8Array(fs.readFileSync(file));
   } catch (e) {
     if (e instanceof TreluError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
@@ -32,7 +42,10 @@ export function readCheckpointFile(file: string): { format: CheckpointFormat; ch
   }
   const id = bytes.length >= 8 ? String.fromCharCode(...bytes.subarray(4, 8)) : '';
   if (id === CHECKPOINT_IDENTIFIER) return { format: 'ort', checkpoint: readOrtCheckpoint(bytes, file), bytes: bytes.length };
-  if (looksLikeSafetensors(bytes)) return { format: 'safetensors', checkpoint: safetensorsToOrt(readSafetensors(bytes, file)), bytes: bytes.length };
+  if (looksLikeSafetensors(bytes)) {
+    const st = fromSafetensors(decodeSafetensors(bytes, file));
+    return { format: st.metadata.format === CHECKPOINT_FORMAT ? 'trelu' : 'safetensors', checkpoint: safetensorsToOrt(st), bytes: bytes.length };
+  }
   throw new TreluError('E_DECODE', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
     hint: 'checkpoints come from ORT training, `trelu artifacts --format ort` or `trelu checkpoint convert`',
   });
@@ -54,7 +67,8 @@ export function checkpointShowCommand(io: Io, file: string, options: { json?: bo
     });
   } else {
     const count = (ts: CheckpointTensor[]) => ts.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
-    io.out(`${file}: ${format === 'ort' ? `ORT training checkpoint, version ${c.version}` : 'safetensors'} (${formatBytes(bytes)})${c.isNominalState ? ', nominal (names only)' : ''}`);
+    const what = format === 'ort' ? `ORT training checkpoint, version ${c.version}` : format === 'trelu' ? 'trelu train checkpoint (safetensors)' : 'safetensors';
+    io.out(`${file}: ${what} (${formatBytes(bytes)})${c.isNominalState ? ', nominal (names only)' : ''}`);
     io.out(`trainable parameters: ${c.trainable.length} (${count(c.trainable)} values)`);
     for (const t of c.trainable) io.out(`  ${tensorLine(t)}`);
     io.out(`frozen parameters: ${c.frozen.length}`);
@@ -73,7 +87,8 @@ export function checkpointShowCommand(io: Io, file: string, options: { json?: bo
   return mismatches?.length ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
-export function checkpointConvertCommand(io: Io, input: string, output: string, options: { to?: string; trainable?: string[]; json?: boolean }): number {
+export function checkpointConvertCommand(io: Io, input: string, output: string, options: { to?: string; trainable?: string[]; for?: string; json?: boolean }): number {
+  if (options.for) return convertForArtifacts(io, input, output, options.for, options.json);
   const to = options.to ?? (output.endsWith('.safetensors') ? 'safetensors' : 'ort');
   if (to !== 'ort' && to !== 'safetensors') throw new TreluError('E_USAGE', `--to '${to}' is not ort or safetensors`);
   assertSafeOutput(output, [{ path: input, role: 'the input checkpoint' }]);
@@ -85,7 +100,8 @@ export function checkpointConvertCommand(io: Io, input: string, output: string, 
     for (const n of names) if (!all.some((t) => t.name === n)) throw new TreluError('E_USAGE', `--trainable '${n}' is not a parameter of ${input}`);
     c = { ...c, trainable: all.filter((t) => names.has(t.name)), frozen: all.filter((t) => !names.has(t.name)) };
   }
-  const bytes = to === 'ort' ? writeOrtCheckpoint(c) : writeSafetensors(ortToSafetensors(c));
+  const st = to === 'safetensors' ? ortToSafetensors(c) : undefined;
+  const bytes = st ? encodeSafetensors(toNamedTensors(st), st.metadata) : writeOrtCheckpoint(c);
   const file = new PendingFile(path.resolve(output));
   try {
     file.write(bytes);
@@ -97,5 +113,25 @@ export function checkpointConvertCommand(io: Io, input: string, output: string, 
   const summary = { input, inputFormat: format, output, outputFormat: to, trainable: c.trainable.length, frozen: c.frozen.length, optimizerGroups: c.optimizerGroups.length, bytes: bytes.length };
   if (options.json) printJson(io, summary);
   else io.out(`wrote ${output} (${to === 'ort' ? 'ORT training checkpoint' : 'safetensors'}, ${c.trainable.length} trainable + ${c.frozen.length} frozen parameters${c.optimizerGroups.length ? ', optimizer state' : ''}, ${formatBytes(bytes.length)})`);
+  return EXIT_OK;
+}
+
+/** `--for <artifacts dir>`: a checkpoint that `trelu train --resume` / `trelu export --checkpoint` take for those artifacts. */
+function convertForArtifacts(io: Io, input: string, output: string, dir: string, json?: boolean): number {
+  assertSafeOutput(output, [{ path: input, role: 'the input checkpoint' }]);
+  const { manifest } = readArtifactsDir(dir);
+  const { checkpoint } = readCheckpointFile(input);
+  const t = treluCheckpointFromOrt(checkpoint, manifest, input);
+  const bytes = encodeSafetensors(t.tensors, t.metadata);
+  const file = new PendingFile(path.resolve(output));
+  try {
+    file.write(bytes);
+    file.commit();
+  } catch (e) {
+    file.abort();
+    throw e;
+  }
+  if (json) printJson(io, { input, output, artifacts: dir, tensors: t.tensors.length, step: Number(t.metadata.step), bytes: bytes.length });
+  else io.out(`wrote ${output} (a trelu train checkpoint for ${dir}: ${t.tensors.length} tensors, step ${t.metadata.step}, ${formatBytes(bytes.length)})`);
   return EXIT_OK;
 }

@@ -4,7 +4,7 @@
  * differences first: nothing is written when the command fails.
  */
 import path from 'node:path';
-import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile, readExternalBytes } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
 import { modelFromProto } from '../graph/from-proto.js';
@@ -15,6 +15,7 @@ import { buildGradient } from '../train/autodiff.js';
 import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
 import { checkGradients, parameterFeeds, verdict } from '../train/check.js';
 import { GRADIENT_PARAMS_KEY, writeParamsDir } from '../node/params.js';
+import { assertSafeOutput, assertSafeOutputDir, inputFilesOf } from '../node/output-safety.js';
 import { LOSS_FUNCTIONS, type LossFunction } from '../train/loss.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
@@ -75,6 +76,9 @@ export async function gradCommand(io: Io, input: string, output: string, options
   // The model says which inputs are its parameters: `trelu run` refuses to run it without them.
   proto.metadataProps = [...(proto.metadataProps ?? []).filter((p) => p.key !== GRADIENT_PARAMS_KEY), onnx.StringStringEntryProto.create({ key: GRADIENT_PARAMS_KEY, value: JSON.stringify(Object.keys(params)) })];
   const paramsDir = paramsDirFor(output);
+  // Refuse an unsafe output (an input, a device, a FIFO, ...) before any work.
+  assertSafeOutput(output, inputFilesOf(loaded));
+  if (Object.keys(params).length) assertSafeOutputDir(paramsDir);
   const { parameters: _values, ...summary } = report;
   const result: Record<string, unknown> = { input, output, ...summary, parametersDir: paramsDir };
   const code = EXIT_OK;
@@ -87,6 +91,8 @@ export async function gradCommand(io: Io, input: string, output: string, options
       checks = await checkGradients(encodeModel(proto), report, { ...feeds, ...params }, { seed: Number(options.seed ?? 0) + 1, samples, onProgress: progress });
       if (progress) process.stderr.write('\r' + ' '.repeat(70) + '\r');
     } catch (e) {
+      // A bad --input or --dim is the user's (exit 2, nothing written); anything else means the check could not run (exit 1).
+      if (e instanceof TreluError && e.exitCode === EXIT_BAD_INPUT) throw e;
       const why = e instanceof Error ? e.message : String(e);
       io.err(`trelu: the check could not run: ${why.split('\n')[0]}`);
       io.err('  hint: nothing was written; without --check the gradient model is written unchecked');

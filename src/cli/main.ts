@@ -289,14 +289,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<out>', 'the file to write (format from --to, else .safetensors or ORT)')
     .option('--to <format>', 'ort or safetensors')
     .option('--trainable <names...>', 'parameters to mark trainable (the rest frozen); default: as recorded, else every float tensor')
+    .option('--for <artifacts-dir>', 'write a trelu train checkpoint for the artifacts in this folder (from an ORT checkpoint: parameters, AdamW moments, step)')
     .option('--json', 'print what was written as JSON')
     .addHelpText('after', [
       '',
       'Examples:',
       '  trelu checkpoint convert artifacts/checkpoint weights.safetensors',
       '  trelu checkpoint convert weights.safetensors artifacts/checkpoint --to ort',
+      '  trelu checkpoint convert ort/checkpoint run/from-ort.safetensors --for run/   # then: trelu export run/ m.onnx --checkpoint run/from-ort.safetensors',
     ].join('\n'))
-    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; json?: boolean }) => run(() => checkpointConvertCommand(io, input, output, opts)));
+    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; for?: string; json?: boolean }) => run(() => checkpointConvertCommand(io, input, output, opts)));
   // --- end trelu checkpoint ---
 
   return program;

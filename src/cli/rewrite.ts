@@ -37,6 +37,8 @@ interface Transformed {
   upgrade?: UpgradeReport;
   /** 'equal': outputs must not change; 'reference': outputs may change on purpose, each change is checked against the reference kernel. */
   verifyMode: 'equal' | 'reference';
+  /** The opset upgrade is the point (convert --opset), not a side effect of making room for ThresholdedRelu. */
+  upgradeIsTheChange?: boolean;
 }
 
 export type Transform = (model: Model, dryRun: boolean) => Transformed;
@@ -65,7 +67,8 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   const result: Record<string, unknown> = { command, input, output: options.dryRun ? null : output, changes: t.report.changes, candidates: t.report.candidates, warnings: t.warnings ?? [] };
   if (t.upgrade) result.opsetUpgrade = t.upgrade;
   if (!options.json) printChanges(io, command, t);
-  const noop = t.report.changes.length === 0 && !t.upgrade;
+  // an opset upgrade made only to host ThresholdedRelu does not count: with nothing replaced it is a no-op
+  const noop = t.report.changes.length === 0 && !(t.upgradeIsTheChange && t.upgrade);
   if (noop && !options.allowNoop) {
     // never a success that did nothing: say why, write nothing
     const reason = t.report.nothingToDo ?? 'nothing to change';
@@ -153,7 +156,7 @@ export const transforms = {
   },
   opset: (target: number): Transform => (model, dryRun) => {
     if (dryRun) return { report: { changes: [], candidates: [] }, verifyMode: 'equal' };
-    return { report: { changes: [], candidates: [] }, upgrade: upgradeOpset(model, target), verifyMode: 'equal' };
+    return { report: { changes: [], candidates: [] }, upgrade: upgradeOpset(model, target), verifyMode: 'equal', upgradeIsTheChange: true };
   },
 };
 

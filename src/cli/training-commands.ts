@@ -23,6 +23,7 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
     .option('--betas <b1,b2>', 'adamw betas (default 0.9,0.999)')
     .option('--eps <x>', 'adamw epsilon (default 1e-8)')
     .option('--clip-grad-norm <x>', 'clip the gradients\' global L2 norm to x before the update (torch.nn.utils.clip_grad_norm_)')
+    .option('--accumulate <n>', 'accumulate gradients over n batches per update (the update uses their mean)')
     .option('--maxpool-indices', 'MaxPool gradients through Indices (faster on ORT cpu; ORT WebGPU cannot run it)')
     .option('--json', 'print the manifest as JSON')
     .addHelpText('after', [

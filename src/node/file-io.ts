@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TreluError } from '../errors.js';
 import { registerTemp, tempPathFor, unregisterTemp } from './temp-files.js';
+import { assertSafeOutput } from './output-safety.js';
 
 const IO_CHUNK = 8 * 1024 * 1024;
 
@@ -93,6 +94,9 @@ export class PendingFile {
 
   /** `fsync`: flush to disk before the rename, so a crash cannot leave a renamed but empty file. */
   constructor(readonly finalPath: string, private readonly fsync = true) {
+    // Every writer gets this much safety even when it knows nothing of its inputs: a device, FIFO,
+    // symlink or directory at the target is refused, never replaced (see output-safety.ts).
+    assertSafeOutput(finalPath, []);
     let lastError: unknown;
     for (let attempt = 0; attempt < 3; attempt++) {
       const temp = tempPathFor(finalPath);

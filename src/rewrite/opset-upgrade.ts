@@ -17,7 +17,7 @@ import type { Node } from '../graph/node.js';
 import type { Graph } from '../graph/graph.js';
 import { Value } from '../graph/value.js';
 import { attr } from '../graph/attributes.js';
-import { inferTypes, type TensorInfo } from '../graph/infer.js';
+import { inferModel } from '../graph/infer/index.js';
 import { graphPlaces } from '../graph/locations.js';
 import { ONNX_OP_VERSIONS, KNOWN_MAX_OPSET } from '../ops/onnx-op-versions.js';
 
@@ -45,7 +45,6 @@ export function opVersionAt(op: string, opset: number): number | undefined {
 interface StepContext {
   model: Model;
   graph: Graph;
-  types: ReadonlyMap<Value, TensorInfo>;
   /** Adds an int64 initializer and returns it. */
   int64Initializer(base: string, values: number[]): Value;
 }
@@ -56,7 +55,8 @@ interface StepContext {
  * changes); `apply` edits the node and says what it did.
  */
 interface Step {
-  block?(node: Node, types: ReadonlyMap<Value, TensorInfo>): string | undefined;
+  /** Why this node cannot be adapted (its values carry their inferred types), or undefined. */
+  block?(node: Node): string | undefined;
   apply?(node: Node, ctx: StepContext): string | undefined;
 }
 
@@ -111,15 +111,15 @@ const attrsToInputs = (...specs: [name: string, index: number, required: boolean
 
 /** Softmax family 11 → 13: from "flatten to 2-D at axis" to "one axis"; the same only when axis is the last dim. */
 const softmaxAxis: Step = {
-  block(node, types) {
-    const rank = types.get(node.inputs[0]!)?.shape?.length;
+  block(node) {
+    const rank = node.inputs[0]!.shapeInfo?.length;
     if (rank === undefined) return 'the input rank is unknown; opset 13 changed how axis applies';
     let axis = intAttr(node, 'axis') ?? 1;
     if (axis < 0) axis += rank;
     return axis === rank - 1 ? undefined : `axis ${axis} is not the last of ${rank} dims; opset 13 computes over one axis, not the flattened tail`;
   },
   apply(node, ctx) {
-    const rank = ctx.types.get(node.inputs[0]!)!.shape!.length;
+    const rank = node.inputs[0]!.shapeInfo!.length;
     node.setAttribute(attr.int('axis', rank - 1));
     return `axis made explicit (${rank - 1})`;
   },
@@ -184,7 +184,7 @@ const STEPS: Record<string, Step> = {
     },
   },
   'Clip@11': {
-    block: (n, types) => ((n.attribute('min') || n.attribute('max')) && types.get(n.inputs[0]!)?.elemType !== DataType.FLOAT ? 'min/max attributes on a non-float32 (or unknown-type) input' : undefined),
+    block: (n) => ((n.attribute('min') || n.attribute('max')) && n.inputs[0]!.dtype !== DataType.FLOAT ? 'min/max attributes on a non-float32 (or unknown-type) input' : undefined),
     apply: (n, ctx) => [floatAttrToInput(n, ctx, 'min', 1), floatAttrToInput(n, ctx, 'max', 2)].filter(Boolean).join('; ') || undefined,
   },
   'Squeeze@13': attrsToInputs(['axes', 1, false]),
@@ -223,7 +223,7 @@ export function upgradeOpset(model: Model, target: number): UpgradeReport {
   }
   if (target < from) throw new TreluError('E_UNSUPPORTED', `downgrading (${from} → ${target}) is not supported`);
   if (target === from) return { from, to: target, adapted: [] };
-  const types = inferTypes(model);
+  inferModel(model);
   // Plan first, so that a blocked upgrade leaves the model untouched.
   const blockers: Blocker[] = [];
   const plan: { node: Node; graph: Graph; location: string; steps: string[] }[] = [];
@@ -251,7 +251,7 @@ export function upgradeOpset(model: Model, target: number): UpgradeReport {
   }
     for (const p of plan) {
     for (const step of p.steps) {
-      const reason = STEPS[step]!.block?.(p.node, types);
+      const reason = STEPS[step]!.block?.(p.node);
       if (reason) blockers.push({ node: p.node.name, opType: p.node.opType, location: p.location, reason: `${step}: ${reason}` });
     }
   }
@@ -264,7 +264,7 @@ export function upgradeOpset(model: Model, target: number): UpgradeReport {
   const adapted: string[] = [];
   for (const p of plan) {
     const ctx: StepContext = {
-      model, graph: p.graph, types,
+      model, graph: p.graph,
       int64Initializer: (base, values) => {
         const name = model.valueNames.unique(base);
         const v = new Value(name, { initializer: makeTensor(name, [values.length], BigInt64Array.from(values.map(BigInt))) });

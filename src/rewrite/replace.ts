@@ -111,7 +111,8 @@ function nothingToReplace(model: Model, from: readonly string[], nodes: ReplaceO
   const ofType = all.filter((n) => from.includes(n.opType) && (n.domain === '' || n.domain === 'ai.onnx'));
   if (ofType.length === 0) {
     const present = Object.keys(REPLACEABLE_OPS).filter((op) => all.some((n) => n.opType === op));
-    return `the model has no ${from.join('/')} node${present.length ? ` (it has ${present.join(', ')}: --from ${present.join(',')})` : ''}`;
+    const clip = present.includes('Clip') ? '; only a Clip(x, 0, +inf) is a ReLU' : '';
+    return `the model has no ${from.join('/')} node${present.length ? ` (it has ${present.join(', ')}: try --from ${present.join(',')}${clip})` : ''}`;
   }
   if (nodes) {
     const names = ofType.map((n) => n.name || '<unnamed>');

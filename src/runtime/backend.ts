@@ -19,6 +19,8 @@ export interface CreateSessionOptions {
   /** Record which EP each node ran on (ORT profiling); read it from `placement()` after a run. */
   recordPlacement?: boolean;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's intra-op thread pool size (onnxruntime-node); default: ORT's (the machine's cores). */
+  intraOpNumThreads?: number;
   /** GPU EPs: keep outputs on the device ('gpu-buffer'); default 'cpu'. */
   preferredOutputLocation?: 'cpu' | 'gpu-buffer';
 }

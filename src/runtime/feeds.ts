@@ -4,6 +4,7 @@ import type { Model } from '../graph/model.js';
 import { randomInputs, randomTensor, seededRandom } from './random-inputs.js';
 import type { InputSpec } from './inputs.js';
 import type { TensorLike } from './tensor.js';
+import { numberToFloat16 } from '../ops/float16.js';
 
 export interface FeedOptions {
   inputs?: readonly InputSpec[];
@@ -35,9 +36,31 @@ export function buildFeeds(model: Model, options: FeedOptions = {}): Record<stri
     if (!current) {
       throw new TreluError('E_USAGE', `the model has no input '${spec.name}'`, { hint: `inputs: ${Object.keys(feeds).join(', ') || '(none)'}` });
     }
-    feeds[spec.name] = 'tensor' in spec ? spec.tensor : randomTensor(current.type as string, current.dims, seededRandom(spec.random), undefined, options.maxElements, `random input '${spec.name}'`);
+    feeds[spec.name] = 'tensor' in spec ? (spec.json ? convertJson(spec.tensor, current.type as string, spec.name) : spec.tensor) : randomTensor(current.type as string, current.dims, seededRandom(spec.random), undefined, options.maxElements, `random input '${spec.name}'`);
   }
   return feeds;
+}
+
+/** Inline JSON numbers in the input's own element type (`--input sr=16000` for an int64 input). */
+function convertJson(t: TensorLike, type: string, name: string): TensorLike {
+  const v = Array.from(t.data as Float32Array);
+  const ints = (f: (x: number) => number) => v.map((x) => {
+    if (!Number.isInteger(x)) throw new TreluError('E_USAGE', `--input ${name}: ${x} is not an integer, and '${name}' is ${type}`);
+    return f(x);
+  });
+  let data: TensorLike['data'];
+  switch (type) {
+    case 'float32': return t;
+    case 'float64': data = Float64Array.from(v); break;
+    case 'float16': data = Uint16Array.from(v, numberToFloat16); break;
+    case 'int64': data = BigInt64Array.from(ints((x) => x), (x) => BigInt(x)); break;
+    case 'int32': data = Int32Array.from(ints((x) => x)); break;
+    case 'int8': data = Int8Array.from(ints((x) => x)); break;
+    case 'uint8': data = Uint8Array.from(ints((x) => x)); break;
+    case 'bool': data = Uint8Array.from(v, (x) => (x ? 1 : 0)); break;
+    default: throw new TreluError('E_USAGE', `--input ${name}: inline JSON cannot make a ${type} tensor`, { hint: 'give a .npy file' });
+  }
+  return { type: type as TensorLike['type'], data, dims: t.dims };
 }
 
 /** Parses `--dim N=8` values. */

@@ -38,7 +38,7 @@ export function parseNpy(bytes: Uint8Array, source = '<npy>'): TensorLike {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) bad('header');
   if (fortran === 'True') bad('Fortran order');
-  const t = NPY_TYPES[descr!] ?? bad(`dtype ${descr} is not supported`);
+  const t = (Object.hasOwn(NPY_TYPES, descr!) ? NPY_TYPES[descr!] : undefined) ?? bad(`dtype ${descr} is not supported`);
   const dims = shapeText!.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const dataStart = start + headerLen;
@@ -108,7 +108,8 @@ export function parseJsonTensor(text: string, source = '<json>'): TensorLike {
   return { type: 'float32', data: Float32Array.from(flat as number[]), dims };
 }
 
-export type InputSpec = { name: string; tensor: TensorLike } | { name: string; random: number };
+/** `json`: the tensor came from inline JSON (float32 as read): buildFeeds converts it to the input's element type. */
+export type InputSpec = { name: string; tensor: TensorLike; json?: boolean } | { name: string; random: number };
 
 /** Parses `name=<file.npy|file.pb|json|random[:seed]>`. */
 export function parseInputSpec(spec: string): InputSpec {
@@ -120,7 +121,7 @@ export function parseInputSpec(spec: string): InputSpec {
   if (random) return { name, random: Number(random[1] ?? 0) };
   // JSON only when it looks like JSON (an array, or a number) and names no file: ./x.npy and ../x.npy are files
   const looksJson = /^\s*\[/.test(source) || /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(source);
-  if (looksJson && !fs.existsSync(source)) return { name, tensor: parseJsonTensor(source, `--input ${name}`) };
+  if (looksJson && !fs.existsSync(source)) return { name, tensor: parseJsonTensor(source, `--input ${name}`), json: true };
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(fs.readFileSync(source));

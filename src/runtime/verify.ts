@@ -17,7 +17,8 @@ import type { TensorProto } from '../onnx/proto.js';
 import { decodeModel } from '../onnx/decode.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
-import type { Model } from '../graph/model.js';
+import type { Model, OnnxFunction } from '../graph/model.js';
+import { inlineFunctionCalls, NotInlinable, type InlinedCall } from './verify-inline.js';
 import type { Graph } from '../graph/graph.js';
 import { Value } from '../graph/value.js';
 import { Builder } from '../graph/builder.js';
@@ -140,7 +141,7 @@ function lift(model: Model, v: Value, elemType: number): Value {
   let g = v.graph!;
   while (g !== model.graph) {
     const p = g.parentNode;
-    if (!p || !p.graph) throw new Unobservable('inside a function body: its values cannot be observed from outside');
+    if (!p || !p.graph) throw new Unobservable('not in the main graph or one of its subgraphs');
     const onnxOp = p.domain === '' || p.domain === 'ai.onnx';
     // a value listed twice among a subgraph's outputs crashes onnxruntime-node 1.30 (SIGSEGV): output a copy
     if (g.outputs.includes(cur)) cur = new Builder(model, g).op('Identity', [cur], { name: `${cur.name}_seen` });
@@ -195,20 +196,30 @@ export async function checkChanges(
   if (probes.length === 0) return { nodes: [], unchecked };
   const copy = modelFromProto(decodeModel(encodeModel(modelToProto(model))));
   inferModel(copy);
-  const places = new Map(graphPlaces(copy).map((p) => [p.location, p.graph]));
-  const observed: { probe: ChangeProbe; dtype: FloatDType; x: string; y: string }[] = [];
+  const places = new Map(graphPlaces(copy).map((p) => [p.location, p]));
+  const observed: { probe: ChangeProbe; dtype: FloatDType; pairs: { x: string; y: string }[] }[] = [];
   const main = copy.graph;
   const expose = (v: Value, et: number) => {
     if (main.outputs.includes(v)) return;
     main.outputs.push(v);
     main.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
   };
+  /** Both sides from the same graph, so that a Loop stacks them alike; then out to the main graph. */
+  const observe = (x: Value, y: Value, et: number) => {
+    const inner = x.graph === y.graph || y.graph === main ? x : new Builder(copy, y.graph!).op('Identity', [x], { name: `${x.name}_seen` });
+    const xs = lift(copy, inner, et);
+    const ys = lift(copy, y, et);
+    expose(xs, et);
+    expose(ys, et);
+    return { x: xs.name, y: ys.name };
+  };
+  const inlined = new Map<OnnxFunction, InlinedCall[]>();
   for (const p of probes) {
     const refuse = (reason: string) => unchecked.push({ node: label(p), location: p.change.location, reason });
-    const graph = places.get(p.change.location);
-    const x = graph && visible(graph, p.input.name);
-    const y = graph && visible(graph, p.output.name);
-    if (!graph || !x || !y) {
+    const place = places.get(p.change.location);
+    const x = place && visible(place.graph, p.input.name);
+    const y = place && visible(place.graph, p.output.name);
+    if (!place || !x || !y) {
       refuse('the rewritten model has no such values (a bug in the rewrite report)');
       continue;
     }
@@ -219,13 +230,26 @@ export async function checkChanges(
       continue;
     }
     try {
-      // both sides from the same graph, so that a Loop stacks them alike
-      const inner = x.graph === y.graph || y.graph === main ? x : new Builder(copy, y.graph!).op('Identity', [x], { name: `${x.name}_seen` });
-      const xs = lift(copy, inner, et);
-      const ys = lift(copy, y, et);
-      expose(xs, et);
-      expose(ys, et);
-      observed.push({ probe: p, dtype, x: xs.name, y: ys.name });
+      if (!place.fn) {
+        observed.push({ probe: p, dtype, pairs: [observe(x, y, et)] });
+        continue;
+      }
+      // a function body: observed at every call, once each call is inlined into the copy
+      const fn = place.fn;
+      if (place.graph !== fn.body) throw new Unobservable('inside a subgraph of a function body');
+      let calls = inlined.get(fn);
+      if (!calls) {
+        try {
+          calls = inlineFunctionCalls(copy, fn);
+        } catch (e) {
+          if (e instanceof NotInlinable) throw new Unobservable(`inside a function body that cannot be inlined (${e.message})`);
+          throw e;
+        }
+        inlined.set(fn, calls);
+        inferModel(copy);
+      }
+      if (calls.length === 0) throw new Unobservable('inside a function nothing calls');
+      observed.push({ probe: p, dtype, pairs: calls.map((c) => observe(c.values.get(x) ?? x, c.values.get(y)!, et)) });
     } catch (e) {
       if (!(e instanceof Unobservable)) throw e;
       refuse(e.message);
@@ -234,16 +258,18 @@ export async function checkChanges(
   if (observed.length === 0) return { nodes: [], unchecked };
   const out = await runOnCpu(options.encode ? options.encode(copy) : encodeModel(modelToProto(copy)), feeds, EXACT);
   const nodes: NodeCheck[] = [];
-  for (const { probe: p, dtype, x: xName, y: yName } of observed) {
-    const x = out[xName]!;
-    const y = out[yName]!;
-    if (x.dims.reduce((a, b) => a * b, 1) === 0 && p.graph !== model.graph) {
+  for (const { probe: p, dtype, pairs } of observed) {
+    // an empty observation inside a subgraph or function is a branch or loop that did not run
+    const all = pairs.map(({ x, y }) => ({ x: out[x]!, y: out[y]! }));
+    const seen = p.change.location === 'graph' ? all : all.filter(({ x }) => x.dims.reduce((a, b) => a * b, 1) > 0);
+    if (seen.length === 0) {
       unchecked.push({ node: label(p), location: p.change.location, reason: 'not reached on these inputs (its If branch did not run, or its Loop ran no iteration)' });
       continue;
     }
-    const expected = thresholdedReluReference(x.data as never, p.alpha, dtype);
-    const c = compareTensors(y, { type: x.type, data: expected as TensorLike['data'], dims: x.dims }, tolerance);
-    nodes.push({ node: label(p), location: p.change.location, elements: c.elements, maxAbsDiff: c.maxAbsDiff, mismatches: c.mismatches, ok: c.ok });
+    const cs = seen.map(({ x, y }) => compareTensors(y, { type: x.type, data: thresholdedReluReference(x.data as never, p.alpha, dtype) as TensorLike['data'], dims: x.dims }, tolerance));
+    const sum = (f: (c: (typeof cs)[number]) => number) => cs.reduce((a, c) => a + f(c), 0);
+    const where = pairs.length > 1 ? ` (at ${seen.length} of ${pairs.length} calls)` : '';
+    nodes.push({ node: label(p) + where, location: p.change.location, elements: sum((c) => c.elements), maxAbsDiff: Math.max(...cs.map((c) => c.maxAbsDiff)), mismatches: sum((c) => c.mismatches), ok: cs.every((c) => c.ok) });
   }
   return { nodes, unchecked };
 }

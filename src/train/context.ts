@@ -100,11 +100,15 @@ export function makeContext(init: {
   const ctx: GradContext = {
     ...init,
     scalar(value, like) {
+      if (!like) throw new TreluError('E_GRAPH', `node '${node.name}' (${node.opType}): a required input is missing`);
       const et = init.info(like)?.elemType;
       if (et === undefined) ctx.unsupported(`the element type of '${like.name}' is unknown`);
       return b.op('Constant', [], { name: 'grad_const', attributes: [attr.tensor('value', scalarTensor(value, et))] });
     },
     ints(values, name = 'grad_ints') {
+      // The values come from the model's shapes and attributes: a malformed one (NaN from group 0, say) is the model's error.
+      const bad = values.find((v) => !Number.isSafeInteger(v));
+      if (bad !== undefined) throw new TreluError('E_GRAPH', `node '${node.name}' (${node.opType}): its attributes or shapes give ${bad} where an integer is needed`);
       return b.op('Constant', [], { name, attributes: [attr.tensor('value', makeTensor('', [values.length], BigInt64Array.from(values.map(BigInt))))] });
     },
     reduceTo(grad, input) {

@@ -38,7 +38,7 @@ const isOnnx = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
 export function differentiableInput(node: Node, i: number): boolean {
   if (!isOnnx(node)) return true;
   if (NO_GRADIENT_OUT.has(node.opType)) return false;
-  return !NON_DIFFERENTIABLE_INPUTS[node.opType]?.includes(i);
+  return !(Object.hasOwn(NON_DIFFERENTIABLE_INPUTS, node.opType) && NON_DIFFERENTIABLE_INPUTS[node.opType]!.includes(i));
 }
 
 export interface GradientPath {

@@ -38,6 +38,7 @@ export { compareTensors, TOLERANCES, type Comparison } from '../runtime/toleranc
 export { randomInputs, randomTensor, seededRandom, type RandomInputOptions } from '../runtime/random-inputs.js';
 export { buildFeeds, parseDims } from '../runtime/feeds.js';
 export type { TensorLike, TensorType } from '../runtime/tensor.js';
+export { tensorStats, type TensorStats } from '../runtime/tensor-stats.js';
 export { verifyRewrite, runOnceOn, type PageVerifyReport, type PageCheck } from './verify.js';
 export { referenceKernel, simdKernel, epKernel, thresholdedReluModel } from './kernels.js';
 
@@ -46,3 +47,9 @@ export { lineChartSvg, niceTicks, PALETTE, type LineChartOptions, type LineSerie
 export { activationPlotSvg, samplePoints, sampleKernel, lookAlikes, withJumps, type ActivationKernel, type ActivationSamples } from '../plot/activation.js';
 export { panelsSvg } from '../plot/panels.js';
 export { applyPageRewrite, type RewriteKind, type RewriteParams, type PageRewriteResult } from './rewrites.js';
+
+// Training in the page (src/train/artifacts, src/train/trainer).
+export { buildTrainingArtifacts, ARTIFACT_FILES, type TrainingArtifacts, type TrainingArtifactsOptions } from '../train/artifacts/build.js';
+export { Trainer, type TrainerArtifacts, type TrainerOptions, type Batch, type StepResult } from '../train/trainer/trainer.js';
+export { toDataset, batchOf, type Dataset } from '../train/trainer/dataset.js';
+export { gunzip, parseLabelledCsv, classifierArtifacts, createTrainer, datasetFor, trainSteps, evaluateAll, type StepInfo, type PageTrainingOptions } from './train.js';

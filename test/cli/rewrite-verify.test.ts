@@ -39,7 +39,7 @@ function nestedReluModel(): Uint8Array {
   }) as never);
 }
 
-test('--verify checks each change on the values it saw; changes it cannot observe make it fail unless --allow-unchecked', async () => {
+test('--verify checks each change on the values it saw (main graph, If branch, function body); a change it cannot observe makes it fail unless --allow-unchecked', async () => {
   const dir = tmpDir();
   const file = path.join(dir, 'nested.onnx');
   fs.writeFileSync(file, nestedReluModel());
@@ -50,14 +50,15 @@ test('--verify checks each change on the values it saw; changes it cannot observ
   const branchChecked = r.out.filter((l) => /change (then|else)_relu \(graph\/If 'if'\.(then|else)_branch\): max \|ORT - reference kernel\| = 0 over 12 elements/.test(l));
   assert.equal(branchChecked.length, 1, r.out.join('\n'));
   assert.equal(r.out.filter((l) => /NOT CHECKED: not reached on these inputs/.test(l)).length, 1, r.out.join('\n'));
-  assert.match(r.out.join('\n'), /change fn_relu \(function local\.F\): NOT CHECKED: inside a function body/);
-  assert.match(r.out.at(-1)!, /verify: FAILED: 2 of 4 change\(s\) checked/);
+  // the function's change is checked at its call (inlined into the probing copy)
+  assert.match(r.out.join('\n'), /change fn_relu \(function local\.F\): max \|ORT - reference kernel\| = 0 over 12 elements/);
+  assert.match(r.out.at(-1)!, /verify: FAILED: 3 of 4 change\(s\) checked/);
   const allowed = await runCli('replace', file, path.join(dir, 'out2.onnx'), '--verify', '--dim', 'N=3', '--allow-unchecked', '--json');
   assert.equal(allowed.code, 0);
   const json = JSON.parse(allowed.out.join('\n'));
   assert.equal(json.verify.ok, true);
   assert.equal(json.verify.changed, 4);
-  assert.equal(json.verify.nodes.length, 2);
+  assert.equal(json.verify.nodes.length, 3);
   assert.deepEqual(json.verify.tolerance, { atol: 0, rtol: 0 });
 });
 
@@ -118,7 +119,7 @@ test('a rewrite that changes nothing exits 1 with the reason and writes nothing,
   assert.equal(fs.existsSync(out), false);
   const clip = await runCli('replace', MLP, out, '--from', 'Clip');
   assert.equal(clip.code, 1);
-  assert.match(clip.err.join('\n'), /the model has no Clip node \(it has Relu: --from Relu\)/);
+  assert.match(clip.err.join('\n'), /the model has no Clip node \(it has Relu: try --from Relu\)/);
   const dec = await runCli('decompose', MLP, out);
   assert.equal(dec.code, 1);
   assert.match(dec.err.join('\n'), /nothing to change: nothing matched decompose-thresholded-relu/);

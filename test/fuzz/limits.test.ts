@@ -83,7 +83,7 @@ test(`nesting: ${MAX_SUBGRAPH_DEPTH} If levels decode; deeper is E_LIMIT naming 
  * array of 2^31 entries. Each command runs in a child with 2 GB of address
  * space; an abort (exit 134) or a kill is a failure.
  */
-test('ConstantOfShape fed by a [2^31] input: validate, fuse, replace finish within 2 GB', () => {
+test('ConstantOfShape fed by a [2^31] input: validate, fuse, replace, grad finish within 2 GB', () => {
   const dir = tmpDir();
   const file = path.join(dir, 'cos.onnx');
   const model = onnx.ModelProto.create({
@@ -96,7 +96,7 @@ test('ConstantOfShape fed by a [2^31] input: validate, fuse, replace finish with
   });
   fs.writeFileSync(file, encodeModel(model));
   const trelu = path.join(REPO_ROOT, 'bin', 'trelu.js');
-  for (const args of [['validate', file], ['fuse', file, path.join(dir, 'f.onnx')], ['replace', file, path.join(dir, 'r.onnx')]]) {
+  for (const args of [['validate', file], ['validate', file, '--full'], ['fuse', file, path.join(dir, 'f.onnx')], ['replace', file, path.join(dir, 'r.onnx')], ['grad', file, path.join(dir, 'g.onnx'), '--loss-fn', 'mse', '--on', 'y', '--wrt', 's']]) {
     const r = spawnSync('bash', ['-c', `ulimit -v 2000000; exec "${process.execPath}" "$@"`, 'bash', trelu, ...args], { encoding: 'utf8', timeout: 60_000 });
     assert.ok(r.status !== null && [0, 1, 2].includes(r.status), `${args[0]}: exit ${r.status} signal ${r.signal}\n${(r.stderr ?? '').slice(-400)}`);
     assert.ok(!/internal error|FATAL/.test(r.stderr), `${args[0]}: ${r.stderr.slice(-400)}`);

@@ -49,3 +49,22 @@ test('a node without op_type (or name, domain) round-trips through the IR byte f
   const back = encodeModel(modelToProto(modelFromProto(decodeModel(bytes))));
   assert.deepEqual(Buffer.from(back), Buffer.from(bytes));
 });
+
+test('every Object.prototype key as an op type (at opsets 7, 13, 17) goes through the whole pipeline without a crash', async () => {
+  const { runPipeline } = await import('../../scripts/fuzz/pipeline.js');
+  const { DataType } = await import('../../src/onnx/proto.js');
+  const keys = [...Object.getOwnPropertyNames(Object.prototype), 'prototype', 'length', 'name'];
+  const t = { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: Long.fromNumber(2) }] } } };
+  const bugs: string[] = [];
+  for (const opset of [7, 13, 17]) {
+    for (const k of keys) {
+      const bytes = encodeModel(onnx.ModelProto.create({
+        irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(opset) }],
+        graph: { name: 'g', node: [{ opType: k, input: ['x'], output: ['y'] }, { opType: 'Relu', input: ['y'], output: ['z'] }], input: [{ name: 'x', type: t }], output: [{ name: 'z', type: t }] },
+      }));
+      const r = runPipeline(bytes);
+      if (r.kind === 'bug') bugs.push(`${k}@${opset}: ${r.signature}: ${r.message}`);
+    }
+  }
+  assert.deepEqual(bugs, []);
+});

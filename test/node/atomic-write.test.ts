@@ -153,7 +153,7 @@ test('ENOSPC on a full file system: one line, exit 2, nothing left behind, no un
   const onRejection = (e: unknown) => rejections.push(e);
   process.on('unhandledRejection', onRejection);
   try {
-    for (const args of [['convert', big, path.join(full!, 'o.onnx')], ['convert', big, path.join(full!, 'o.onnx'), '--external-data', 'o.bin'], ['fuse', big, path.join(full!, 'o.onnx')]]) {
+    for (const args of [['convert', big, path.join(full!, 'o.onnx')], ['convert', big, path.join(full!, 'o.onnx'), '--external-data', 'o.bin'], ['fuse', big, path.join(full!, 'o.onnx'), '--allow-noop']]) {
       const r = await runCli(...args);
       assert.equal(r.code, 2, `${args[0]}: ${r.err.join('\n')}`);
       assert.match(r.err[0]!, /o\.(onnx|bin): cannot write \(no space left on the device, ENOSPC\)/);
@@ -167,3 +167,45 @@ test('ENOSPC on a full file system: one line, exit 2, nothing left behind, no un
     execFileSync('umount', [full!]);
   }
 });
+
+test('grad: a failure caused by the command line (--check with a bad --input) leaves no output behind', async () => {
+  const dir = tmpDir('trelu-grad-fail-');
+  const m = path.join(dir, 'm.onnx');
+  writeAddModel(m, 16, 1);
+  const out = path.join(dir, 'g.onnx');
+  const r = await runCli('grad', m, out, '--loss-fn', 'mse', '--on', 'y', '--wrt', 'x', '--check', '--input', 'nope=[1]');
+  assert.equal(r.code, 2, r.err.join('\n'));
+  assert.match(r.err.join('\n'), /no input 'nope'/);
+  assert.ok(!fs.existsSync(out), 'no g.onnx');
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['m.onnx']);
+});
+
+// As root, permissions never refuse a write, so EACCES (and EEXIST, EISDIR at the
+// temp file) are injected into fs.openSync for the temp files only.
+for (const code of ['EACCES', 'EEXIST', 'EISDIR', 'EROFS'] as const) {
+  test(`${code} when the temp file is created (injected): one line, exit 2, nothing left behind`, async () => {
+    const dir = tmpDir('trelu-inject-');
+    const a = path.join(dir, 'a.onnx');
+    writeAddModel(a, 4096, 1);
+    const real = fs.openSync;
+    let attempts = 0;
+    (fs as { openSync: typeof fs.openSync }).openSync = ((p: fs.PathLike, ...rest: unknown[]) => {
+      if (String(p).includes('.trelu-tmp-')) {
+        attempts++;
+        throw Object.assign(new Error(`${code}: injected`), { code, syscall: 'open', path: String(p) });
+      }
+      return (real as (...args: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync;
+    let r;
+    try {
+      r = await runCli('convert', a, path.join(dir, 'out.onnx'), '--external-data', 'w.bin');
+    } finally {
+      fs.openSync = real;
+    }
+    assert.equal(r.code, 2, r.err.join('\n'));
+    assert.equal(r.err.length, 2, 'one line and a hint');
+    assert.match(r.err[0]!, new RegExp(`cannot write \\(.*${code}\\)`));
+    assert.equal(attempts, code === 'EEXIST' ? 3 : 1, 'EEXIST retries with a new random name; others fail at once');
+    assert.deepEqual(fs.readdirSync(dir), ['a.onnx']);
+  });
+}

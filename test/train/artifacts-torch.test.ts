@@ -31,6 +31,7 @@ interface Case {
   alpha: number;
   optimizer: OptimizerConfig;
   clipGradNorm?: number;
+  accumulate?: number;
   lrs: number[];
   batch: number;
 }
@@ -62,6 +63,7 @@ const CASES: Case[] = [
   { name: 'mlp-momentum', model: 'mlp', alpha: 0.1, optimizer: { kind: 'momentum', lr: 0.02, momentum: 0.9 }, lrs: constant(0.02), batch: 16 },
   { name: 'mlp-nesterov-clip', model: 'mlp', alpha: 0.1, optimizer: { kind: 'momentum', lr: 0.02, momentum: 0.8, nesterov: true, weightDecay: 1e-4 }, clipGradNorm: 0.5, lrs: constant(0.02), batch: 16 },
   { name: 'mlp-adamw', model: 'mlp', alpha: 0.1, optimizer: { kind: 'adamw', lr: 1e-3, weightDecay: 0.01 }, lrs: cosine(1e-3), batch: 16 },
+  { name: 'mlp-adamw-accumulate-clip', model: 'mlp', alpha: 0.1, optimizer: { kind: 'adamw', lr: 3e-3 }, accumulate: 4, clipGradNorm: 1, lrs: constant(3e-3), batch: 16 },
   { name: 'cnn-sgd', model: 'cnn', alpha: 0.05, optimizer: { kind: 'sgd', lr: 0.3 }, lrs: constant(0.3), batch: 4 },
   { name: 'cnn-nesterov', model: 'cnn', alpha: 0.05, optimizer: { kind: 'momentum', lr: 0.02, nesterov: true }, lrs: constant(0.02), batch: 4 },
   { name: 'cnn-adamw', model: 'cnn', alpha: 0.05, optimizer: { kind: 'adamw', lr: 2e-3, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.05 }, lrs: constant(2e-3), batch: 4 },
@@ -81,7 +83,7 @@ function prepare(): Prepared[] {
     const dir = path.join(root, c.name);
     fs.mkdirSync(dir);
     const source = c.model === 'bn_dropout' ? bnFile : path.join(REPO_ROOT, 'models', `${c.model}.onnx`);
-    const artifacts = buildTrainingArtifacts(trelu(source, c.alpha), { lossFn: 'cross-entropy', on: 'logits', optimizer: c.optimizer, clipGradNorm: c.clipGradNorm });
+    const artifacts = buildTrainingArtifacts(trelu(source, c.alpha), { lossFn: 'cross-entropy', on: 'logits', optimizer: c.optimizer, clipGradNorm: c.clipGradNorm, accumulate: c.accumulate });
     fs.writeFileSync(path.join(dir, 'checkpoint.safetensors'), artifacts.checkpoint);
     const data = batches(c);
     data.forEach((b, i) => {
@@ -92,7 +94,7 @@ function prepare(): Prepared[] {
     return { c, dir, artifacts, data };
   });
   const config = path.join(root, 'cases.json');
-  const resolved = list.map(({ c, dir, artifacts }) => ({ dir, model: c.model, alpha: c.alpha, optimizer: artifacts.manifest.optimizer, lrs: c.lrs, steps: STEPS, clipGradNorm: c.clipGradNorm, masks: c.model === 'bn_dropout' }));
+  const resolved = list.map(({ c, dir, artifacts }) => ({ dir, model: c.model, alpha: c.alpha, optimizer: artifacts.manifest.optimizer, lrs: c.lrs, steps: STEPS, clipGradNorm: c.clipGradNorm, accumulate: c.accumulate, masks: c.model === 'bn_dropout' }));
   fs.writeFileSync(config, JSON.stringify(resolved));
   const r = spawnSync(PYTHON, [ORACLE, config], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);

@@ -101,6 +101,7 @@ def run_case(case):
     else:
         opt = torch.optim.SGD(params, lr=o['lr'], momentum=o['momentum'], nesterov=o['nesterov'], weight_decay=o['weightDecay'])
     losses = []
+    n = case.get('accumulate') or 1
     for i in range(case['steps']):
         x = torch.from_numpy(np.load(f'{d}/x{i}.npy'))
         y = torch.from_numpy(np.load(f'{d}/y{i}.npy'))
@@ -108,12 +109,14 @@ def run_case(case):
         lr = case['lrs'][i]
         for g in opt.param_groups:
             g['lr'] = lr
-        opt.zero_grad()
+        if i % n == 0:
+            opt.zero_grad()
         loss = F.cross_entropy(model(x, mask), y)
-        loss.backward()
-        if case.get('clipGradNorm'):
-            torch.nn.utils.clip_grad_norm_(params, case['clipGradNorm'])
-        opt.step()
+        (loss / n).backward()  # gradient accumulation: the update uses the mean over n batches
+        if (i + 1) % n == 0:
+            if case.get('clipGradNorm'):
+                torch.nn.utils.clip_grad_norm_(params, case['clipGradNorm'])
+            opt.step()
         losses.append(loss.item())
     write_safetensors(d + '/torch.safetensors', {k: v.detach().numpy() for k, v in model.state_dict().items() if v.dtype == torch.float32})
     json.dump(losses, open(d + '/torch-losses.json', 'w'))

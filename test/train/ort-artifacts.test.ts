@@ -92,6 +92,14 @@ test('MLP: ORT resumes from the optimizer state we write (step 3, non-zero momen
   });
 });
 
+test('MLP: AdamW in transformers\' mode (adam_mode 1, what ORT\'s generator writes) with InplaceClipGradNorm = the same update written out in torch, after clip_grad_norm_', async () => {
+  await compareWithTorch({
+    name: 'mlp hf clipped', model: tReluModel('mlp.onnx', 0.05), data: batches('input', [8, 64], 10, 7),
+    artifacts: { lossFn: 'cross-entropy', on: 'logits', optimizer: { ...adamW, mode: 'huggingface', eps: 1e-6 }, clipGradNorm: 0.05, scaleLearningRate: true },
+    torch: { ...crossEntropy, optimizer: { type: 'adamw_hf', lr: 0.01, betas: [0.9, 0.999], eps: 1e-6, weight_decay: 0.01 }, clipGradNorm: 0.05 },
+  });
+});
+
 test('training model layout: ORT\'s input and output names, in ORT\'s order; SGD has ORT\'s optimizer inputs, which ORT 1.19.2 refuses', async () => {
   const model = tReluModel('mlp.onnx', 0.05);
   const a = buildOrtArtifacts(model, { lossFn: 'cross-entropy', on: 'logits', frozen: ['fc3.bias'], optimizer: { type: 'sgd', learningRate: 0.1 } });

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { loadModelFile } from '../../src/node/model-file.js';
 import { modelFromProto } from '../../src/graph/from-proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
@@ -14,8 +15,8 @@ import { DataType } from '../../src/onnx/proto.js';
 import { isTreluError } from '../../src/errors.js';
 import { buildOrtArtifacts } from '../../src/train/ort/artifacts.js';
 import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint } from '../../src/train/ort/checkpoint.js';
-import { readSafetensors } from '../../src/train/ort/safetensors.js';
-import { ortToSafetensors, safetensorsToOrt } from '../../src/train/ort/convert.js';
+import { decodeSafetensors, encodeSafetensors } from '../../src/train/checkpoint/safetensors.js';
+import { ortToSafetensors, safetensorsToOrt, matchCheckpointToModel, assertCheckpointMatchesModel, checkpointParameters, fromSafetensors, toNamedTensors } from '../../src/train/ort/convert.js';
 import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
 import { loadOrtTraining } from './ort-training-runtime.js';
 
@@ -92,16 +93,27 @@ test('checkpoint: truncated, corrupted and foreign bytes are refused with E_DECO
     assert.equal(refused(prefix), await ortRefuses(prefix), `prefix of ${n} of ${good.length} bytes: ours and ORT's verdicts agree`);
   }
   for (const n of [good.length >> 1, good.length - 100]) assert.ok(refused(good.subarray(0, n)), `prefix of ${n} refused`);
-  // Random corruption of the table area (the last bytes; the first ones are mostly tensor data): refused or read, never thrown otherwise.
-  let seed = 1;
+  // Random corruption of the tables (the first bytes; the tensors' data fills the rest): whenever ORT's
+  // verifier refuses a file, ours does too; everything else is read or refused, never thrown otherwise.
+  let seed = 5;
   const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  let refusedCount = 0;
-  for (let trial = 0; trial < 400; trial++) {
+  const verdicts = { bothRefuse: 0, bothAccept: 0 };
+  for (let trial = 0; trial < 60; trial++) {
     const bad = good.slice();
-    for (let k = 0; k < 4; k++) bad[good.length - 1 - Math.floor(rand() * 600)] = Math.floor(rand() * 256);
-    if (refused(bad)) refusedCount++;
+    for (let k = 0; k < 2; k++) bad[8 + Math.floor(rand() * 700)] = Math.floor(rand() * 256);
+    const ours = refused(bad);
+    let ortVerifierRefused = false;
+    try {
+      const s = await ort.TrainingSession.create({ checkpointState: bad, trainModel: train });
+      await s.release();
+    } catch (e) {
+      ortVerifierRefused = /Checkpoint verification failed/.test(String((e as Error)?.message ?? e));
+    }
+    if (ortVerifierRefused) assert.ok(ours, `trial ${trial}: ORT's verifier refused a file that ours accepted`);
+    if (ortVerifierRefused) verdicts.bothRefuse++;
+    if (!ours && !ortVerifierRefused) verdicts.bothAccept++;
   }
-  assert.ok(refusedCount > 0, 'some corruptions were caught');
+  assert.ok(verdicts.bothRefuse > 10 && verdicts.bothAccept > 10, `both kinds of corruption occurred: ${JSON.stringify(verdicts)}`);
   // Foreign files.
   assert.ok(refused(fs.readFileSync(path.join(REPO_ROOT, 'models/mlp.onnx'))));
   const idSwapped = good.slice();
@@ -119,12 +131,11 @@ test('checkpoint: a tensor whose bytes do not match its shape is not written', a
   assert.throws(() => writeOrtCheckpoint(c), /bytes for FLOAT/);
 });
 
-test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-identical), and the safetensors layout is the reference one', () => {
+test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-identical), and Python (json + numpy, from the spec) reads the same tensors', () => {
   const a = mlpArtifacts();
   const st = ortToSafetensors(readOrtCheckpoint(a.checkpointBytes));
-  const bytes = (mod: typeof import('../../src/train/ort/safetensors.js')) => mod.writeSafetensors(st);
-  return import('../../src/train/ort/safetensors.js').then((mod) => {
-    const file = bytes(mod);
+  {
+    const file = encodeSafetensors(toNamedTensors(st), st.metadata);
     // Header: u64 length, JSON, padded to 8; data offsets relative to the data section.
     const n = Number(new DataView(file.buffer).getBigUint64(0, true));
     assert.equal(n % 8, 0);
@@ -134,10 +145,47 @@ test('safetensors: ORT checkpoint → safetensors → ORT is lossless (byte-iden
     const [b0, b1] = header['fc1.weight'].data_offsets;
     const w = a.checkpoint.trainable.find((t) => t.name === 'fc1.weight')!;
     assert.deepEqual(file.subarray(8 + n + b0, 8 + n + b1), w.data);
-    const back = writeOrtCheckpoint(safetensorsToOrt(readSafetensors(file)));
+    // An independent reader (Python's json + numpy, reading the format from its spec) sees the same tensors.
+    const stFile = path.join(tmpDir('trelu-st-'), 'w.safetensors');
+    fs.writeFileSync(stFile, file);
+    const py = spawnSync('/usr/bin/python3', ['-c', [
+      'import json, struct, sys, numpy as np',
+      'b = open(sys.argv[1], "rb").read(); n = struct.unpack("<Q", b[:8])[0]; h = json.loads(b[8:8 + n])',
+      'out = {k: [v["dtype"], v["shape"], float(np.frombuffer(b[8 + n + v["data_offsets"][0]:8 + n + v["data_offsets"][1]], dtype="<f4").astype(np.float64).sum())] for k, v in h.items() if k != "__metadata__"}',
+      'print(json.dumps(out))',
+    ].join('\n'), stFile], { encoding: 'utf8' });
+    fs.rmSync(path.dirname(stFile), { recursive: true, force: true });
+    assert.equal(py.status, 0, py.stderr);
+    const seen = JSON.parse(py.stdout) as Record<string, [string, number[], number]>;
+    for (const t of [...a.checkpoint.trainable, ...a.checkpoint.frozen]) {
+      const [dtype, shape, sum] = seen[t.name]!;
+      assert.deepEqual([dtype, shape], ['F32', t.dims]);
+      const f = new Float32Array(t.data.slice().buffer);
+      assert.ok(Math.abs(sum - f.reduce((x, y) => x + y, 0)) <= 1e-9 * f.length, `${t.name} values`);
+    }
+    const back = writeOrtCheckpoint(safetensorsToOrt(fromSafetensors(decodeSafetensors(file))));
     assert.deepEqual(back, a.checkpointBytes);
-    assert.equal(readSafetensors(file).tensors.filter((t) => t.dataType === DataType.FLOAT).length, st.tensors.length);
-  });
+    assert.equal(decodeSafetensors(file).tensors.size, st.tensors.length);
+  }
+});
+
+test('a trelu train checkpoint (issue 13\'s safetensors) reads as an ORT checkpoint: exp_avg/exp_avg_sq become momentum0/momentum1, step and lr kept', () => {
+  const w = new Float32Array([1, 2, 3, 4]);
+  const m = new Float32Array([0.1, 0.2, 0.3, 0.4]);
+  const v = new Float32Array([0.01, 0.02, 0.03, 0.04]);
+  const stats = new Float32Array([5, 6]);
+  const bytes = encodeSafetensors([
+    { name: 'fc.weight', dims: [2, 2], data: w }, { name: 'fc.weight.exp_avg', dims: [2, 2], data: m }, { name: 'fc.weight.exp_avg_sq', dims: [2, 2], data: v },
+    { name: 'bn.running_mean', dims: [2], data: stats },
+  ], { format: 'onnx-trelu-checkpoint', format_version: '1', artifacts: 'x', step: '7', epoch: '0', position: '0', lr: '0.002', seed: '0' });
+  const c = safetensorsToOrt(fromSafetensors(decodeSafetensors(bytes)));
+  assert.deepEqual(c.trainable.map((t) => t.name), ['fc.weight']);
+  assert.deepEqual(c.frozen.map((t) => t.name), ['bn.running_mean']);
+  const g = c.optimizerGroups[0]!;
+  assert.deepEqual([g.name, g.step, g.initialLearningRate], ['group0', 7, 0.002]);
+  assert.deepEqual(g.parameters[0]!.momentums.map((t) => [t.name, [...new Float32Array(t.data.slice().buffer)]]), [['momentum0', [...m]], ['momentum1', [...v]]]);
+  // ...and ORT's reader takes what we write from it.
+  assert.deepEqual(readOrtCheckpoint(writeOrtCheckpoint(c)).optimizerGroups[0]!.step, 7);
 });
 
 test('trelu checkpoint show / convert: listing, --model mismatches named one by one (exit 1), bad files in one line (exit 2), never over the input', async () => {
@@ -183,4 +231,24 @@ test('trelu checkpoint show / convert: listing, --model mismatches named one by 
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('checkpoint vs model: each mismatched parameter is named with what differs', () => {
+  const a = mlpArtifacts();
+  const c = readOrtCheckpoint(a.checkpointBytes);
+  const w = c.trainable.find((t) => t.name === 'fc2.weight')!;
+  w.dims = [w.dims[1]!, w.dims[0]!];
+  const b = c.trainable.find((t) => t.name === 'fc1.bias')!;
+  Object.assign(b, { dataType: DataType.DOUBLE, data: new Uint8Array(b.data.length * 2) });
+  c.frozen.push({ name: 'extra', dataType: DataType.FLOAT, dims: [1], data: new Uint8Array(4) });
+  const model = modelFromProto(loadModelFile(path.join(REPO_ROOT, 'models/mlp.onnx')).model);
+  const found = matchCheckpointToModel(checkpointParameters(c), model);
+  assert.deepEqual(found.sort((x, y) => (x.name < y.name ? -1 : 1)), [
+    { name: 'extra', problem: 'not in the model' },
+    { name: 'fc1.bias', problem: 'element type DOUBLE in the checkpoint, FLOAT in the model' },
+    { name: 'fc2.weight', problem: 'shape [128,64] in the checkpoint, [64,128] in the model' },
+  ]);
+  assert.throws(() => assertCheckpointMatchesModel(checkpointParameters(c), model, 'ckpt'), /ckpt: 3 parameter\(s\) do not match the model: .*'fc2\.weight' shape/);
+  // The training model (parameters as graph inputs) is checked the same way.
+  assert.deepEqual(matchCheckpointToModel(checkpointParameters(readOrtCheckpoint(a.checkpointBytes)), modelFromProto(a.trainingModel)), []);
 });

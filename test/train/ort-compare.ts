@@ -27,7 +27,7 @@ export interface FloatInput { dims: number[]; data: Float32Array }
 /** One step's feeds: float inputs by name, and int64 class labels fed as `labels`. */
 export interface Batch { inputs: Record<string, FloatInput>; labels: number[] }
 
-export async function trainInOrt(a: OrtArtifacts, data: Batch[]): Promise<{ session: TrainingSession; losses: number[]; initial: Float32Array; final: Float32Array }> {
+export async function trainInOrt(a: OrtArtifacts, data: Batch[]): Promise<{ session: TrainingSession; losses: number[]; initial: Float32Array; final: Float32Array; evalLoss: number }> {
   const ort = await loadOrtTraining();
   const session = await ort.TrainingSession.create({
     checkpointState: a.checkpointBytes,
@@ -36,16 +36,22 @@ export async function trainInOrt(a: OrtArtifacts, data: Batch[]): Promise<{ sess
     optimizerModel: encodeModel(a.optimizerModel),
   });
   const initial = Float32Array.from((await session.getContiguousParameters(true)).data as Float32Array);
+  const feedsOf = (b: Batch) => ({
+    ...Object.fromEntries(Object.entries(b.inputs).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)])),
+    labels: new ort.Tensor('int64', BigInt64Array.from(b.labels.map(BigInt)), [b.labels.length]),
+  });
+  // eval_model.onnx, before any step: the loss at the starting parameters.
+  const evalOut = await session.runEvalStep(feedsOf(data[0]!));
+  const evalLoss = Number(evalOut[session.evalOutputNames[0]!]!.data[0]);
   const losses: number[] = [];
   for (const b of data) {
-    const feeds = Object.fromEntries(Object.entries(b.inputs).map(([name, t]) => [name, new ort.Tensor('float32', t.data, t.dims)]));
-    const out = await session.runTrainStep({ ...feeds, labels: new ort.Tensor('int64', BigInt64Array.from(b.labels.map(BigInt)), [b.labels.length]) });
+    const out = await session.runTrainStep(feedsOf(b));
     losses.push(Number(out[session.trainingOutputNames[0]!]!.data[0]));
     await session.runOptimizerStep();
     await session.lazyResetGrad();
   }
   const final = Float32Array.from((await session.getContiguousParameters(true)).data as Float32Array);
-  return { session, losses, initial, final };
+  return { session, losses, initial, final, evalLoss };
 }
 
 export interface TorchSpec {
@@ -56,11 +62,13 @@ export interface TorchSpec {
   on: string;
   optimizer: object;
   initialState?: object;
+  /** torch.nn.utils.clip_grad_norm_ before each step. */
+  clipGradNorm?: number;
 }
 
 export function trainInTorch(spec: TorchSpec, data: Batch[]): { losses: number[]; params: Record<string, number[]> } {
   const json = {
-    model: spec.modelFile, trainable: spec.trainable, loss: spec.loss, on: spec.on, labels_input: 'labels', optimizer: spec.optimizer, initial_state: spec.initialState,
+    model: spec.modelFile, trainable: spec.trainable, loss: spec.loss, on: spec.on, labels_input: 'labels', optimizer: spec.optimizer, initial_state: spec.initialState, clip_grad_norm: spec.clipGradNorm,
     steps: data.map((b) => ({ inputs: Object.fromEntries(Object.entries(b.inputs).map(([n, t]) => [n, { dims: t.dims, data: [...t.data] }])), labels: b.labels })),
   };
   const r = spawnSync(PYTHON, [ORACLE], { input: JSON.stringify(json), encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -86,6 +94,8 @@ export interface CompareOptions {
   artifacts: OrtArtifactsOptions;
   data: Batch[];
   torch: Omit<TorchSpec, 'modelFile' | 'trainable'>;
+  /** Parameter tolerance (relative, and the floor as a fraction of each tensor's largest magnitude); default 1e-5. */
+  paramTolerance?: number;
   /** Changes the artifacts before training (e.g. a resumed optimizer state); returns torch's initial state. */
   prepare?: (a: OrtArtifacts) => object | undefined;
 }
@@ -110,12 +120,15 @@ export async function compareWithTorch(o: CompareOptions): Promise<{ losses: num
     assert.deepEqual(ort.initial, Float32Array.from(written.flatMap((w) => [...w])), 'getContiguousParameters = what the checkpoint holds');
     const torch = trainInTorch({ ...o.torch, modelFile: forward, trainable, initialState }, o.data);
     assertClose(ort.losses, torch.losses, `${o.name} losses`);
+    // The eval model (inference mode) at the starting parameters; these models have no Dropout or training-mode BN.
+    assertClose([ort.evalLoss], [torch.losses[0]!], `${o.name} eval loss`);
     let offset = 0;
     for (const [k, name] of trainable.entries()) {
       const n = written[k]!.length;
       const expected = torch.params[name]!;
       const scale = expected.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-      assertClose(ort.final.subarray(offset, offset + n), expected, `${o.name} ${name}`, 1e-5, 1e-5 * scale);
+      const rel = o.paramTolerance ?? 1e-5;
+      assertClose(ort.final.subarray(offset, offset + n), expected, `${o.name} ${name}`, rel, rel * scale);
       offset += n;
     }
     assert.equal(offset, ort.final.length);

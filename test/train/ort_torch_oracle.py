@@ -56,6 +56,7 @@ def run_node(node, x):
     if op == 'Gather':
         axis = a.get('axis', 0)
         idx = x[1]
+        idx = torch.where(idx < 0, idx + x[0].shape[axis], idx)
         return [torch.index_select(x[0], axis, idx.reshape(-1)).reshape(x[0].shape[:axis] + idx.shape + x[0].shape[axis + 1:])]
     if op == 'Unsqueeze':
         axes = a['axes'] if 'axes' in a else [int(v) for v in x[1].tolist()]
@@ -126,6 +127,34 @@ def forward(graph, values):
     return values
 
 
+class HuggingFaceAdamW(torch.optim.Optimizer):
+    """transformers.AdamW (not installed here), written out from its documented update: bias correction
+    folded into the step size, eps added to sqrt(v) before it, weight decay after the update."""
+
+    def __init__(self, params, lr, betas, eps, weight_decay):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            b1, b2 = group['betas']
+            for p in group['params']:
+                st = self.state[p]
+                if not st:
+                    st['step'] = 0
+                    st['m'] = torch.zeros_like(p)
+                    st['v'] = torch.zeros_like(p)
+                st['step'] += 1
+                t = st['step']
+                st['m'].mul_(b1).add_(p.grad, alpha=1 - b1)
+                st['v'].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                denom = st['v'].sqrt().add_(group['eps'])
+                step_size = group['lr'] * (1 - b2 ** t) ** 0.5 / (1 - b1 ** t)
+                p.addcdiv_(st['m'], denom, value=-step_size)
+                if group['weight_decay'] > 0:
+                    p.add_(p, alpha=-group['lr'] * group['weight_decay'])
+
+
 def main():
     spec = json.load(sys.stdin)
     torch.manual_seed(0)
@@ -143,8 +172,11 @@ def main():
     o = spec['optimizer']
     if o['type'] == 'adamw':
         opt = torch.optim.AdamW(ordered, lr=o['lr'], betas=tuple(o['betas']), eps=o['eps'], weight_decay=o['weight_decay'])
+    elif o['type'] == 'adamw_hf':
+        opt = HuggingFaceAdamW(ordered, lr=o['lr'], betas=tuple(o['betas']), eps=o['eps'], weight_decay=o['weight_decay'])
     else:
         opt = torch.optim.SGD(ordered, lr=o['lr'])
+    clip = spec.get('clip_grad_norm')
     # Optional starting optimizer state (what a checkpoint holds): {step, params: {name: {exp_avg, exp_avg_sq}}}.
     start = spec.get('initial_state')
     if start:
@@ -165,6 +197,8 @@ def main():
             loss = forward(g, values)[spec['on']]
             opt.zero_grad()
             loss.backward()
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(ordered, clip)
             opt.step()
             losses.append(loss.item())
             continue
@@ -175,6 +209,8 @@ def main():
             loss = F.mse_loss(out, torch.tensor(step['labels'], dtype=torch.float32).reshape(out.shape))
         opt.zero_grad()
         loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(ordered, clip)
         opt.step()
         losses.append(loss.item())
     json.dump({'losses': losses, 'params': {n: p.detach().reshape(-1).tolist() for n, p in params.items()}}, sys.stdout)

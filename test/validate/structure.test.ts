@@ -39,12 +39,15 @@ function onnxVerdicts(files: string[]): Map<string, { verdict: Verdict; message?
   return out;
 }
 
-test('validate --full agrees with onnx.checker on the conformance corpus and 2,000 mutated models', () => {
+// TRELU_STRUCTURE_MUTANTS=10000 for a longer comparison (the figure in the README).
+const MUTANTS = Number(process.env.TRELU_STRUCTURE_MUTANTS ?? 2000);
+
+test(`validate --full agrees with onnx.checker on the conformance corpus and ${MUTANTS} mutated models`, () => {
   const dir = tmpDir('trelu-structure-');
   const files = [...corpusModels()];
   const seeds = loadSeeds([CONFORMANCE]);
   const random = seededRandom(424242);
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < MUTANTS; i++) {
     const s = seeds[Math.floor(random() * seeds.length)]!;
     const donors = [0, 1].map(() => seeds[Math.floor(random() * seeds.length)]!.tree);
     const file = path.join(dir, `m${i}.onnx`);
@@ -66,4 +69,32 @@ test('validate --full agrees with onnx.checker on the conformance corpus and 2,0
   assert.deepEqual(disagreements.slice(0, 20), [], `${disagreements.length} disagreements`);
   // The comparison must have teeth: both verdicts occur where both speak.
   assert.ok((tally['valid/valid'] ?? 0) > 500 && (tally['invalid/invalid'] ?? 0) > 200, JSON.stringify(tally));
+});
+
+test('trelu validate --full: nodes out of order and a value assigned twice are exit 1 with the finding; a clean model is 0', async () => {
+  const { runCli } = await import('../helpers.js');
+  const Long = (await import('long')).default;
+  const { onnx, DataType } = await import('../../src/onnx/proto.js');
+  const { encodeModel } = await import('../../src/onnx/encode.js');
+  const t = { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: Long.fromNumber(2) }] } } };
+  const model = (nodes: { opType: string; input: string[]; output: string[] }[]) => encodeModel(onnx.ModelProto.create({
+    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    graph: { name: 'g', node: nodes, input: [{ name: 'x', type: t }], output: [{ name: 'z', type: t }] },
+  }));
+  const dir = tmpDir();
+  const write = (name: string, bytes: Uint8Array) => { const f = path.join(dir, name); fs.writeFileSync(f, bytes); return f; };
+  const good = write('good.onnx', model([{ opType: 'Relu', input: ['x'], output: ['y'] }, { opType: 'Relu', input: ['y'], output: ['z'] }]));
+  const unordered = write('unordered.onnx', model([{ opType: 'Relu', input: ['y'], output: ['z'] }, { opType: 'Relu', input: ['x'], output: ['y'] }]));
+  const twice = write('twice.onnx', model([{ opType: 'Relu', input: ['x'], output: ['z'] }, { opType: 'Relu', input: ['x'], output: ['z'] }]));
+  assert.equal((await runCli('validate', good, '--full')).code, 0);
+  let r = await runCli('validate', unordered, '--full');
+  assert.equal(r.code, 1);
+  assert.match(r.out.join('\n'), /S_TOPOLOGICAL_ORDER +graph\/node\[0\] \(Relu\): input 'y' is not a graph input/);
+  r = await runCli('validate', twice, '--full', '--json');
+  assert.equal(r.code, 1);
+  const j = JSON.parse(r.out.join('\n'));
+  assert.equal(j.ok, false);
+  assert.deepEqual(j.structure.findings.map((f: { code: string }) => f.code), ['S_SSA']);
+  // Without --full the structural check does not run (the ThresholdedRelu validator has nothing to say here).
+  assert.equal((await runCli('validate', unordered)).code, 0);
 });

@@ -92,6 +92,24 @@ test('open (file picker), rewrite, download, run on wasm and webgpu = onnxruntim
   await page.screenshot({ path: path.join(OUTPUT_DIR, 'app.png'), fullPage: true });
 });
 
+test('the shipped bundle dist/web/onnx-trelu.web.mjs works in the page: decode, replace, encode, run on webgpu', async () => {
+  const { page } = app;
+  const result = await page.evaluate(async () => {
+    const lib = await import('/lib/onnx-trelu.web.mjs' as string);
+    const bytes = new Uint8Array(await (await fetch('models/mlp.onnx')).arrayBuffer());
+    const model = lib.modelFromProto(lib.decodeModel(bytes));
+    const report = lib.replaceActivations(model, { from: ['Relu'], alpha: 0.5 });
+    const out = lib.encodeModel(lib.modelToProto(model));
+    const feeds = lib.buildFeeds(lib.modelFromProto(lib.decodeModel(out)), { dims: { N: 3 }, seed: 7 });
+    const run = await lib.runModel(lib.createWebBackends().get('webgpu'), out, feeds, { repeat: 1 });
+    return { changes: report.changes.length, logits: Array.from(run.outputs.logits.data as Float32Array), bytes: Array.from(out as Uint8Array) };
+  });
+  assert.equal(result.changes, 2);
+  // The same rewrite done in the page's app code gave mlp-replace.onnx, downloaded by the first test: the bundle writes the same bytes.
+  assert.deepEqual(new Uint8Array(result.bytes), new Uint8Array(fs.readFileSync(path.join(OUTPUT_DIR, 'mlp-replace.onnx'))));
+  assertClose(result.logits, (await nodeOutputs(new Uint8Array(result.bytes), { N: 3 }, 7)).logits!, 'bundle webgpu logits');
+});
+
 test('the activation plot: every kernel equals the reference kernel as alpha moves', async () => {
   const { page } = app;
   for (const alpha of ['0.5', '-0.25']) {

@@ -1,8 +1,9 @@
 /** The onnx-trelu web app: wires the panels to the page state. */
 import { setupModelPanel, renderModel, openBytes } from './model-panel.js';
 import { setupRewritePanel, renderRewriteHints } from './rewrite-panel.js';
-import { setupRunPanel, renderRunTarget, stats } from './run-panel.js';
+import { setupRunPanel, renderRunTarget } from './run-panel.js';
 import { setupPlotPanel, plotState } from './plot-panel.js';
+import { setupTrainPanel, trainState } from './train-panel.js';
 import { renderValidation } from './model-panel.js';
 import { state, onChange } from './state.js';
 import { backends } from './runtime.js';
@@ -17,11 +18,11 @@ onChange(() => {
 declare global {
   interface Window {
     /** The page's state and a few entry points, for automation (the Chromium tests read results here). */
-    treluApp: { state: typeof state; plot: typeof plotState; openBytes: typeof openBytes; stats: typeof stats; backends: typeof backends; ready: boolean };
+    treluApp: { state: typeof state; plot: typeof plotState; train: typeof trainState; openBytes: typeof openBytes; backends: typeof backends; ready: boolean };
   }
 }
 
-window.treluApp = { state, plot: plotState, openBytes, stats, backends, ready: false };
+window.treluApp = { state, plot: plotState, train: trainState, openBytes, backends, ready: false };
 
 async function start(): Promise<void> {
   renderModel();
@@ -29,6 +30,7 @@ async function start(): Promise<void> {
   setupRewritePanel();
   setupRunPanel();
   setupPlotPanel();
+  setupTrainPanel();
   await setupModelPanel();
   const iso = document.getElementById('isolation')!;
   iso.textContent = crossOriginIsolated ? 'cross-origin isolated: wasm runs threaded' : 'not cross-origin isolated: wasm runs on one thread';

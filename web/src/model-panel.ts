@@ -115,7 +115,8 @@ export function renderValidation(): void {
   out.replaceChildren(
     el('h3', {}, `ThresholdedRelu validation: ${target.name}`),
     el('p', { class: report.errors ? 'error' : 'muted' }, `${report.nodes} ThresholdedRelu node(s), ${report.errors} error(s), ${report.warnings} warning(s)`),
-    ...(names.length ? [table(['node', ...KNOWN_EPS], names.map((n) => [n || '<unnamed>', ...KNOWN_EPS.map((ep) => findingCell(report.findings.filter((f) => f.node === n && f.ep === ep)))]), 'matrix')] : []),
+    ...(names.length ? [table(['node', ...KNOWN_EPS], names.map((n) => [n || '<unnamed>', ...KNOWN_EPS.map((ep) => findingCell(report.findings.filter((f) => f.node === n && f.ep === ep)))]), 'matrix'),
+      el('p', { class: 'muted' }, "This page runs two of these: wasm, and onnxruntime-web's WebGPU, which is the jsep-webgpu column (webgpu is onnxruntime-node's Dawn EP).")] : []),
     ...general.map((f) => el('p', { class: f.severity }, `${f.severity}: ${f.node ? f.node + ': ' : ''}${f.message}${f.fix ? ` (fix: ${f.fix})` : ''}`)),
   );
 }

@@ -1,27 +1,8 @@
 /** Running the current model on each chosen EP: timings and output statistics. */
-import { runModel, isTreluError, type TensorLike, type EpRunResult } from '../../src/web/index.js';
+import { runModel, tensorStats, isTreluError, type EpRunResult } from '../../src/web/index.js';
 import { $, el, table, fmt, showError, busy } from './dom.js';
 import { state, current } from './state.js';
 import { backends, feedsFor, chosenEps, dims, seed } from './runtime.js';
-
-export interface Stats { min: number; max: number; mean: number; std: number; nan: number; zeros: number; elements: number }
-
-export function stats(t: TensorLike): Stats {
-  const d = t.data as ArrayLike<number>;
-  let min = Infinity, max = -Infinity, sum = 0, sq = 0, nan = 0, zeros = 0, n = 0;
-  for (let i = 0; i < d.length; i++) {
-    const v = Number(d[i]);
-    if (Number.isNaN(v)) { nan++; continue; }
-    if (v === 0) zeros++;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    sum += v;
-    sq += v * v;
-    n++;
-  }
-  const mean = n ? sum / n : NaN;
-  return { min, max, mean, std: n ? Math.sqrt(Math.max(0, sq / n - mean * mean)) : NaN, nan, zeros, elements: d.length };
-}
 
 async function run(): Promise<void> {
   const model = current();
@@ -45,9 +26,10 @@ async function run(): Promise<void> {
   out.replaceChildren(
     el('p', {}, `${model.name}, inputs ${Object.entries(feeds).map(([k, t]) => `${k} [${t.dims.join('×')}]`).join(', ')} (seed ${seed()})`),
     table(['EP', 'median ms', 'min ms', 'max ms', 'runs'], results.map((r) => [r.ep, fmt(r.timing.medianMs, 3), fmt(r.timing.minMs, 3), fmt(r.timing.maxMs, 3), String(r.timing.runs)]), 'timing'),
-    table(['EP', 'output', 'shape', 'min', 'max', 'mean', 'std', 'zeros', 'NaN'], results.flatMap((r) => Object.entries(r.outputs).map(([name, t]) => {
-      const s = stats(t);
-      return [r.ep, name, `[${t.dims.join('×')}]`, fmt(s.min), fmt(s.max), fmt(s.mean), fmt(s.std), `${s.zeros}/${s.elements}`, String(s.nan)];
+    table(['EP', 'output', 'type', 'shape', 'min', 'max', 'mean', 'NaN', '±inf', 'first values'], results.flatMap((r) => Object.entries(r.outputs).map(([name, t]) => {
+      const s = tensorStats(t, 4);
+      const f = (v: number | null) => (v === null ? '-' : fmt(v));
+      return [r.ep, name, s.type, `[${s.dims.join('×')}]`, f(s.min), f(s.max), f(s.mean), String(s.nan), String(s.inf), s.first.map((v) => (typeof v === 'number' ? fmt(v) : v)).join(', ')];
     })), 'stats'),
     ...failures.map((f) => el('p', { class: 'error' }, `${f.ep}: ${f.message}`)),
   );

@@ -36,7 +36,7 @@ const BY_ATTRIBUTE: Record<string, (r: RuleInput) => (number | undefined)[]> = {
 
 /** The schema version of `op` in force at `opset` (the newest this table knows when the opset is unknown). */
 function sourcesAt(op: string, opset: number | undefined): readonly OutputTypeSource[] | undefined {
-  const versions = ONNX_OUTPUT_TYPES[op];
+  const versions = Object.hasOwn(ONNX_OUTPUT_TYPES, op) ? ONNX_OUTPUT_TYPES[op] : undefined; // op types are model data: 'constructor' is one
   if (!versions) return undefined;
   let found = versions[versions.length - 1]![1];
   if (opset !== undefined) {
@@ -49,7 +49,7 @@ function sourcesAt(op: string, opset: number | undefined): readonly OutputTypeSo
 /** Element type of each output of an ai.onnx node (undefined where it is not known). */
 export function outputElementTypes(r: RuleInput): (number | undefined)[] {
   const n = r.node.outputs.length;
-  const special = BY_ATTRIBUTE[r.node.opType];
+  const special = Object.hasOwn(BY_ATTRIBUTE, r.node.opType) ? BY_ATTRIBUTE[r.node.opType] : undefined;
   if (special) return special(r);
   const sources = sourcesAt(r.node.opType, r.opset);
   if (!sources || sources.length === 0) return [];

@@ -125,7 +125,7 @@ function guarded<T>(f: () => T): T | undefined {
 
 function rule(r: RuleInput): TensorInfo[] {
   const types = guarded(() => outputElementTypes(r)) ?? [];
-  const shapes = guarded(() => SHAPE_RULES[r.node.opType]?.(r)) ?? [];
+  const shapes = guarded(() => (Object.hasOwn(SHAPE_RULES, r.node.opType) ? SHAPE_RULES[r.node.opType] : undefined)?.(r)) ?? [];
   return r.node.outputs.map((_, i) => ({ elemType: types[i], shape: shapes[i]?.shape, value: shapes[i]?.value }));
 }
 

@@ -172,6 +172,7 @@ export class OrtNodeBackend implements Backend {
         graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
         ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
         ...(options.preferredOutputLocation ? { preferredOutputLocation: options.preferredOutputLocation } : {}),
+        ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
         ...(strict ? { extra: { session: { disable_cpu_ep_fallback: '1' } } } : {}),
       });
       return new OrtNodeSession(ort, session, profilePrefix);

@@ -29,12 +29,20 @@ import { checkpointMetadata } from '../checkpoint/metadata.js';
 import { appendAccuracy, buildLossAndGradients, type LossAndGradientsOptions } from './loss-and-gradients.js';
 import { toInferenceMode } from './modes.js';
 import { namedOutput, tensorInfo } from './names.js';
+import { f32 } from './graph-constants.js';
 import { fnv1a, torchKeyOf, MANIFEST_FORMAT, MANIFEST_VERSION, type IoEntry, type Manifest, type ParamEntry } from './manifest.js';
 
 export interface TrainingArtifactsOptions extends LossAndGradientsOptions {
   optimizer: OptimizerConfig;
   /** torch.nn.utils.clip_grad_norm_ before the update. */
   clipGradNorm?: number;
+  /**
+   * Gradient accumulation over N batches: the train step adds each batch's
+   * gradient to an accumulator and updates (with the mean) only when its
+   * `apply` input is true (the trainer sets it every N-th batch); otherwise
+   * the parameters and optimizer state pass through unchanged.
+   */
+  accumulate?: number;
   /** For the manifest: the model file's name, and its SHA-256 if the caller has it. */
   source?: { file: string; sha256?: string };
   producerVersion?: string;
@@ -51,7 +59,7 @@ export interface TrainingArtifacts {
 export const ARTIFACT_FILES = { trainStep: 'train_step.onnx', eval: 'eval.onnx', checkpoint: 'checkpoint.safetensors', model: 'model.onnx' } as const;
 const MIN_OPSET = 16;
 
-const typeName = (et: number) => ({ [DataType.FLOAT]: 'float32', [DataType.INT64]: 'int64', [DataType.DOUBLE]: 'float64', [DataType.INT32]: 'int32' } as Record<number, string>)[et] ?? `onnx:${et}`;
+const typeName = (et: number) => ({ [DataType.FLOAT]: 'float32', [DataType.INT64]: 'int64', [DataType.BOOL]: 'bool', [DataType.DOUBLE]: 'float64', [DataType.INT32]: 'int32' } as Record<number, string>)[et] ?? `onnx:${et}`;
 
 export function buildTrainingArtifacts(source: ModelProto | Model, options: TrainingArtifactsOptions): TrainingArtifacts {
   const proto = source instanceof Model ? modelToProto(source) : source;
@@ -70,12 +78,32 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
   m.valueNames.register(step.name);
   let grads = lg.params.map((p) => p.grad);
   let gradNorm: Value | undefined;
+  const shapeOf = (t: TensorProto) => t.dims.map((d) => Number(d));
+  const accumulate = options.accumulate ?? 1;
+  if (!Number.isInteger(accumulate) || accumulate < 1) throw new TreluError('E_USAGE', `--accumulate takes an integer >= 1, not ${options.accumulate}`);
+  let apply: Value | undefined;
+  const accumIn: { value: Value; param: string; slot: string; key: string }[] = [];
+  const accumOut: { value: Value; key: string }[] = [];
+  if (accumulate > 1) {
+    const applyName = m.valueNames.unique('apply');
+    apply = new Value(applyName, { info: tensorInfo(applyName, DataType.BOOL, []) });
+    const zero = f32(b, 0, 'accum_zero');
+    grads = grads.map((gv, i) => {
+      const p = lg.params[i]!;
+      const name = m.valueNames.unique(`${p.name}.grad_accumulator`);
+      const acc = new Value(name, { info: tensorInfo(name, DataType.FLOAT, shapeOf(p.tensor)) });
+      accumIn.push({ value: acc, param: p.name, slot: 'grad_accumulator', key: `accumulate.${p.name}` });
+      const total = b.op('Add', [acc, gv], { name: 'accum_total' });
+      accumOut.push({ value: namedOutput(b, b.op('Where', [apply!, zero, total], { name: 'accum_next' }), `${name}.new`, DataType.FLOAT, shapeOf(p.tensor)), key: `accumulate.${p.name}` });
+      return b.op('Mul', [total, f32(b, 1 / accumulate)], { name: 'accum_mean' });
+    });
+  }
   if (options.clipGradNorm !== undefined) ({ grads, norm: gradNorm } = clipGradNorm(b, grads, options.clipGradNorm));
   const slots = stateSlots(optimizer.kind);
   const stateInputs: { value: Value; param: string; slot: string; key: string }[] = [];
   const paramOut: Value[] = [];
   const stateOut: { value: Value; key: string }[] = [];
-  const shapeOf = (t: TensorProto) => t.dims.map((d) => Number(d));
+  const gate = (next: Value, current: Value) => (apply ? b.op('Where', [apply, next, current], { name: 'accum_apply' }) : next);
   lg.params.forEach((p, i) => {
     const shape = shapeOf(p.tensor);
     const state = slots.map((slot) => {
@@ -85,15 +113,17 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
       return v;
     });
     const next = appendUpdate(b, optimizer, { param: p.value, grad: grads[i]!, state }, lr, step);
-    paramOut.push(namedOutput(b, next.param, `${p.name}.new`, DataType.FLOAT, shape));
-    next.state.forEach((s, j) => stateOut.push({ value: namedOutput(b, s, `${state[j]!.name}.new`, DataType.FLOAT, shape), key: `optimizer.${p.name}.${slots[j]}` }));
+    paramOut.push(namedOutput(b, gate(next.param, p.value), `${p.name}.new`, DataType.FLOAT, shape));
+    next.state.forEach((s, j) => stateOut.push({ value: namedOutput(b, gate(s, state[j]!), `${state[j]!.name}.new`, DataType.FLOAT, shape), key: `optimizer.${p.name}.${slots[j]}` }));
   });
+  stateInputs.push(...accumIn);
+  stateOut.push(...accumOut);
   const bufferOut = lg.buffers.map((bf) => namedOutput(b, bf.next, `${bf.name}.new`, DataType.FLOAT, shapeOf(bf.tensor)));
   const loss = lg.loss;
   g.outputs = [loss, ...(lg.accuracy ? [lg.accuracy] : []), ...(gradNorm ? [gradNorm] : []), ...paramOut, ...stateOut.map((s) => s.value), ...bufferOut];
   for (const v of [loss, lg.accuracy, gradNorm]) if (v && !v.info?.type) v.info = tensorInfo(v.name, DataType.FLOAT, []);
   const masks = lg.dropouts.map((d) => g.inputs.find((v) => v.name === d.mask)!);
-  g.inputs = [...lg.dataInputs, ...(lg.labels ? [lg.labels] : []), ...masks, lr, step, ...lg.params.map((p) => p.value), ...stateInputs.map((s) => s.value), ...lg.buffers.map((x) => x.value)];
+  g.inputs = [...lg.dataInputs, ...(lg.labels ? [lg.labels] : []), ...masks, lr, step, ...(apply ? [apply] : []), ...lg.params.map((p) => p.value), ...stateInputs.map((s) => s.value), ...lg.buffers.map((x) => x.value)];
   eliminateDeadNodes.run(m);
   const types = inferTypes(m);
   const io = (v: Value, kind: IoEntry['kind'], description: string, key?: string): IoEntry => {
@@ -105,9 +135,10 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
     ...(lg.labels ? [io(lg.labels, 'labels', options.lossFn === 'cross-entropy' ? 'class indices (int64)' : 'targets, shaped like the scores')] : []),
     ...masks.map((v, i) => io(v, 'mask', `Dropout '${lg.dropouts[i]!.node}' mask: 0 or 1/(1-${lg.dropouts[i]!.ratio}) per element`)),
     io(lr, 'lr', 'learning rate for this step (float32 scalar)'),
-    io(step, 'step', 'this step\'s 1-based index (AdamW bias correction; float32 scalar)'),
+    io(step, 'step', 'the 1-based index of the optimizer update (AdamW bias correction; float32 scalar)'),
+    ...(apply ? [io(apply, 'apply', `true on every ${accumulate}th batch: update with the mean accumulated gradient (bool scalar)`)] : []),
     ...lg.params.map((p) => io(p.value, 'param', 'current value', p.name)),
-    ...stateInputs.map((s) => io(s.value, 'state', `optimizer state ${s.slot} of ${s.param}`, s.key)),
+    ...stateInputs.map((s) => io(s.value, 'state', s.slot === 'grad_accumulator' ? `sum of ${s.param}'s gradients since the last update` : `optimizer state ${s.slot} of ${s.param}`, s.key)),
     ...lg.buffers.map((x) => io(x.value, 'buffer', `running statistic of BatchNormalization '${x.of}'`, x.name)),
   ];
   const trainOutputs: IoEntry[] = [
@@ -171,7 +202,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
       return { initializer: name, checkpointKey: name, torchKey: torchKeyOf(name), shape: shapeOf(t), dtype: 'float32', role: 'frozen' };
     }),
   ];
-  const id = fnv1a(JSON.stringify([trainInputs.map((x) => [x.name, x.kind, x.key, x.shape]), trainOutputs.map((x) => [x.name, x.key]), optimizer.kind, optimizer.momentum, optimizer.nesterov, optimizer.weightDecay, optimizer.betas, optimizer.eps, options.clipGradNorm ?? null]));
+  const id = fnv1a(JSON.stringify([trainInputs.map((x) => [x.name, x.kind, x.key, x.shape]), trainOutputs.map((x) => [x.name, x.key]), optimizer.kind, optimizer.momentum, optimizer.nesterov, optimizer.weightDecay, optimizer.betas, optimizer.eps, options.clipGradNorm ?? null, accumulate]));
   const tensors: NamedTensor[] = [
     ...lg.params.map((p) => ({ name: p.name, dims: shapeOf(p.tensor), data: tensorToFloat32(p.tensor) })),
     ...lg.buffers.map((x) => ({ name: x.name, dims: shapeOf(x.tensor), data: tensorToFloat32(x.tensor) })),
@@ -190,6 +221,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
     loss: { ...(options.loss ? { loss: options.loss } : {}), ...(options.lossFn ? { lossFn: options.lossFn, on: options.on } : {}) },
     optimizer,
     ...(options.clipGradNorm !== undefined ? { clipGradNorm: options.clipGradNorm } : {}),
+    accumulate,
     trainStep: { inputs: trainInputs, outputs: trainOutputs },
     eval: { inputs: evalInputs, outputs: evalOutputs },
     parameters,

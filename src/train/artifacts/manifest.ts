@@ -6,7 +6,7 @@ import type { LossOptions } from './loss-and-gradients.js';
 export const MANIFEST_FORMAT = 'onnx-trelu-training-artifacts';
 export const MANIFEST_VERSION = 1;
 
-export type IoKind = 'data' | 'labels' | 'mask' | 'lr' | 'step' | 'param' | 'state' | 'buffer' | 'loss' | 'accuracy' | 'output' | 'grad_norm';
+export type IoKind = 'data' | 'labels' | 'mask' | 'lr' | 'step' | 'apply' | 'param' | 'state' | 'buffer' | 'loss' | 'accuracy' | 'output' | 'grad_norm';
 
 export interface IoEntry {
   name: string;
@@ -50,6 +50,8 @@ export interface Manifest {
   loss: LossOptions;
   optimizer: Required<OptimizerConfig>;
   clipGradNorm?: number;
+  /** Batches per optimizer update (gradient accumulation); 1 without. */
+  accumulate: number;
   trainStep: { inputs: IoEntry[]; outputs: IoEntry[] };
   eval: { inputs: IoEntry[]; outputs: IoEntry[] };
   parameters: ParamEntry[];

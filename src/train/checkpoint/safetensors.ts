@@ -80,7 +80,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<safetensors>'): 
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const d = BY_CODE[e.dtype];
+    const d = Object.hasOwn(BY_CODE, e.dtype) ? BY_CODE[e.dtype] : undefined; // the header is file data: 'constructor' is a string too
     if (!d) fail(`tensor '${name}' has dtype ${e.dtype}, which onnx-trelu does not read`);
     if (!Array.isArray(e.shape) || !e.shape.every((x) => Number.isInteger(x) && x >= 0)) fail(`tensor '${name}' has a bad shape`);
     const [begin, stop] = e.data_offsets ?? [];

@@ -3,20 +3,57 @@
  * (lossless both ways: the optimizer state and the property bag travel too),
  * into TensorProtos for an inference model, and matched against a model.
  *
- * In safetensors, parameters keep their names; optimizer moments are stored as
+ * In safetensors (the codec of src/train/checkpoint/safetensors.ts),
+ * parameters keep their names; optimizer moments are stored as
  * `__ort_optimizer__/<group>/<momentum key>/<param>`; metadata holds
  * `ort.trainable` and `ort.frozen` (JSON lists), `ort.optimizer_groups`
  * (JSON: name, step, initial_learning_rate) and `ort.property_bag` (JSON).
+ * A `trelu train` checkpoint (metadata format `onnx-trelu-checkpoint`) reads
+ * too: `<param>.exp_avg` / `.exp_avg_sq` become ORT's momentum0 / momentum1,
+ * `.momentum_buffer` momentum0; parameters with optimizer state are the
+ * trainable ones, the rest (BatchNorm statistics, frozen) frozen.
  */
 import { TreluError } from '../../errors.js';
 import type { TensorProto } from '../../onnx/proto.js';
 import { dataTypeName } from '../../onnx/dtypes.js';
 import type { Model } from '../../graph/model.js';
 import { ORT_CHECKPOINT_VERSION, emptyProperties, type CheckpointTensor, type OrtCheckpoint, type OptimizerGroupState } from './checkpoint.js';
-import type { SafetensorsFile } from './safetensors.js';
+import { DataType } from '../../onnx/proto.js';
+import { CHECKPOINT_FORMAT, checkpointMetadata } from '../checkpoint/metadata.js';
+import type { Manifest } from '../artifacts/manifest.js';
+import type { NamedTensor, Safetensors } from '../checkpoint/safetensors.js';
 import { tensorProtoFromCheckpoint, checkpointTensorFromProto } from './tensors.js';
 
 const OPT_PREFIX = '__ort_optimizer__/';
+/** trelu train's optimizer state slots (torch's names) → ORT's momentum keys. */
+const TRELU_SLOTS: Record<string, string> = { exp_avg: 'momentum0', exp_avg_sq: 'momentum1', momentum_buffer: 'momentum0' };
+
+/** A safetensors file as checkpoint tensors (name, ONNX data type, dims, raw bytes). */
+export interface SafetensorsFile {
+  tensors: CheckpointTensor[];
+  metadata: Record<string, string>;
+}
+
+const TYPE_OF: Record<string, number> = { Float32Array: DataType.FLOAT, Float64Array: DataType.DOUBLE, BigInt64Array: DataType.INT64, Int32Array: DataType.INT32 };
+
+export function fromSafetensors(st: Safetensors): SafetensorsFile {
+  const tensors = [...st.tensors.values()].map((t) => ({
+    name: t.name, dataType: TYPE_OF[t.data.constructor.name]!, dims: [...t.dims],
+    data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength).slice(),
+  }));
+  return { tensors, metadata: { ...st.metadata } };
+}
+
+/** For encodeSafetensors: typed arrays (FLOAT, DOUBLE, INT64, INT32; other types are refused there). */
+export function toNamedTensors(file: SafetensorsFile): NamedTensor[] {
+  return file.tensors.map((t) => {
+    const buf = t.data.slice().buffer;
+    const data = t.dataType === DataType.FLOAT ? new Float32Array(buf) : t.dataType === DataType.DOUBLE ? new Float64Array(buf)
+      : t.dataType === DataType.INT64 ? new BigInt64Array(buf) : t.dataType === DataType.INT32 ? new Int32Array(buf) : undefined;
+    if (!data) throw new TreluError('E_UNSUPPORTED', `tensor '${t.name}' is ${dataTypeName(t.dataType)}; the safetensors writer takes float32, float64, int64 and int32`);
+    return { name: t.name, dims: t.dims, data };
+  });
+}
 
 export function ortToSafetensors(ckpt: OrtCheckpoint): SafetensorsFile {
   const tensors: CheckpointTensor[] = [...ckpt.trainable, ...ckpt.frozen].sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -42,6 +79,7 @@ export function ortToSafetensors(ckpt: OrtCheckpoint): SafetensorsFile {
  * else the file's `ort.trainable` metadata, else every float tensor.
  */
 export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: readonly string[] } = {}): OrtCheckpoint {
+  if (file.metadata.format === CHECKPOINT_FORMAT) return treluCheckpointToOrt(file, options);
   const params = file.tensors.filter((t) => !t.name.startsWith(OPT_PREFIX));
   const json = <T>(key: string): T | undefined => {
     const text = file.metadata[key];
@@ -132,4 +170,68 @@ export function assertCheckpointMatchesModel(params: ReadonlyMap<string, TensorP
   if (bad.length) {
     throw new TreluError('E_USAGE', `${source}: ${bad.length} parameter(s) do not match the model: ${bad.map((m) => `'${m.name}' ${m.problem}`).join('; ')}`, { hint: 'was the checkpoint made for this model?' });
   }
+}
+
+/** A `trelu train` checkpoint (issue 13's format) as an ORT checkpoint. */
+function treluCheckpointToOrt(file: SafetensorsFile, options: { trainable?: readonly string[] }): OrtCheckpoint {
+  const slotOf = (name: string) => Object.keys(TRELU_SLOTS).find((s) => name.endsWith(`.${s}`));
+  const states = file.tensors.filter((t) => slotOf(t.name));
+  const params = file.tensors.filter((t) => !slotOf(t.name));
+  const byParam = new Map<string, CheckpointTensor[]>();
+  for (const t of states) {
+    const slot = slotOf(t.name)!;
+    const param = t.name.slice(0, -slot.length - 1);
+    if (!params.some((p) => p.name === param)) throw new TreluError('E_CHECKPOINT', `optimizer state '${t.name}' belongs to no parameter in the file`);
+    byParam.set(param, [...(byParam.get(param) ?? []), { ...t, name: TRELU_SLOTS[slot]! }]);
+  }
+  const trainable = new Set(options.trainable ?? (byParam.size ? [...byParam.keys()] : params.filter((t) => t.dataType === DataType.FLOAT).map((t) => t.name)));
+  const step = Number(file.metadata.step ?? 0);
+  const lr = Number(file.metadata.lr ?? 0.001);
+  return {
+    version: ORT_CHECKPOINT_VERSION,
+    trainable: params.filter((t) => trainable.has(t.name)),
+    frozen: params.filter((t) => !trainable.has(t.name)),
+    isNominalState: false,
+    optimizerGroups: byParam.size ? [{ name: 'group0', step: Number.isFinite(step) ? step : 0, initialLearningRate: Number.isFinite(lr) ? lr : 0.001, parameters: [...byParam].map(([name, momentums]) => ({ name, momentums })) }] : [],
+    properties: emptyProperties(),
+  };
+}
+
+/** ORT momentum keys → trelu train's optimizer slots (torch's names), per optimizer. */
+const SLOT_FROM_ORT: Record<string, Record<string, string>> = { adamw: { exp_avg: 'momentum0', exp_avg_sq: 'momentum1' }, momentum: { momentum_buffer: 'momentum0' }, sgd: {} };
+
+/**
+ * An ORT checkpoint as a `trelu train` checkpoint for the artifacts of
+ * `manifest` (issue 13's format): every parameter, buffer and frozen tensor
+ * the manifest lists must be in the ORT checkpoint with its shape (each one
+ * missing or misshapen is named); optimizer state comes from ORT's group0
+ * moments where the optimizers agree (AdamW), else starts at zero; step and
+ * learning rate from the group. `trelu export <dir> --checkpoint` and
+ * `trelu train --resume` then take it.
+ */
+export function treluCheckpointFromOrt(ckpt: OrtCheckpoint, manifest: Manifest, source = 'checkpoint'): { tensors: NamedTensor[]; metadata: Record<string, string> } {
+  const all = new Map([...ckpt.trainable, ...ckpt.frozen].map((t) => [t.name, t]));
+  const problems: string[] = [];
+  const tensors: NamedTensor[] = [];
+  const f32 = (t: CheckpointTensor) => new Float32Array(t.data.slice().buffer);
+  for (const p of manifest.parameters) {
+    const t = all.get(p.initializer);
+    if (!t) { problems.push(`'${p.initializer}' is not in the ORT checkpoint`); continue; }
+    if (t.dataType !== DataType.FLOAT) { problems.push(`'${p.initializer}' is ${dataTypeName(t.dataType)}, the artifacts take FLOAT`); continue; }
+    if (t.dims.join(',') !== p.shape.join(',')) { problems.push(`'${p.initializer}' has shape [${t.dims.join(',')}], the artifacts [${p.shape.join(',')}]`); continue; }
+    tensors.push({ name: p.checkpointKey, dims: p.shape, data: f32(t) });
+  }
+  const group = ckpt.optimizerGroups.find((g) => g.name === 'group0');
+  const slots = SLOT_FROM_ORT[manifest.optimizer.kind] ?? {};
+  for (const s of manifest.optimizerState) {
+    const shape = manifest.parameters.find((p) => p.initializer === s.param)?.shape ?? [];
+    const fromOrt = group?.parameters.find((p) => p.name === s.param)?.momentums.find((m) => m.name === slots[s.slot]);
+    if (fromOrt && fromOrt.dims.join(',') !== shape.join(',')) { problems.push(`optimizer state '${fromOrt.name}' of '${s.param}' has shape [${fromOrt.dims.join(',')}], the parameter [${shape.join(',')}]`); continue; }
+    tensors.push({ name: s.checkpointKey, dims: shape, data: fromOrt ? f32(fromOrt) : new Float32Array(shape.reduce((a, b) => a * b, 1)) });
+  }
+  if (problems.length) throw new TreluError('E_CHECKPOINT', `${source}: does not fit these artifacts: ${problems.join('; ')}`, { hint: 'was the ORT checkpoint made for the same model?' });
+  return {
+    tensors,
+    metadata: checkpointMetadata({ artifacts: manifest.id, step: group?.step ?? 0, epoch: 0, position: 0, lr: group?.initialLearningRate ?? manifest.optimizer.lr, seed: 0 }),
+  };
 }

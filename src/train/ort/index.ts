@@ -3,6 +3,5 @@ export { buildOrtArtifacts, gradBufferName, gradAccumulatedName, LAZY_RESET_GRAD
 export { buildOptimizerModel, momentumKeys, ADAMW_DEFAULTS, ORT_DEFAULT_LEARNING_RATE, type OptimizerSpec } from './optimizer-model.js';
 export { readOrtCheckpoint, writeOrtCheckpoint, emptyProperties, ORT_CHECKPOINT_VERSION, OPTIMIZER_GROUP, type OrtCheckpoint, type CheckpointTensor, type OptimizerGroupState, type PropertyBagState } from './checkpoint.js';
 export { verifyCheckpointBuffer, CHECKPOINT_IDENTIFIER } from './verify.js';
-export { readSafetensors, writeSafetensors, looksLikeSafetensors, type SafetensorsFile } from './safetensors.js';
-export { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel, assertCheckpointMatchesModel, type ParameterMismatch } from './convert.js';
+export { ortToSafetensors, safetensorsToOrt, treluCheckpointFromOrt, fromSafetensors, toNamedTensors, type SafetensorsFile, checkpointParameters, matchCheckpointToModel, assertCheckpointMatchesModel, type ParameterMismatch } from './convert.js';
 export { checkpointTensorFromProto, tensorProtoFromCheckpoint, checkpointFloat32 } from './tensors.js';

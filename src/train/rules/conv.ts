@@ -13,6 +13,7 @@
  * 2-D rule with a unit axis (lift-1d.ts).
  */
 import Long from 'long';
+import { TreluError } from '../../errors.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
@@ -41,6 +42,11 @@ const conv2dGrad: GradRule = {
     const nums = [C, H, W, M, KH, KW, OH, OW];
     if (!nums.every((v) => typeof v === 'number')) unsupported('channel, kernel and spatial sizes must be known');
     const [c, h, wd, m, kh, kw, oh, ow] = nums as number[];
+    // Malformed attributes are the model's mistake: refuse them before any size is computed from them.
+    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${node.name}': ${why}`); };
+    if (!Number.isInteger(group) || group < 1 || c! % group !== 0 || m! % group !== 0) bad(`group ${group} does not divide ${c} input and ${m} output channels`);
+    if (strides.length !== 2 || dil.length !== 2 || pads.length !== 4) bad('strides and dilations need 2 values and pads 4 for a 2-D convolution');
+    if (![...strides, ...dil].every((v) => Number.isInteger(v) && v >= 1) || !pads.every((p) => Number.isInteger(p) && p >= 0)) bad('strides and dilations must be >= 1 and pads >= 0');
     const out: (Value | undefined)[] = [undefined, undefined, undefined];
     const flipPads = [(kh! - 1) * dil[0]! - pads[0]!, (kw! - 1) * dil[1]! - pads[1]!, (kh! - 1) * dil[0]! - pads[2]!, (kw! - 1) * dil[1]! - pads[3]!];
     if (needs(0) && strides.every((st) => st === 1) && flipPads.every((p) => p >= 0)) {

@@ -5,6 +5,7 @@
  *   dB = Σ_leading dY      dScale = Σ_leading dY x̂          (summed to their shapes)
  *   dX = (g - mean(g) - x̂ mean(g x̂)) / σ,  g = dY * Scale   (means over the normalized axes)
  */
+import { TreluError } from '../../errors.js';
 import type { Value } from '../../graph/value.js';
 import type { GradContext, GradRule } from '../context.js';
 
@@ -14,6 +15,7 @@ function normAxes(ctx: GradContext, x: Value, axis: number): Value {
   const rank = ctx.info(x)?.shape?.length;
   if (rank !== undefined) {
     const start = axis < 0 ? axis + rank : axis;
+    if (!Number.isInteger(start) || start < 0 || start >= rank) throw new TreluError('E_GRAPH', `LayerNormalization axis ${axis} is outside the input's rank ${rank}`);
     return ints([...Array(rank - start).keys()].map((i) => i + start), 'ln_axes');
   }
   const r = b.op('Size', [b.op('Shape', [x], { name: 'grad_shape' })], { name: 'ln_rank' });

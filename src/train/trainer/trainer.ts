@@ -60,7 +60,7 @@ type DeviceTensor = TensorLike & { getData?: () => Promise<TensorLike['data']>; 
 export class Trainer {
   private state = new Map<string, DeviceTensor>();
   private evalSession?: BackendSession;
-  /** Optimizer steps done. */
+  /** Train steps (batches) done; with gradient accumulation over N, an update every N of them. */
   stepsDone = 0;
   /** Where the data loop stands (saved in checkpoints). */
   epoch = 0;
@@ -91,13 +91,15 @@ export class Trainer {
     const { inputs, outputs } = this.manifest.trainStep;
     const n = checkBatch(inputs, batch);
     const lr = options.lr ?? this.lr;
+    const accumulate = this.manifest.accumulate ?? 1;
     const feeds: Record<string, TensorLike> = {};
     let maskIndex = 0;
     for (const e of inputs) {
       if (e.kind === 'data') feeds[e.name] = batch.inputs[e.name]!;
       else if (e.kind === 'labels') feeds[e.name] = batch.labels!;
       else if (e.kind === 'lr') feeds[e.name] = scalar(lr);
-      else if (e.kind === 'step') feeds[e.name] = scalar(this.stepsDone + 1);
+      else if (e.kind === 'step') feeds[e.name] = scalar(Math.floor(this.stepsDone / accumulate) + 1);
+      else if (e.kind === 'apply') feeds[e.name] = { type: 'bool', data: Uint8Array.of((this.stepsDone + 1) % accumulate === 0 ? 1 : 0), dims: [] };
       else if (e.kind === 'mask') feeds[e.name] = batch.masks?.[e.name] ?? this.mask(e, n, maskIndex);
       else if (e.key) feeds[e.name] = this.state.get(e.key)!;
       if (e.kind === 'mask') maskIndex++;

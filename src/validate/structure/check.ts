@@ -212,6 +212,7 @@ function verify(n: onnx.INodeProto, s: OpSchemaVersion, fail: (code: StructureCo
     seen.add(name);
     if (name.startsWith('__')) continue;
     if (!Object.hasOwn(s.attrs, name)) {
+      if (s.unchecked) continue;
       fail('S_ATTRIBUTE', `${n.opType} has no attribute '${name}'`);
       continue;
     }

@@ -11,4 +11,6 @@ export interface OpSchemaVersion {
   /** name → [AttributeProto.AttributeType, required (1) or not (0)]. */
   attrs: Readonly<Record<string, readonly [number, number]>>;
   deprecated?: 1;
+  /** Attributes outside the schema are allowed (OpSchema::AllowUncheckedAttributes). */
+  unchecked?: 1;
 }
