@@ -23,7 +23,7 @@ const WORKER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'worker.j
 export class FuzzHarness {
   private child: ChildProcess | undefined;
   private nextId = 0;
-  private pending: { id: number; resolve: (v: Verdict) => void; timer: NodeJS.Timeout; start: number } | undefined;
+  private pending: { id: number; child: ChildProcess; resolve: (v: Verdict) => void; timer: NodeJS.Timeout; start: number } | undefined;
   private stderr = '';
   restarts = 0;
 
@@ -48,7 +48,8 @@ export class FuzzHarness {
     child.on('exit', (code, signal) => {
       if (this.child === child) this.child = undefined;
       const p = this.pending;
-      if (!p) return;
+      // A worker killed for a hang exits after the next input went to its successor: that input is not its to fail.
+      if (!p || p.child !== child) return;
       clearTimeout(p.timer);
       this.pending = undefined;
       const oom = /heap out of memory|Array buffer allocation failed|Cannot allocate|std::bad_alloc|FATAL/i.test(this.stderr);
@@ -70,7 +71,7 @@ export class FuzzHarness {
         child.kill('SIGKILL');
         resolve({ kind: 'hang', ms: Date.now() - start });
       }, timeoutMs);
-      this.pending = { id, resolve, timer, start };
+      this.pending = { id, child, resolve, timer, start };
       child.send({ id, bytes });
     });
   }

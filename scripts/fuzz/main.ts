@@ -1,5 +1,6 @@
 /**
- * `npm run fuzz -- --n N --seed S [--save] [--timeout-ms T] [--memory-mb M] [--json]`
+ * `npm run fuzz -- --n N --seed S [--save] [--timeout-ms T] [--memory-mb M] [--json] [--from K]`
+ * (--from K: inputs K..N-1 of the same run, to reproduce a finding late in a long run)
  *
  * Mutates the seed corpus (mutate.ts), runs every input in a worker child with
  * time and memory limits (harness.ts), de-duplicates findings by signature,
@@ -37,19 +38,20 @@ export interface FuzzSummary {
   findings: { key: string; count: number; stage?: string; message?: string; origin: string; mutators: string[]; fixture?: string }[];
 }
 
-export async function fuzz(n: number, seed: number, options: { save?: boolean; timeoutMs?: number; memoryMb?: number; progress?: boolean; minimizeBudget?: number } = {}): Promise<FuzzSummary> {
+export async function fuzz(n: number, seed: number, options: { save?: boolean; timeoutMs?: number; memoryMb?: number; progress?: boolean; minimizeBudget?: number; from?: number } = {}): Promise<FuzzSummary> {
   const seeds = loadSeeds([CONFORMANCE, path.join(REPO, 'models')]);
   if (!seeds.length) throw new Error(`no seed models (is libonnx-testdata installed at ${CONFORMANCE}?)`);
   const random = seededRandom(seed);
   const harness = new FuzzHarness({ timeoutMs: options.timeoutMs, memoryMb: options.memoryMb });
   const t0 = Date.now();
-  const summary: FuzzSummary = { inputs: n, seed, seconds: 0, ok: 0, rejected: {}, roundTripChanged: 0, bugs: 0, hangs: 0, memory: 0, findings: [] };
+  const summary: FuzzSummary = { inputs: n - (options.from ?? 0), seed, seconds: 0, ok: 0, rejected: {}, roundTripChanged: 0, bugs: 0, hangs: 0, memory: 0, findings: [] };
   const first = new Map<string, { bytes: Uint8Array; verdict: Verdict; origin: string; mutators: string[]; count: number }>();
   try {
     for (let i = 0; i < n; i++) {
       const s = seeds[Math.floor(random() * seeds.length)]!;
       const donors = [0, 1].map(() => seeds[Math.floor(random() * seeds.length)]!.tree);
       const { bytes, mutators } = mutate(s.tree, donors, random);
+      if (i < (options.from ?? 0)) continue; // --from K: the same inputs as a full run, the first K not run
       const v = await harness.run(bytes);
       if (v.kind === 'ok') {
         summary.ok++;
@@ -108,6 +110,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     timeoutMs: flag('timeout-ms') ? Number(flag('timeout-ms')) : undefined,
     memoryMb: flag('memory-mb') ? Number(flag('memory-mb')) : undefined,
     progress: process.stderr.isTTY || process.argv.includes('--progress'),
+    from: flag('from') ? Number(flag('from')) : undefined,
   });
   if (process.argv.includes('--json')) console.log(JSON.stringify(summary, null, 2));
   else {

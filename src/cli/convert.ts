@@ -2,6 +2,8 @@
 import { TreluError } from '../errors.js';
 import { loadModelFileAsync } from '../node/model-file.js';
 import { saveModelFileAsync, DEFAULT_SIZE_THRESHOLD } from '../node/save-model.js';
+import { warnStaleTemps } from './stale-warning.js';
+import { assertSafeOutput, inputFilesOf } from '../node/output-safety.js';
 import { formatBytes, printJson, type Io } from './output.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
@@ -26,6 +28,8 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     sizeThreshold = Number(options.sizeThreshold);
   }
   const loaded = await loadModelFileAsync(input);
+  assertSafeOutput(output, inputFilesOf(loaded)); // before any work; the save checks again, with the data files
+
   let proto = loaded.model;
   let upgrade: UpgradeReport | undefined;
   if (options.opset !== undefined) {
@@ -51,9 +55,6 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     for (const f of report.externalFiles) io.out(`wrote ${f.path} (${formatBytes(f.bytes)}, ${f.tensors} tensors)`);
     for (const f of report.superseded) io.out(`removed ${f} (the replaced model's data)`);
   }
-  if (report.staleTemps.length) {
-    io.err(`warning: ${report.staleTemps.length} temp file(s) of interrupted writes beside the output (${report.staleTemps.slice(0, 3).join(', ')}${report.staleTemps.length > 3 ? ', ...' : ''})`);
-    io.err('  hint: remove them with: trelu clean <dir>');
-  }
+  warnStaleTemps(io, report.staleTemps);
   return 0;
 }

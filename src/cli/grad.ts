@@ -20,6 +20,7 @@ import { LOSS_FUNCTIONS, type LossFunction } from '../train/loss.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
 import { printJson, type Io } from './output.js';
+import { warnStaleTemps } from './stale-warning.js';
 
 export interface GradCliOptions {
   loss?: string;
@@ -117,6 +118,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
     }
   }
   const saved = saveModelFile(proto, output, { source: loaded });
+  warnStaleTemps(io, saved.staleTemps);
   result.output = saved.path;
   if (Object.keys(params).length) {
     try {

@@ -3,10 +3,11 @@
  * --opset). Each reads a model, writes a new one (never the input; temp file
  * + rename), and with --verify runs both in onnxruntime-node to prove it.
  */
+import { assertSafeOutput, inputFilesOf } from '../node/output-safety.js';
+import { warnStaleTemps } from './stale-warning.js';
 import { TreluError, EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
-import { assertSafeOutput, inputFilesOf } from '../node/output-safety.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import type { Model } from '../graph/model.js';
@@ -63,7 +64,7 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   const inputSpecs = (options.input ?? []).map(parseInputSpec);
   const shapes = parseShapes(options.shape);
   const loaded = loadModelFile(input);
-  // a bad output path is a usage error (exit 2) before any work, even when there would be nothing to write
+  // An unsafe output (an input, a device, a FIFO, ...) is refused before any work, whatever the rewrite would find.
   if (!options.dryRun) assertSafeOutput(output, inputFilesOf(loaded));
   const model = modelFromProto(loaded.model);
   const t = transform(model, !!options.dryRun);
@@ -86,6 +87,7 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   }
   const proto = modelToProto(model);
   const saved = saveModelFile(proto, output, { source: loaded });
+  warnStaleTemps(io, saved.staleTemps);
   result.bytes = saved.bytes;
   if (!options.json) io.out(`wrote ${output}`);
   let code = EXIT_OK;

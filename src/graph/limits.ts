@@ -11,6 +11,15 @@ import { TreluError } from '../errors.js';
 export const DEFAULT_MAX_ELEMENTS = 2 ** 28;
 
 /**
+ * 2^24 elements (64 MiB of float32): the largest constant a rule builds
+ * (one-hot kernels, pooling kernels). A constant is encoded and copied several
+ * times on its way to a file, so it gets a tighter limit than a tensor that is
+ * only filled: a fuzzed MaxPool with kernel [64, 3, 64] asked for 1.5e8 elements
+ * and the encoder then ran out of a 3 GiB address space.
+ */
+export const MAX_CONSTANT_ELEMENTS = 2 ** 24;
+
+/**
  * The element count of `dims`, after checking every dim is a non-negative
  * safe integer and the product is at most `limit`. `what` names the tensor in
  * the message ("random input 'x'", "one-hot kernel of node 'conv1'").

@@ -112,7 +112,7 @@ const attrsToInputs = (...specs: [name: string, index: number, required: boolean
 /** Softmax family 11 → 13: from "flatten to 2-D at axis" to "one axis"; the same only when axis is the last dim. */
 const softmaxAxis: Step = {
   block(node) {
-    const rank = node.inputs[0]!.shapeInfo?.length;
+    const rank = node.inputs[0]?.shapeInfo?.length; // a Softmax without its input (a malformed model) has no rank either
     if (rank === undefined) return 'the input rank is unknown; opset 13 changed how axis applies';
     let axis = intAttr(node, 'axis') ?? 1;
     if (axis < 0) axis += rank;

@@ -42,10 +42,10 @@ test('an input\'s external data file is never an output, for any writing command
   const commands: string[][] = [
     ['convert', e, bin],
     ['convert', e, bin, '--inline-data'],
-    ['replace', e, bin, '--allow-noop'],
+    ['replace', e, bin],
     ['insert', e, bin, '--after', 's0'],
-    ['fuse', e, bin, '--allow-noop'],
-    ['decompose', e, bin, '--allow-noop'],
+    ['fuse', e, bin],
+    ['decompose', e, bin],
     ['grad', e, bin, '--loss-fn', 'mse', '--on', 'y', '--wrt', 'x'],
   ];
   for (const args of commands) await refused(args, /e\.bin: is external data file 'e\.bin' of the input; refusing/);
@@ -67,7 +67,7 @@ test('an output that resolves to an input through a hard link or a symlinked dir
   fs.linkSync(e, path.join(dir, 'hard.onnx'));
   fs.symlinkSync('.', path.join(dir, 'here'));
   await refused(['convert', e, path.join(dir, 'hard.bin')], /hard\.bin: is external data file 'e\.bin' of the input/);
-  await refused(['fuse', e, path.join(dir, 'hard.onnx'), '--allow-noop'], /hard\.onnx: is the input model/);
+  await refused(['fuse', e, path.join(dir, 'hard.onnx')], /hard\.onnx: is the input model/);
   await refused(['convert', e, path.join(dir, 'here', 'e.bin')], /is external data file 'e\.bin' of the input/);
   await refused(['convert', e, path.join(dir, 'here', 'e.onnx')], /is the input model/);
   await refused(['convert', e, path.join(dir, 'x.onnx'), '--external-data', 'here/e.bin'], /is external data file 'e\.bin' of the input/);
@@ -86,9 +86,9 @@ test('a FIFO, a symlink or a directory as output is refused and left as it was',
   const sub = path.join(dir, 'sub');
   fs.mkdirSync(sub);
   await refused(['convert', m, fifo], /out\.fifo: exists and is a FIFO, not a regular file/);
-  await refused(['decompose', m, fifo, '--allow-noop'], /is a FIFO/);
+  await refused(['decompose', m, fifo], /is a FIFO/);
   await refused(['convert', m, link], /link\.onnx: exists and is a symbolic link/);
-  await refused(['replace', m, link, '--allow-noop'], /is a symbolic link/);
+  await refused(['replace', m, link], /is a symbolic link/);
   await refused(['convert', m, sub], /sub: exists and is a directory/);
   await refused(['convert', m, path.join(dir, 'o.onnx'), '--external-data', 'out.fifo'], /--external-data out\.fifo: exists and is a FIFO/);
   await refused(['convert', m, path.join(dir, 'o.onnx'), '--external-data', 'link.onnx'], /is a symbolic link/);
@@ -116,7 +116,7 @@ test('a character device as output is refused by every writing command and stays
   execFileSync('mknod', [dev, 'c', '1', '3']);
   const before = fs.statSync(dev);
   assert.ok(before.isCharacterDevice());
-  for (const cmd of ['convert', 'fuse', 'decompose', 'replace']) await refused([cmd, m, dev, ...(cmd === 'convert' ? [] : ['--allow-noop'])], /null: exists and is a character device/);
+  for (const cmd of ['convert', 'fuse', 'decompose', 'replace']) await refused([cmd, m, dev], /null: exists and is a character device/);
   await refused(['grad', m, dev, '--loss-fn', 'mse', '--on', 'y', '--wrt', 'x'], /is a character device/);
   const after = fs.lstatSync(dev);
   assert.ok(after.isCharacterDevice());

@@ -1,5 +1,5 @@
 // `trelu validate --full` against onnx.checker (Debian python3-onnx 1.12, run
-// once per test run on every model below): the conformance corpus and 2,000
+// once per test run on every model below): the conformance corpus and 5,000
 // mutated models (scripts/fuzz/mutate.ts, fixed seed). Wherever both parse the
 // bytes and the check covers the model, the verdicts must be the same.
 import { test } from 'node:test';
@@ -40,7 +40,7 @@ function onnxVerdicts(files: string[]): Map<string, { verdict: Verdict; message?
 }
 
 // TRELU_STRUCTURE_MUTANTS=10000 for a longer comparison (the figure in the README).
-const MUTANTS = Number(process.env.TRELU_STRUCTURE_MUTANTS ?? 2000);
+const MUTANTS = Number(process.env.TRELU_STRUCTURE_MUTANTS ?? 5000);
 
 test(`validate --full agrees with onnx.checker on the conformance corpus and ${MUTANTS} mutated models`, () => {
   const dir = tmpDir('trelu-structure-');

@@ -7,6 +7,7 @@
  * -coef_i * onehot(y_i)[c], coef_i = w_i * dLoss_i (/ Σ w for the mean).
  */
 import { DataType } from '../../onnx/proto.js';
+import { MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import type { Value } from '../../graph/value.js';
 import type { GradContext } from '../context.js';
 
@@ -64,7 +65,9 @@ function oneHot(ctx: GradContext, x: Value, labels: Value): Value {
   const shape = info(x)?.shape;
   const c = shape?.[1];
   let classes: Value;
-  if (typeof c === 'number') classes = ints([...Array(c).keys()], 'loss_classes');
+  // A constant 0..C-1 for a sane C; a huge (or malformed) declared C is computed at run time instead
+  // of built here: a fuzzed C of 2^31-1 ran the builder out of memory.
+  if (typeof c === 'number' && Number.isSafeInteger(c) && c >= 0 && c <= MAX_CONSTANT_ELEMENTS) classes = ints([...Array(c).keys()], 'loss_classes');
   else {
     const cDim = b.op('Squeeze', [b.op('Gather', [b.op('Shape', [x], { name: 'grad_shape' }), ints([1])], { name: 'loss_c', attributes: { axis: 0 } }), ints([0])], { name: 'loss_c' });
     classes = b.op('Range', [b.op('Squeeze', [ints([0])], { name: 'loss_0' }), cDim, b.op('Squeeze', [ints([1])], { name: 'loss_1' })], { name: 'loss_classes' });

@@ -12,8 +12,8 @@
  * Needs the channel, kernel and spatial sizes at build time. 1-D: through the
  * 2-D rule with a unit axis (lift-1d.ts).
  */
-import Long from 'long';
 import { TreluError } from '../../errors.js';
+import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
@@ -29,10 +29,9 @@ const conv2dGrad: GradRule = {
     const ws = info(w!)?.shape;
     const ys = info(node.outputs[0]!)?.shape;
     if (!xs || xs.length !== 4 || !ws || !ys) return unsupported('only 1-D and 2-D convolutions with known shapes');
-    const autoPad = node.attribute('auto_pad');
-    if (autoPad && new TextDecoder().decode(autoPad.s) !== 'NOTSET') unsupported('auto_pad other than NOTSET');
-    const list = (n: string, d: number[]) => node.attribute(n)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
-    const group = node.attribute('group') ? Long.fromValue(node.attribute('group')!.i).toNumber() : 1;
+    if (node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') unsupported('auto_pad other than NOTSET');
+    const list = (n: string, d: number[]) => node.attrs.ints(n, d);
+    const group = node.attrs.int('group', 1);
     const strides = list('strides', [1, 1]);
     const dil = list('dilations', [1, 1]);
     const pads = list('pads', [0, 0, 0, 0]);
@@ -44,6 +43,8 @@ const conv2dGrad: GradRule = {
     const [c, h, wd, m, kh, kw, oh, ow] = nums as number[];
     // Malformed attributes are the model's mistake: refuse them before any size is computed from them.
     const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${node.name}': ${why}`); };
+    if (!nums.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) bad(`shapes [${xs.join(',')}] and [${ws.join(',')}] are not non-negative integers`);
+    checkedElementCount([kh!, kw!], `Conv node '${node.name}' kernel`, MAX_CONSTANT_ELEMENTS); // the flip builds a kh*kw index constant
     if (!Number.isInteger(group) || group < 1 || c! % group !== 0 || m! % group !== 0) bad(`group ${group} does not divide ${c} input and ${m} output channels`);
     if (strides.length !== 2 || dil.length !== 2 || pads.length !== 4) bad('strides and dilations need 2 values and pads 4 for a 2-D convolution');
     if (![...strides, ...dil].every((v) => Number.isInteger(v) && v >= 1) || !pads.every((p) => Number.isInteger(p) && p >= 0)) bad('strides and dilations must be >= 1 and pads >= 0');

@@ -6,6 +6,7 @@
  * reduceTo sums the broadcast axes in the graph. 1-D operands (known) are
  * unsqueezed to a matrix and the gradient squeezed back.
  */
+import { TreluError } from '../../errors.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
 
@@ -16,6 +17,7 @@ export const matmulGrad: GradRule = {
     let [a, c] = node.inputs as [Value, Value];
     const ra = info(a)?.shape?.length;
     const rc = info(c)?.shape?.length;
+    if (ra === 0 || rc === 0) throw new TreluError('E_GRAPH', `MatMul node '${node.name}': an operand is a scalar (MatMul needs at least 1-D inputs)`);
     let g = dY[0]!;
     // 1-D: [k] @ [.., k, n] is [1, k] @ .. with the 1 dropped from dY; [.., m, k] @ [k] likewise
     const aVec = ra === 1;
