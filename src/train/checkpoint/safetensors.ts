@@ -88,7 +88,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = '<safetensors>'): 
     if (!Number.isInteger(begin) || !Number.isInteger(stop) || begin! < 0 || stop! < begin! || stop! - begin! !== count * d!.size) fail(`tensor '${name}' has bad data offsets`);
     if (stop! > dataLength) fail(`tensor '${name}' ends at byte ${stop} of ${dataLength} (truncated)`);
     end = Math.max(end, stop!);
-    const copy = bytes.slice(dataStart + begin!, dataStart + stop!);
+    // Uint8Array.prototype.slice copies, also for a Node Buffer (whose own slice is a view into its pool).
+    const copy = Uint8Array.prototype.slice.call(bytes, dataStart + begin!, dataStart + stop!);
     tensors.set(name, { name, dims: e.shape, data: new d!.ctor(copy.buffer, 0, count) });
   }
   if (end !== dataLength) fail(`${dataLength - end} bytes after the last tensor`);
