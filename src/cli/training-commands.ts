@@ -3,6 +3,25 @@ import type { Command } from 'commander';
 import { artifactsCommand, type ArtifactsCliOptions } from './artifacts.js';
 import { trainCommand, type TrainCliOptions } from './train.js';
 import { exportCommand, type ExportCliOptions } from './export.js';
+import { artifactsOrtCommand, type ArtifactsOrtOptions } from './artifacts-ort.js';
+import { TreluError } from '../errors.js';
+
+/** Options only one of the two artifact formats has. */
+const ONLY_OURS = ['momentum', 'nesterov', 'accumulate', 'maxpoolIndices'] as const;
+const ONLY_ORT = ['adamMode', 'scaleLr', 'keepOutputs'] as const;
+const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+/** `--format trelu` (default: one train_step graph for a stock InferenceSession) or `--format ort` (ORT's four on-device artifacts). */
+function artifactsAction(io: Parameters<typeof artifactsCommand>[0], model: string, opts: ArtifactsCliOptions & ArtifactsOrtOptions & { format?: string }): Promise<number> | number {
+  const format = opts.format ?? 'trelu';
+  if (format !== 'trelu' && format !== 'ort') throw new TreluError('E_USAGE', `--format '${format}' is not trelu or ort`, { hint: 'trelu: train_step.onnx for a stock InferenceSession; ort: ORT\'s on-device training artifacts' });
+  const wrong = (format === 'ort' ? ONLY_OURS : ONLY_ORT).filter((k) => (opts as Record<string, unknown>)[k] !== undefined);
+  if (wrong.length) throw new TreluError('E_USAGE', `${wrong.map(flag).join(', ')} ${wrong.length > 1 ? 'are' : 'is'} not an option of --format ${format}`, { hint: format === 'ort' ? 'ORT\'s artifacts take --optimizer adamw|sgd, --lr, --weight-decay, --betas, --eps, --adam-mode, --clip-grad-norm, --scale-lr' : 'use --format ort for --adam-mode, --scale-lr and --keep-outputs' });
+  if (format === 'trelu') return artifactsCommand(io, model, { ...opts, optimizer: opts.optimizer ?? 'sgd' });
+  if (!opts.out) throw new TreluError('E_USAGE', 'say where to write the artifacts: --out dir/');
+  // ORT 1.19's training runtimes run AdamW only, so that is this format's default.
+  return artifactsOrtCommand(io, model, opts.out, { ...opts, optimizer: opts.optimizer ?? 'adamw' });
+}
 
 export function registerTrainingCommands(program: Command, runAsync: (fn: () => Promise<number>) => Promise<void>, run: (fn: () => number) => void, io: Parameters<typeof artifactsCommand>[0]): void {
   program
@@ -15,7 +34,8 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
     .option('--on <output>', 'with --loss-fn: the output it is computed on')
     .option('--wrt <names...>', 'parameters to train: names or /regex/ (default: every float initializer that is a weight)')
     .option('--freeze <names...>', 'parameters to keep fixed: names or /regex/')
-    .option('--optimizer <kind>', 'sgd, momentum or adamw (torch.optim semantics)', 'sgd')
+    .option('--format <format>', "trelu (default): train_step.onnx etc. for a stock InferenceSession; ort: ORT's on-device artifacts (training_model.onnx, eval_model.onnx, optimizer_model.onnx, checkpoint)")
+    .option('--optimizer <kind>', 'sgd, momentum or adamw (torch.optim semantics; default sgd, with --format ort adamw)')
     .option('--lr <x>', 'learning rate (default 0.01; adamw 0.001); the graph takes lr as an input, so schedules need no rebuild')
     .option('--momentum <x>', 'momentum (default 0.9)')
     .option('--nesterov', 'Nesterov momentum')
@@ -25,14 +45,18 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
     .option('--clip-grad-norm <x>', 'clip the gradients\' global L2 norm to x before the update (torch.nn.utils.clip_grad_norm_)')
     .option('--accumulate <n>', 'accumulate gradients over n batches per update (the update uses their mean)')
     .option('--maxpool-indices', 'MaxPool gradients through Indices (faster on ORT cpu; ORT WebGPU cannot run it)')
+    .option('--adam-mode <mode>', "with --format ort: torch (torch.optim.AdamW) or huggingface (transformers' AdamW, ORT's generator's choice)")
+    .option('--scale-lr', 'with --format ort: bake --lr into the optimizer graph (ORT 1.19 runtimes always feed their default 0.001)')
+    .option('--keep-outputs', "with --format ort: keep the model's outputs after the loss")
     .option('--json', 'print the manifest as JSON')
     .addHelpText('after', [
       '',
       'Examples:',
       '  trelu artifacts out/mlp-trelu.onnx --out out/mlp-train --loss-fn cross-entropy --on logits --optimizer adamw --lr 1e-3',
       '  trelu artifacts model.onnx --out run/ --loss-fn cross-entropy --on logits --optimizer momentum --nesterov --freeze /^layer1\\./',
+      '  trelu artifacts out/mlp-trelu.onnx --out out/ort --format ort --loss-fn cross-entropy --on logits --lr 1e-3   # ORT on-device training',
     ].join('\n'))
-    .action((model: string, opts: ArtifactsCliOptions) => runAsync(() => artifactsCommand(io, model, opts)));
+    .action((model: string, opts: ArtifactsCliOptions & ArtifactsOrtOptions & { format?: string }) => runAsync(async () => artifactsAction(io, model, opts)));
 
   program
     .command('train')
