@@ -14,7 +14,7 @@ import { sharedBackends } from '../runtime/run-once.js';
 import { compareTensors, TOLERANCES, type Comparison, type Tolerance } from '../runtime/tolerance.js';
 import { EPS, parseEps } from '../runtime/eps.js';
 import type { TensorLike } from '../runtime/tensor.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
 import { printJson, type Io } from './output.js';
@@ -50,7 +50,7 @@ export function referenceForTreluOnlyModel(model: Model, feeds: Record<string, T
   for (const n of nodes) {
     const x = values.get(n.inputs[0]?.name ?? '');
     if (!x || !['float32', 'float64', 'float16'].includes(x.type as string)) return undefined;
-    const y = thresholdedReluReference(x.data as never, thresholdedRelu.parseAttributes(n.attributes).alpha, x.type as FloatDType);
+    const y = thresholdedReluReference(x.data as never, thresholdedReluOp.parseAttributes(n.attributes).alpha, x.type as FloatDType);
     values.set(n.outputs[0]!.name, { type: x.type, data: y as TensorLike['data'], dims: x.dims });
   }
   return Object.fromEntries(model.graph.outputs.map((v) => [v.name, values.get(v.name)!]));

@@ -1,6 +1,6 @@
 /**
  * What an op module exports: one plain object per op, no global registry
- * (see createRegistry). Modelled on tfjs's op/kernel/gradient split, joined
+ * (where ops are listed, they are a plain array). Modelled on tfjs's op/kernel/gradient split, joined
  * here by the object itself instead of a kernel-name string.
  */
 import type { AttributeProto } from '../onnx/proto.js';
@@ -45,16 +45,4 @@ export function resolveVersion(def: OpDefinition<unknown>, opset: number): OpVer
   let found: OpVersion | undefined;
   for (const v of def.versions) if (v.sinceVersion <= opset) found = v;
   return found;
-}
-
-export interface Registry {
-  get(domain: string, opType: string): OpDefinition<unknown> | undefined;
-  readonly ops: readonly OpDefinition<unknown>[];
-}
-
-/** A registry is a value built from a list: `createRegistry([thresholdedRelu])`. */
-export function createRegistry(ops: readonly OpDefinition<unknown>[]): Registry {
-  const key = (d: string, t: string) => `${d === 'ai.onnx' ? '' : d}::${t}`;
-  const map = new Map(ops.map((op) => [key(op.domain, op.opType), op]));
-  return { get: (domain, opType) => map.get(key(domain, opType)), ops };
 }

@@ -9,7 +9,7 @@ import { dataTypeName } from '../onnx/dtypes.js';
 import type { Value } from '../graph/value.js';
 import type { Node } from '../graph/node.js';
 import { attr } from '../graph/attributes.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { resolveVersion } from '../ops/types.js';
 import { roundAlpha } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
@@ -69,7 +69,7 @@ export function fuseRule(spec: FuseSpec): RewriteRule<FuseState> {
       if (xType === undefined) return { ok: false, reason: `the element type of '${x.name}' is unknown` };
       const dtype = FLOAT_DTYPES[xType];
       if (!dtype) return { ok: false, reason: `'${x.name}' is ${dataTypeName(xType)}, not a float type` };
-      const version = ctx.opset === undefined ? undefined : resolveVersion(thresholdedRelu, ctx.opset);
+      const version = ctx.opset === undefined ? undefined : resolveVersion(thresholdedReluOp, ctx.opset);
       if (!version || version.experimental) return { ok: false, reason: `ai.onnx opset ${ctx.opset} has no (non-experimental) ThresholdedRelu; upgrade to 10 or later first`, candidate: true };
       if (!version.types.includes(xType)) return { ok: false, reason: `ThresholdedRelu-${version.sinceVersion} does not take ${dataTypeName(xType)}`, candidate: true };
       const private_ = privateIntermediates(match, ctx);

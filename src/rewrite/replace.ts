@@ -15,7 +15,7 @@ import type { Model } from '../graph/model.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
 import { attr } from '../graph/attributes.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { resolveVersion } from '../ops/types.js';
 import { constantOf, uniformValue } from './constants.js';
 import { formatFloat32 } from './format.js';
@@ -75,7 +75,7 @@ export function replaceRule(options: ReplaceOptions = {}): RewriteRule<State> {
       const x = match.values.get('X');
       if (!x || node.outputs.length !== 1) return { ok: false, reason: 'unexpected inputs/outputs', candidate: true };
       const et = x.dtype;
-      const version = ctx.opset === undefined ? undefined : resolveVersion(thresholdedRelu, ctx.opset);
+      const version = ctx.opset === undefined ? undefined : resolveVersion(thresholdedReluOp, ctx.opset);
       if (et !== undefined && !FLOAT_TYPES.includes(et)) return { ok: false, reason: `input is ${dataTypeName(et)}, ThresholdedRelu takes floats only`, candidate: true };
       if (version && !version.experimental && et !== undefined && !version.types.includes(et)) return { ok: false, reason: `ThresholdedRelu-${version.sinceVersion} does not take ${dataTypeName(et)}`, candidate: true };
       if (node.opType === 'Clip' && !isClipAtZero(node)) return { ok: false, reason: 'only Clip(x, 0, +inf) is a ReLU (this Clip has a max, or a min other than 0)', candidate: true };

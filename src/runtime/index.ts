@@ -1,4 +1,8 @@
-/** Running on ONNX Runtime (Node: onnxruntime-node and onnxruntime-web's wasm). */
+/**
+ * `onnx-trelu/runtime`: running on ONNX Runtime in Node (onnxruntime-node's cpu/webgpu/cuda/tensorrt,
+ * onnxruntime-web's wasm): backends, the EP vocabulary, the kernel API, running and verifying models.
+ * In a browser, use `onnx-trelu/web`.
+ */
 export { EP_NAMES, type EpName, type Backend, type BackendSession, type CreateSessionOptions, type NodePlacement } from './backend.js';
 export { createBackends, type Backends } from './backends/index.js';
 export { createKernels, thresholdedRelu, thresholdedReluGrad, type Kernels, type KernelOptions, type KernelEp, type KernelsConfig, type SimdThreads } from './kernel-api.js';
@@ -11,3 +15,5 @@ export { buildFeeds, parseDims } from './feeds.js';
 export { parseNpy, toNpy, parseTensorProto, parseJsonTensor, parseInputSpec, type InputSpec } from './inputs.js';
 export { doctor, type DoctorReport } from './doctor.js';
 export type { TensorLike, TensorType } from './tensor.js';
+export { EPS, resolveEp, parseEps, splitEpList, type EpInfo } from './eps.js';
+export { tensorStats, formatStats, type TensorStats } from './tensor-stats.js';

@@ -10,7 +10,7 @@ import type { Graph } from '../graph/graph.js';
 import { graphPlaces, type GraphPlace } from '../graph/locations.js';
 import { inferTypes, type TensorInfo } from '../graph/infer.js';
 import { topologicalOrder } from '../graph/toposort.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
 import { resolveVersion } from '../ops/types.js';
 import { KNOWN_EPS, ORT_GEMM_FUSION_VERSIONS, ortKernelFor } from '../ops/thresholded-relu/ort-kernels.js';
@@ -77,7 +77,7 @@ function opsetFor(place: GraphPlace, model: Model): number | undefined {
 
 function checkNode(node: Node, place: GraphPlace, model: Model, types: Map<unknown, TensorInfo>, eps: readonly string[], add: Add): void {
   const opset = opsetFor(place, model);
-  const version = opset === undefined ? undefined : resolveVersion(thresholdedRelu, opset);
+  const version = opset === undefined ? undefined : resolveVersion(thresholdedReluOp, opset);
   if (!version) {
     add('opset-missing', node, opset === undefined ? 'no ai.onnx opset is imported' : `ai.onnx opset ${opset} has no ThresholdedRelu`, { fix: 'import ai.onnx opset 10 or later' });
   } else if (version.experimental) {

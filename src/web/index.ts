@@ -15,8 +15,6 @@
  */
 export * from '../onnx/index.js';
 export * from '../graph/index.js';
-export { inferTypes, inferNodes, broadcastShapes, type TensorInfo, type Dim } from '../graph/infer.js';
-export { graphPlaces, type GraphPlace } from '../graph/locations.js';
 export { TreluError, isTreluError, type TreluErrorCode } from '../errors.js';
 export * from '../ops/index.js';
 export * from '../validate/index.js';

@@ -17,7 +17,7 @@ import { encodeModel } from '../onnx/encode.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import { inferTypes } from '../graph/infer.js';
-import { thresholdedRelu } from '../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
 import type { Backend } from '../runtime/backend.js';
@@ -95,7 +95,7 @@ function withProbes(after: Uint8Array, nodeNames: readonly string[]): { bytes: U
         model.graph.outputInfos.set(v, onnx.ValueInfoProto.create({ name: v.name, type: { tensorType: { elemType: et } } }) as ValueInfoProto);
       }
     }
-    probes.push({ node: name, x: x.name, y: y.name, alpha: thresholdedRelu.parseAttributes(node.attributes).alpha });
+    probes.push({ node: name, x: x.name, y: y.name, alpha: thresholdedReluOp.parseAttributes(node.attributes).alpha });
   }
   return { bytes: encodeModel(modelToProto(model)), probes, unchecked };
 }

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Long from 'long';
-import { Node, Value, attr, AttributeType, isTreluError, toAttributes } from '../../src/index.js';
+import { Node, Value, attr, toAttributes } from '../../src/graph/index.js';
+import { AttributeType } from '../../src/onnx/index.js';
+import { isTreluError } from '../../src/errors.js';
 
 const node = (attributes: ReturnType<typeof attr.int>[]) => new Node({ opType: 'Conv', name: 'c', outputs: [new Value('y')], attributes });
 

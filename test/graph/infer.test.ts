@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeModel } from '../../src/onnx/decode.js';
-import { modelFromProto, inferTypes, inferNodes, broadcastShapes, Builder } from '../../src/index.js';
+import { modelFromProto, inferTypes, inferNodes, broadcastShapes, Builder } from '../../src/graph/index.js';
 import { CORPUS, REPO_ROOT } from '../helpers.js';
 
 test('inferred types and shapes agree with the corpus\'s declared outputs', () => {

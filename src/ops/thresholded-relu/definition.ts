@@ -32,7 +32,7 @@ export const DEFAULT_ALPHA = 1.0;
 
 const FLOATS = [DataType.FLOAT16, DataType.FLOAT, DataType.DOUBLE];
 
-export const thresholdedRelu: OpDefinition<ThresholdedReluAttributes> = {
+export const thresholdedReluOp: OpDefinition<ThresholdedReluAttributes> = {
   domain: '',
   opType: 'ThresholdedRelu',
   versions: [

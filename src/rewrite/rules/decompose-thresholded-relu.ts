@@ -9,7 +9,7 @@
 import { onnx, DataType, type TensorProto } from '../../onnx/proto.js';
 import { dataTypeName } from '../../onnx/dtypes.js';
 import { attr } from '../../graph/attributes.js';
-import { thresholdedRelu } from '../../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../../ops/thresholded-relu/definition.js';
 import { numberToFloat16, numberToBfloat16 } from '../../ops/float16.js';
 import type { Value } from '../../graph/value.js';
 import { PatternBuilder } from '../pattern.js';
@@ -41,7 +41,7 @@ export const decomposeThresholdedRelu = rule<State>({
     const node = match.root;
     let alpha: number;
     try {
-      alpha = thresholdedRelu.parseAttributes(node.attributes).alpha;
+      alpha = thresholdedReluOp.parseAttributes(node.attributes).alpha;
     } catch (e) {
       return { ok: false, reason: e instanceof Error ? e.message : String(e), candidate: true };
     }

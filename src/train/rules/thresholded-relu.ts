@@ -11,15 +11,15 @@
  * gradient read Y for every alpha and was wrong there.
  */
 import { attr } from '../../graph/attributes.js';
-import { thresholdedRelu } from '../../ops/thresholded-relu/definition.js';
+import { thresholdedReluOp } from '../../ops/thresholded-relu/definition.js';
 import { TRELU_DOMAIN, GRAD_OP_TYPE } from '../../ops/thresholded-relu/grad-function.js';
 import type { GradRule } from '../context.js';
 
 export const thresholdedReluGrad: GradRule = {
   opType: 'ThresholdedRelu',
-  saves: (node) => (thresholdedRelu.parseAttributes(node.attributes).alpha >= 0 ? { outputs: [0] } : { inputs: [0] }),
+  saves: (node) => (thresholdedReluOp.parseAttributes(node.attributes).alpha >= 0 ? { outputs: [0] } : { inputs: [0] }),
   backward({ node, b, dY }) {
-    const { alpha } = thresholdedRelu.parseAttributes(node.attributes);
+    const { alpha } = thresholdedReluOp.parseAttributes(node.attributes);
     const saved = alpha >= 0 ? node.outputs[0] : node.inputs[0];
     return [b.op(GRAD_OP_TYPE, [saved, dY[0]], { domain: TRELU_DOMAIN, name: 'trelu_grad', attributes: [attr.float('alpha', alpha)] })];
   },
