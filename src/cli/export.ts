@@ -6,6 +6,7 @@ import { saveModelFile } from '../node/save-model.js';
 import { listCheckpoints, readArtifactsDir, writeFileAtomic } from '../node/training-files.js';
 import { exportStateDict, exportTrainedModel } from '../train/trainer/export.js';
 import { printJson, type Io } from './output.js';
+import { assertSafeOutput } from '../node/output-safety.js';
 import { parseNumber } from './artifacts.js';
 
 export interface ExportCliOptions {
@@ -22,6 +23,11 @@ export function exportCommand(io: Io, dir: string, output: string, o: ExportCliO
   const a = readArtifactsDir(dir);
   const ckpt = o.checkpoint ?? listCheckpoints(dir)[0]?.file ?? a.initialCheckpoint;
   if (!fs.existsSync(ckpt)) throw new TreluError('E_FILE_NOT_FOUND', `${ckpt}: no such checkpoint`);
+  // The checkpoint and the artifacts this reads are inputs: refused as outputs before any work.
+  assertSafeOutput(output, [
+    { path: ckpt, role: 'the checkpoint being exported' },
+    ...[a.model, a.trainStep, a.evalModel, a.initialCheckpoint].map((p) => ({ path: p, role: 'a file of the artifacts folder' })),
+  ]);
   const bytes = new Uint8Array(fs.readFileSync(ckpt));
   let written: string;
   if (format === 'safetensors') {
