@@ -21,6 +21,7 @@ import { upgradeOpset } from '../rewrite/opset-upgrade.js';
 import { makeContext, savedValues, type GradRule } from './context.js';
 import { GRADIENT_RULES } from './rules/index.js';
 import { appendLoss, type LossFunction } from './loss.js';
+import { lowerBatchNormTraining } from './artifacts/batch-norm-training.js';
 import { differentiableInput, findPath, FLOAT_TYPES } from './path.js';
 
 export interface GradientOptions {
@@ -99,7 +100,14 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
     if (!options.loss) throw new TreluError('E_USAGE', 'name the loss: --loss <output>, or --loss-fn mse|cross-entropy --on <output>');
     loss = find(options.loss) ?? (() => { throw new TreluError('E_USAGE', `no tensor named '${options.loss}'`); })();
   }
-  const types = inferTypes(model);
+  // BatchNormalization exported in training mode (batch statistics, as torch's model.train()):
+  // lowered to standard ops (i13's lowering), which the existing rules differentiate.
+  let types = inferTypes(model);
+  const trainingNorms = graph.nodes.filter((n) => n.opType === 'BatchNormalization' && (n.domain === '' || n.domain === 'ai.onnx') && (n.attrs.int('training_mode', 0) === 1 || n.outputs.length > 1));
+  if (trainingNorms.length) {
+    for (const n of trainingNorms) lowerBatchNormTraining(model, n, (v) => types.get(v));
+    types = inferTypes(model);
+  }
   const lossInfo = types.get(loss);
   if (lossInfo?.elemType !== undefined && !FLOAT.includes(lossInfo.elemType)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a float tensor`);
   if (lossInfo?.shape && lossInfo.shape.some((d) => d !== 1)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a scalar (shape [${lossInfo.shape.join(',')}])`, { hint: 'reduce it to a scalar, or use --loss-fn' });

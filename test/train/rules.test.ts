@@ -39,10 +39,12 @@ interface Fixture {
   /** The loss is computed by the nodes themselves (named 'loss'). */
   ownLoss?: boolean;
   /**
-   * ORT's CPU EP has no float64 kernel for an op here (Erf, Conv): central differences in float32
+   * ORT's CPU EP has no float64 kernel for an op here (Erf, Conv, Resize, ...): central differences in float32
    * (h = 1e-2; truncation and rounding both ~1e-4 relative on these smooth, O(1) losses), tolerance 2e-3.
    */
   float32?: boolean;
+  /** ai.onnx opset (default 17). */
+  opset?: number;
 }
 
 function fixtureModel(f: Fixture): Uint8Array {
@@ -52,7 +54,7 @@ function fixtureModel(f: Fixture): Uint8Array {
     { opType: 'ReduceSum', input: ['yr'], output: ['loss'], attribute: [int('keepdims', 0)] },
   ];
   return encodeModel(onnx.ModelProto.create({
-    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    irVersion: Long.fromNumber(f.opset && f.opset > 17 ? 9 : 8), opsetImport: [{ domain: '', version: Long.fromNumber(f.opset ?? 17) }],
     graph: {
       name: 'fixture', node: [...f.nodes, ...lossNodes],
       input: [{ name: 'x', type: tt(f.x) }],
@@ -166,6 +168,28 @@ const FIXTURES: Record<string, Fixture> = {
   'PRelu (slope per channel)': { nodes: [{ opType: 'PRelu', input: ['x', 'S'], output: ['y'] }], x: [2, 3, 4], y: [2, 3, 4], params: [{ name: 'S', dims: [3, 1], lo: 0.1, hi: 0.5 }] },
   'Split (both halves used)': { nodes: [{ opType: 'Split', input: ['x', 'sp'], output: ['a', 'b'], attribute: [int('axis', 1)] }, { opType: 'Mul', input: ['a', 'b'], output: ['y'] }], x: [4, 6], y: [4, 3], constants: [i64('sp', [2], [3, 3])] },
   'Split (one output unused)': { nodes: [{ opType: 'Split', input: ['x', 'sp'], output: ['a', 'b'], attribute: [int('axis', 0)] }, { opType: 'Neg', input: ['b'], output: ['y'] }], x: [4, 3], y: [1, 3], constants: [i64('sp', [2], [3, 1])] },
+  'ReduceMax (axis 1, keepdims 0)': { nodes: [{ opType: 'ReduceMax', input: ['x'], output: ['y'], attribute: [ints('axes', [1]), int('keepdims', 0)] }], x: [3, 4], y: [3] },
+  'ReduceMin (all)': { nodes: [{ opType: 'ReduceMin', input: ['x'], output: ['y'], attribute: [int('keepdims', 1)] }], x: [3, 4], y: [1, 1] },
+  'ReduceL2 (axis -1)': { nodes: [{ opType: 'ReduceL2', input: ['x'], output: ['y'], attribute: [ints('axes', [-1])] }], x: [2, 3, 4], y: [2, 3, 1] },
+  ReduceL1: { nodes: [{ opType: 'ReduceL1', input: ['x'], output: ['y'], attribute: [ints('axes', [0]), int('keepdims', 0)] }], x: [3, 4], y: [4] },
+  ReduceSumSquare: { nodes: [{ opType: 'ReduceSumSquare', input: ['x'], output: ['y'], attribute: [ints('axes', [1])] }], x: [3, 4], y: [3, 1] },
+  ReduceLogSumExp: { nodes: [{ opType: 'ReduceLogSumExp', input: ['x'], output: ['y'], attribute: [ints('axes', [1]), int('keepdims', 0)] }], x: [3, 4], y: [3] },
+  'Max (three inputs, broadcast)': { nodes: [{ opType: 'Max', input: ['x', 'B', 'C'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [4] }, { name: 'C', dims: [3, 1] }] },
+  Min: { nodes: [{ opType: 'Min', input: ['x', 'B'], output: ['y'] }], x: [3, 4], y: [3, 4], params: [{ name: 'B', dims: [3, 4] }] },
+  Tile: { nodes: [{ opType: 'Tile', input: ['x', 'r'], output: ['y'] }], x: [2, 3], y: [4, 9], constants: [i64('r', [2], [2, 3])] },
+  'Pad (constant)': { nodes: [{ opType: 'Pad', input: ['x', 'p'], output: ['y'], attribute: [str('mode', 'constant')] }], x: [2, 3], y: [3, 6], constants: [i64('p', [4], [1, 2, 0, 1])] },
+  'Pad (reflect)': { nodes: [{ opType: 'Pad', input: ['x', 'p'], output: ['y'], attribute: [str('mode', 'reflect')] }], x: [3, 4], y: [5, 7], constants: [i64('p', [4], [1, 2, 1, 1])] },
+  'Pad (edge)': { nodes: [{ opType: 'Pad', input: ['x', 'p'], output: ['y'], attribute: [str('mode', 'edge')] }], x: [3, 4], y: [4, 8], constants: [i64('p', [4], [0, 1, 1, 3])] },
+  'Pad (constant, a negative pad)': { nodes: [{ opType: 'Pad', input: ['x', 'p'], output: ['y'], attribute: [str('mode', 'constant')] }], x: [3, 4], y: [4, 4], constants: [i64('p', [4], [1, -1, 0, 1])] },
+  'GatherElements (negative indices)': { nodes: [{ opType: 'GatherElements', input: ['x', 'i'], output: ['y'], attribute: [int('axis', 1)] }], x: [2, 4], y: [2, 3], constants: [i64('i', [2, 3], [0, -1, 0, 3, 3, -4])] },
+  'Gather (indices computed at run time: ArgMax of x)': {
+    nodes: [{ opType: 'ArgMax', input: ['x'], output: ['am'], attribute: [int('axis', 1), int('keepdims', 0)] }, { opType: 'Gather', input: ['W', 'am'], output: ['g'], attribute: [int('axis', 0)] }, { opType: 'Mul', input: ['g', 'x'], output: ['y'] }],
+    x: [3, 4], y: [3, 4], params: [{ name: 'W', dims: [4, 4] }],
+  },
+  'Resize (nearest, scales 2 x 1.5)': { nodes: [{ opType: 'Resize', input: ['x', '', 'sc'], output: ['y'], attribute: [str('mode', 'nearest')] }], x: [1, 2, 3, 4], y: [1, 2, 6, 6], float32: true, constants: [f32('sc', [4], Float32Array.of(1, 1, 2, 1.5))] },
+  'Resize (nearest, downsampling by sizes, asymmetric, floor)': { nodes: [{ opType: 'Resize', input: ['x', '', '', 'sz'], output: ['y'], attribute: [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')] }], x: [1, 1, 5, 6], y: [1, 1, 2, 3], float32: true, constants: [i64('sz', [4], [1, 1, 2, 3])] },
+  'Gelu-20 (none)': { nodes: [{ opType: 'Gelu', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4], opset: 20, float32: true },
+  'Gelu-20 (tanh)': { nodes: [{ opType: 'Gelu', input: ['x'], output: ['y'], attribute: [str('approximate', 'tanh')] }], x: [3, 4], y: [3, 4], opset: 20 },
 };
 
 for (const [label, f] of Object.entries(FIXTURES)) {

@@ -2,7 +2,8 @@
 // each parameter's gradient compared with torch autograd's (float64 reference, relative error as
 // defined in torch-reference.ts, tolerance 1e-4, NaN fails), on ORT cpu, then the same gradient
 // model on wasm and webgpu against cpu. Both forms: F.cross_entropy in the graph (loss.onnx) and
-// the inference model with --loss-fn cross-entropy appended (model.onnx).
+// the inference model with --loss-fn cross-entropy appended (model.onnx). buildGradient lowers the
+// BatchNorm-training CNN's training-mode BatchNormalization itself (i13's lowering).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -51,19 +52,9 @@ function assertMatchesTorch(m: TorchModel, file: 'model.onnx' | 'loss.onnx', rep
 }
 
 for (const m of models) {
-  const waiting = m.manifest.training ? 'waiting for i13: the BatchNormalization training-mode rule (batch statistics) is not in this branch' : undefined;
-  test(`${m.name}: gradients match torch on cpu${SLOW_ON_EMULATED_EPS.has(m.name) ? '' : ', wasm and webgpu'} (loss in the graph${BUILT_IN[m.manifest.loss] ? `, and --loss-fn ${BUILT_IN[m.manifest.loss]}` : ''})`, async (t) => {
+  test(`${m.name}: gradients match torch on cpu${SLOW_ON_EMULATED_EPS.has(m.name) ? '' : ', wasm and webgpu'} (loss in the graph${BUILT_IN[m.manifest.loss] ? `, and --loss-fn ${BUILT_IN[m.manifest.loss]}` : ''})`, async () => {
     for (const file of BUILT_IN[m.manifest.loss] ? ['loss.onnx', 'model.onnx'] as const : ['loss.onnx'] as const) {
-      let g;
-      try {
-        g = gradientOf(m, file);
-      } catch (e) {
-        if (waiting && /BatchNormalization.*training mode/.test((e as Error).message)) {
-          t.skip(waiting);
-          return;
-        }
-        throw e;
-      }
+      const g = gradientOf(m, file);
       const cpu = await runOnce(backends.get('cpu'), g.bytes, g.feeds);
       assertMatchesTorch(m, file, g.report, cpu, 'cpu');
       if (SLOW_ON_EMULATED_EPS.has(m.name) || file === 'model.onnx') continue;

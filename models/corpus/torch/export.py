@@ -126,6 +126,22 @@ def perturb(net, gen):
                 t.add_(noise)
 
 
+def calibrate(net, shape, gen):
+    """BatchNorm running statistics from a calibration batch (as after training), so that an eval-mode
+    network keeps its activations in range (with the noise alone resnet18's loss was ~6e5)."""
+    norms = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average: exactly this batch's statistics
+    net.train()
+    with torch.no_grad():
+        net(torch.randn((8,) + tuple(shape[1:]), generator=gen))
+    for m in norms:
+        m.momentum = 0.1
+
+
 # The losses: F.cross_entropy with weight / every reduction / rank 3, nll_loss(log_softmax),
 # log_softmax reaching the loss beside the cross entropy, BCE with logits (pos_weight), MSE and L1
 # as users write them in torch 1.13 (which exports no mse_loss/l1_loss). Labels: 'class' (int64,
@@ -225,6 +241,7 @@ def build(spec, out_dir, seed):
     net = ctor()
     if do_perturb:
         perturb(net, gen)
+        calibrate(net, shape, gen)
     net.train(training)
     d = os.path.join(out_dir, name)
     os.makedirs(os.path.join(d, 'grad'))

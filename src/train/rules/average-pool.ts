@@ -2,7 +2,6 @@
  * AveragePool (2-D): dX = ConvTranspose(dY, ones / (kh*kw)) per channel. Exact
  * when every window divides by kh*kw: no padding, or count_include_pad = 1.
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import { makeTensor } from '../../onnx/tensor.js';
@@ -12,14 +11,14 @@ export const averagePoolGrad: GradRule = {
   opType: 'AveragePool',
   saves: {},
   backward({ node, b, dY, info, unsupported }) {
-    const list = (n: string, d: number[]) => node.attribute(n)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
+    const list = (n: string, d: number[]) => node.attrs.ints(n, d);
     const k = list('kernel_shape', []);
     const strides = list('strides', [1, 1]);
     const pads = list('pads', [0, 0, 0, 0]);
-    const includePad = node.attribute('count_include_pad') && Long.fromValue(node.attribute('count_include_pad')!.i).toNumber() === 1;
+    const includePad = node.attrs.int('count_include_pad', 0) === 1;
     if (k.length !== 2) unsupported('only 2-D pooling');
     if (pads.some((p) => p !== 0) && !includePad) unsupported('padding with count_include_pad = 0 divides windows unequally');
-    if (node.attribute('ceil_mode') && Long.fromValue(node.attribute('ceil_mode')!.i).toNumber() === 1) unsupported('ceil_mode');
+    if (node.attrs.int('ceil_mode', 0) === 1) unsupported('ceil_mode');
     const xs = info(node.inputs[0]!)?.shape;
     const ys = info(node.outputs[0]!)?.shape;
     const c = xs?.[1];

@@ -5,7 +5,6 @@
  *   dScale = Σ dY * (X - mean) * inv,  dB = Σ dY        (over every axis but 1)
  *   dMean = -Σ dY * scale * inv,  dVar = Σ dY * scale * (X - mean) * (-1/2) inv^3
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import type { GradRule } from '../context.js';
@@ -14,10 +13,10 @@ export const batchNormalizationGrad: GradRule = {
   opType: 'BatchNormalization',
   saves: { inputs: [0, 1, 3, 4] }, // X, scale, mean, var; not B
   backward({ node, b, dY, needs, info, ints, scalar, unsupported }) {
-    if (node.outputs.length > 1 || (node.attribute('training_mode') && Long.fromValue(node.attribute('training_mode')!.i).toNumber() === 1)) unsupported('training mode');
+    if (node.outputs.length > 1 || node.attrs.int('training_mode', 0) === 1) unsupported('training mode');
     const [x, scale, , mean, variance] = node.inputs as Value[];
     const rank = info(x!)?.shape?.length ?? unsupported('input rank unknown');
-    const eps = node.attribute('epsilon')?.f ?? 1e-5;
+    const eps = node.attrs.float('epsilon', 1e-5);
     const axes = [0, ...[...Array(rank).keys()].slice(2)];
     const perChannel = (v: Value, name: string) => b.op('Unsqueeze', [v, ints(axes.filter((a) => a !== 0).length ? [0, ...axes.slice(1)] : [0])], { name });
     const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, scalar(eps, x!)], { name: 'bn_ve' })], { name: 'bn_sd' })], { name: 'bn_inv' });

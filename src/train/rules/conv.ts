@@ -12,7 +12,6 @@
  * Needs the channel, kernel and spatial sizes at build time. 1-D: through the
  * 2-D rule with a unit axis (lift-1d.ts).
  */
-import Long from 'long';
 import { TreluError } from '../../errors.js';
 import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import { attr } from '../../graph/attributes.js';
@@ -30,10 +29,9 @@ const conv2dGrad: GradRule = {
     const ws = info(w!)?.shape;
     const ys = info(node.outputs[0]!)?.shape;
     if (!xs || xs.length !== 4 || !ws || !ys) return unsupported('only 1-D and 2-D convolutions with known shapes');
-    const autoPad = node.attribute('auto_pad');
-    if (autoPad && new TextDecoder().decode(autoPad.s) !== 'NOTSET') unsupported('auto_pad other than NOTSET');
-    const list = (n: string, d: number[]) => node.attribute(n)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
-    const group = node.attribute('group') ? Long.fromValue(node.attribute('group')!.i).toNumber() : 1;
+    if (node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') unsupported('auto_pad other than NOTSET');
+    const list = (n: string, d: number[]) => node.attrs.ints(n, d);
+    const group = node.attrs.int('group', 1);
     const strides = list('strides', [1, 1]);
     const dil = list('dilations', [1, 1]);
     const pads = list('pads', [0, 0, 0, 0]);

@@ -1,5 +1,4 @@
 /** Dropout in inference mode is the identity: dX = dY. Training mode is refused. */
-import Long from 'long';
 import { constantOf } from '../../rewrite/constants.js';
 import type { GradRule } from '../context.js';
 
@@ -12,8 +11,7 @@ export const dropoutGrad: GradRule = {
       const c = constantOf(mode);
       if (!c || c.values.some((v) => v !== 0)) unsupported('training mode (or a training_mode that is not a constant false)');
     }
-    const isTest = node.attribute('is_test');
-    if (isTest && Long.fromValue(isTest.i).toNumber() === 0) unsupported('training mode (is_test = 0)');
+    if (node.attrs.int('is_test', 1) === 0) unsupported('training mode (is_test = 0)');
     return [dY[0], undefined, undefined];
   },
 };

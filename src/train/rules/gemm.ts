@@ -6,7 +6,6 @@
  * Each of dA and dB is one Gemm with the transposes as attributes, so no
  * Transpose node is emitted and alpha costs nothing.
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { GradRule } from '../context.js';
 
@@ -14,11 +13,10 @@ export const gemmGrad: GradRule = {
   opType: 'Gemm',
   saves: { inputs: [0, 1, 2] }, // C for its shape
   backward({ node, b, dY, needs, reduceTo, scalar }) {
-    const intAttr = (n: string) => (node.attribute(n) ? Long.fromValue(node.attribute(n)!.i).toNumber() : 0);
-    const alpha = node.attribute('alpha')?.f ?? 1;
-    const beta = node.attribute('beta')?.f ?? 1;
-    const transA = intAttr('transA');
-    const transB = intAttr('transB');
+    const alpha = node.attrs.float('alpha', 1);
+    const beta = node.attrs.float('beta', 1);
+    const transA = node.attrs.int('transA', 0);
+    const transB = node.attrs.int('transB', 0);
     const [a, bm, c] = node.inputs;
     const gemm = (p: NonNullable<typeof a>, q: NonNullable<typeof a>, tp: number, tq: number, name: string) =>
       b.op('Gemm', [p, q], { name, attributes: [attr.float('alpha', alpha), attr.int('transA', tp), attr.int('transB', tq)] });

@@ -42,6 +42,8 @@ import { clipGrad } from './clip.js';
 import { absGrad } from './abs.js';
 import { ELEMENTWISE_EXTRA } from './elementwise-extra.js';
 import { splitGrad } from './split.js';
+import { REDUCE_EXTRA } from './reduce-extra.js';
+import { INDEX_OPS } from './index-ops.js';
 import { erfGrad } from './erf.js';
 import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
@@ -52,7 +54,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reshapeGrad, flattenGrad, transposeGrad, squeezeGrad, unsqueezeGrad, concatGrad, sliceGrad, gatherGrad,
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
-  clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, erfGrad, geluGrad, layerNormalizationGrad,
+  clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, ...REDUCE_EXTRA, ...INDEX_OPS, erfGrad, geluGrad, layerNormalizationGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */

@@ -6,7 +6,7 @@ export const leakyReluGrad: GradRule = {
   saves: { inputs: [0] },
   backward({ node, b, dY, scalar }) {
     const x = node.inputs[0]!;
-    const alpha = node.attribute('alpha')?.f ?? 0.01;
+    const alpha = node.attrs.float('alpha', 0.01);
     const mask = b.op('Greater', [x, scalar(0, x)], { name: 'leaky_mask' });
     return [b.op('Where', [mask, dY[0], b.op('Mul', [dY[0], scalar(alpha, x)], { name: 'leaky_neg' })], { name: 'leaky_grad' })];
   },

@@ -18,7 +18,6 @@
  *   - otherwise: ScatterElements with reduction 'add' (opset 16), so that a
  *     position that is the maximum of several windows sums their gradients.
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { DataType } from '../../onnx/proto.js';
 import { Value } from '../../graph/value.js';
@@ -38,15 +37,15 @@ export interface PoolAttributes {
 }
 
 export function poolAttributes(node: Node): PoolAttributes {
-  const ints = (name: string) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber());
-  const int = (name: string) => (node.attribute(name) ? Long.fromValue(node.attribute(name)!.i).toNumber() : 0);
+  const ints = (name: string) => node.attrs.ints(name);
+  const int = (name: string) => node.attrs.int(name, 0);
   const kernel = ints('kernel_shape') ?? [];
   return {
     kernel,
     strides: ints('strides') ?? kernel.map(() => 1),
     dilations: ints('dilations') ?? kernel.map(() => 1),
     pads: ints('pads'),
-    autoPad: node.attribute('auto_pad') ? new TextDecoder().decode(node.attribute('auto_pad')!.s) : 'NOTSET',
+    autoPad: node.attrs.string('auto_pad', 'NOTSET'),
     ceilMode: int('ceil_mode'),
     storageOrder: int('storage_order'),
   };

@@ -3,21 +3,20 @@
  * reduced axes, divided by their size for the mean (before the expansion,
  * on the small tensor; a constant where the sizes are known).
  */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import { constantOf } from '../../rewrite/constants.js';
 import type { GradContext } from '../context.js';
+import type { Value } from '../../graph/value.js';
 
 /** The reduced axes (normalized), 'all', or 'none' (noop_with_empty_axes). */
-function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
+export function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
   const { node, info } = ctx;
-  const fromAttr = node.attribute('axes')?.ints.map((i) => Long.fromValue(i).toNumber());
+  const fromAttr = node.attrs.ints('axes');
   const fromInput = node.inputs[1] ? constantOf(node.inputs[1])?.values : undefined;
   if (node.inputs[1] && !fromInput) ctx.unsupported('axes are not constant');
   const axes = fromInput ?? fromAttr;
   if (!axes || axes.length === 0) {
-    const noop = node.attribute('noop_with_empty_axes');
-    return noop && Long.fromValue(noop.i).toNumber() === 1 ? 'none' : 'all';
+    return node.attrs.int('noop_with_empty_axes', 0) === 1 ? 'none' : 'all';
   }
   if (axes.some((a) => a < 0)) {
     // With the rank unknown, negative axes stay: Unsqueeze (relative to its output, X's rank) and
@@ -28,12 +27,18 @@ function reducedAxes(ctx: GradContext): number[] | 'all' | 'none' {
   return axes;
 }
 
+/** `v` (shaped like the reduction's output) with the reduced axes back as size 1 (as keepdims=1 would give). */
+export function restoreAxes(ctx: GradContext, v: Value, axes: number[] | 'all'): Value {
+  const keep = ctx.node.attrs.int('keepdims', 1);
+  return keep || axes === 'all' ? v : ctx.b.op('Unsqueeze', [v, ctx.ints(axes)], { name: 'reduce_unsq' });
+}
+
 export function broadcastBack(ctx: GradContext, mean: boolean) {
   const { node, b, dY } = ctx;
   const x = node.inputs[0]!;
   const axes = reducedAxes(ctx);
   if (axes === 'none') return [dY[0], undefined];
-  const keep = node.attribute('keepdims') ? Long.fromValue(node.attribute('keepdims')!.i).toNumber() : 1;
+  const keep = node.attrs.int('keepdims', 1);
   // Reducing everything: dY is a scalar (or all ones-dims) and expands as it is.
   const g = keep || axes === 'all' ? dY[0]! : b.op('Unsqueeze', [dY[0], ctx.ints(axes)], { name: 'reduce_unsq' });
   const shape = b.op('Shape', [x], { name: 'grad_shape' });

@@ -1,12 +1,10 @@
 /** Softmax over one axis (opset 13 meaning): dX = Y * (dY - ReduceSum(dY * Y, axis)). */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { GradContext, GradRule } from '../context.js';
 
 export function softmaxAxis(ctx: GradContext): number {
   const rank = ctx.info(ctx.node.inputs[0]!)?.shape?.length;
-  const a = ctx.node.attribute('axis');
-  let axis = a ? Long.fromValue(a.i).toNumber() : ctx.opset >= 13 ? -1 : 1;
+  let axis = ctx.node.attrs.int('axis', ctx.opset >= 13 ? -1 : 1);
   if (axis < 0 && rank !== undefined) axis += rank;
   if (ctx.opset < 13 && (rank === undefined || axis !== rank - 1)) ctx.unsupported('before opset 13 Softmax flattens from axis; only axis = last is handled');
   return axis;

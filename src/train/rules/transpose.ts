@@ -1,5 +1,4 @@
 /** Transpose: dX = Transpose(dY) with the inverse permutation. */
-import Long from 'long';
 import { attr } from '../../graph/attributes.js';
 import type { GradRule } from '../context.js';
 
@@ -7,7 +6,7 @@ export const transposeGrad: GradRule = {
   opType: 'Transpose',
   saves: {},
   backward({ node, b, dY, info, unsupported }) {
-    const perm = node.attribute('perm')?.ints.map((i) => Long.fromValue(i).toNumber());
+    const perm = node.attrs.ints('perm');
     const rank = info(node.inputs[0]!)?.shape?.length;
     const p = perm ?? (rank === undefined ? unsupported('no perm and unknown rank') : [...Array(rank).keys()].reverse());
     const inverse = p.map((_, i) => p.indexOf(i));

@@ -1,0 +1,145 @@
+/**
+ * Rules that route dY by where each output element came from:
+ *   Max/Min (elementwise, n inputs)  each input gets dY where it is the extreme, split among ties
+ *   Tile        dX = Σ over the tiles: dY as [r0, d0, r1, d1, ...] summed over the r axes (sizes known)
+ *   Pad         constant: dX = Slice of dY; reflect/edge: the same Pad applied to the flat index of each
+ *               element of X says where each element of dY came from, and dY is scatter-added there
+ *   GatherElements   dX = ScatterElements(zeros, indices, dY, reduction add), indices made non-negative
+ *   Resize      nearest: the flat index resized the same way, dY scatter-added (below)
+ *   LSTM/GRU/RNN     a refusal naming the node and why
+ */
+import { constantOf } from '../../rewrite/constants.js';
+import type { Value } from '../../graph/value.js';
+import type { GradContext, GradRule } from '../context.js';
+
+function extremeOf(opType: 'Max' | 'Min'): GradRule {
+  return {
+    opType,
+    saves: { inputs: [0, 1, 2, 3, 4, 5, 6, 7], outputs: [0] },
+    backward(ctx) {
+      const { node, b, dY, needs, reduceTo } = ctx;
+      const y = node.outputs[0]!;
+      const masks = node.inputs.map((x) => b.op('CastLike', [b.op('Equal', [x, y], { name: 'ext_is' }), y], { name: 'ext_is' }));
+      const ties = masks.length === 1 ? masks[0]! : b.op('Sum', masks, { name: 'ext_ties' });
+      const share = b.op('Div', [dY[0], ties], { name: 'ext_share' });
+      return node.inputs.map((x, i) => (needs(i) ? reduceTo(b.op('Mul', [share, masks[i]], { name: 'ext_grad' }), x!) : undefined));
+    },
+  };
+}
+export const maxGrad = extremeOf('Max');
+export const minGrad = extremeOf('Min');
+
+export const tileGrad: GradRule = {
+  opType: 'Tile',
+  saves: {},
+  backward({ node, b, dY, info, ints, unsupported }) {
+    const shape = info(node.inputs[0]!)?.shape;
+    const reps = constantOf(node.inputs[1]!)?.values;
+    if (!shape || !shape.every((d) => typeof d === 'number') || !reps) unsupported('needs the input shape and constant repeats');
+    const dims = shape as number[];
+    const split = dims.flatMap((d, i) => [reps![i]!, d]);
+    const summed = b.op('ReduceSum', [b.op('Reshape', [dY[0], ints(split)], { name: 'tile_split' }), ints(dims.map((_, i) => 2 * i))], { name: 'tile_grad', attributes: { keepdims: 0 } });
+    return [summed, undefined];
+  },
+};
+
+/** Flat positions of X's elements, shaped like X. */
+function flatIndex(ctx: GradContext, x: Value): { index: Value; size: Value; shape: Value } {
+  const { b, ints } = ctx;
+  const shape = b.op('Shape', [x], { name: 'grad_shape' });
+  const size = b.op('Size', [x], { name: 'idx_size' });
+  const k = (v: number) => b.op('Squeeze', [ints([v])], { name: 'idx_k' });
+  const index = b.op('Reshape', [b.op('Range', [k(0), size, k(1)], { name: 'idx_flat' }), shape], { name: 'idx_index' });
+  return { index, size, shape };
+}
+
+/** dY scatter-added into zeros of X's shape at the flat positions `where` (shaped like dY). */
+function scatterAdd(ctx: GradContext, x: Value, where: Value, size: Value, shape: Value): Value {
+  const { b, ints, dY } = ctx;
+  const zeros = b.op('CastLike', [b.op('ConstantOfShape', [b.op('Reshape', [size, ints([1])], { name: 'idx_n' })], { name: 'idx_zeros' }), x], { name: 'idx_zeros' });
+  const flat = b.op('ScatterElements', [zeros, b.op('Reshape', [where, ints([-1])], { name: 'idx_where' }), b.op('Reshape', [dY[0], ints([-1])], { name: 'idx_dy' })], { name: 'idx_scatter', attributes: { axis: 0, reduction: 'add' } });
+  return b.op('Reshape', [flat, shape], { name: 'idx_grad' });
+}
+
+export const padGrad: GradRule = {
+  opType: 'Pad',
+  saves: { inputs: [0, 1, 3] }, // X for its shape; pads and axes where the index is padded like X
+  backward(ctx) {
+    const { node, b, dY, info, ints, opset, unsupported } = ctx;
+    const x = node.inputs[0]!;
+    const mode = node.attrs.string('mode', 'constant');
+    if (opset < 11) unsupported('pads as an attribute (before opset 11)');
+    if (mode === 'constant') {
+      const pads = constantOf(node.inputs[1]!)?.values;
+      const rank = info(x)?.shape?.length;
+      if (pads && rank !== undefined && !node.inputs[3] && pads.every((p) => p >= 0)) {
+        const begin = pads.slice(0, rank);
+        // ends: begin + X's size, read from the graph; slicing dY back to X's extent
+        const end = b.op('Add', [ints(begin), b.op('Shape', [x], { name: 'grad_shape' })], { name: 'pad_end' });
+        return [b.op('Slice', [dY[0], ints(begin), end], { name: 'pad_grad' }), undefined, undefined, undefined];
+      }
+    } else if (mode !== 'reflect' && mode !== 'edge') unsupported(`mode '${mode}'`);
+    // Every mode (and computed or negative pads): pad the flat index of X the same way; each element
+    // of dY then names the element of X it came from. Constant padding names a sentinel slot.
+    const { index, size, shape } = flatIndex(ctx, x);
+    if (mode === 'constant') {
+      // constant padding gets index `size` (one past the end) and lands in an extra slot dropped after
+      const sentinel = b.op('Reshape', [size, ints([])], { name: 'pad_sentinel' });
+      const where = b.op('Pad', [index, node.inputs[1], sentinel, ...(node.inputs[3] ? [node.inputs[3]] : [])], { name: 'pad_where', attributes: { mode } });
+      const plusOne = b.op('Add', [size, ints([1])], { name: 'pad_n1' });
+      const zeros = b.op('CastLike', [b.op('ConstantOfShape', [b.op('Reshape', [plusOne, ints([1])], { name: 'pad_n1' })], { name: 'pad_zeros' }), x], { name: 'pad_zeros' });
+      const flat = b.op('ScatterElements', [zeros, b.op('Reshape', [where, ints([-1])], { name: 'pad_where' }), b.op('Reshape', [dY[0], ints([-1])], { name: 'pad_dy' })], { name: 'pad_scatter', attributes: { axis: 0, reduction: 'add' } });
+      const kept = b.op('Slice', [flat, ints([0]), b.op('Reshape', [size, ints([1])], { name: 'pad_n' })], { name: 'pad_kept' });
+      return [b.op('Reshape', [kept, shape], { name: 'pad_grad' }), undefined, undefined, undefined];
+    }
+    const where = b.op('Pad', [index, node.inputs[1], undefined, ...(node.inputs[3] ? [node.inputs[3]] : [])], { name: 'pad_where', attributes: { mode } });
+    return [scatterAdd(ctx, x, where, size, shape), undefined, undefined, undefined];
+  },
+};
+
+export const gatherElementsGrad: GradRule = {
+  opType: 'GatherElements',
+  saves: { inputs: [0, 1] },
+  backward({ node, b, dY, ints, zerosLike }) {
+    const [x, idx] = node.inputs as Value[];
+    const axis = node.attrs.int('axis', 0);
+    // negative indices count from the end of the axis
+    const dim = b.op('Gather', [b.op('Shape', [x], { name: 'grad_shape' }), ints([axis])], { name: 'ge_dim', attributes: { axis: 0 } });
+    const idx64 = b.op('Cast', [idx], { name: 'ge_idx', attributes: { to: 7 } });
+    const fixed = b.op('Where', [b.op('Less', [idx64, ints([0])], { name: 'ge_neg' }), b.op('Add', [idx64, dim], { name: 'ge_wrap' }), idx64], { name: 'ge_idx' });
+    return [b.op('ScatterElements', [zerosLike(x!), fixed, dY[0]], { name: 'ge_grad', attributes: { axis, reduction: 'add' } }), undefined];
+  },
+};
+
+const recurrent = (opType: string): GradRule => ({
+  opType,
+  saves: {},
+  backward: ({ unsupported }) => unsupported(`${opType} is not differentiated (its backward pass through time has no rule here); export the network with the recurrence unrolled, or train it where ${opType}'s gradient exists (ORT training, PyTorch)`),
+});
+
+
+/**
+ * Resize, mode nearest (any coordinate mode and rounding): the same Resize applied to the flat index
+ * of X (as float32: exact below 2^24 elements) says which element each output copies; dY is
+ * scatter-added there. Linear and cubic modes are refused, naming the node.
+ */
+export const resizeGrad: GradRule = {
+  opType: 'Resize',
+  saves: { inputs: [0, 1, 2, 3] }, // X for its shape; roi, scales, sizes for the index Resize
+  backward(ctx) {
+    const { node, b, info, unsupported } = ctx;
+    const mode = node.attrs.string('mode', 'nearest');
+    if (mode !== 'nearest') unsupported(`mode '${mode}' (only nearest has a rule)`);
+    const x = node.inputs[0]!;
+    const dims = info(x)?.shape;
+    const count = dims?.every((d) => typeof d === 'number') ? (dims as number[]).reduce((p, d) => p * d, 1) : undefined;
+    if (count === undefined || count >= 2 ** 24) unsupported('needs the input size known and under 2^24 elements');
+    const { index, size, shape } = flatIndex(ctx, x);
+    const asFloat = b.op('Cast', [index], { name: 'resize_index', attributes: { to: 1 } });
+    const moved = b.op('Resize', [asFloat, ...node.inputs.slice(1)], { name: 'resize_where', attributes: [...node.attributes] });
+    const where = b.op('Cast', [moved], { name: 'resize_where', attributes: { to: 7 } });
+    return [scatterAdd(ctx, x, where, size, shape), undefined, undefined, undefined];
+  },
+};
+
+export const INDEX_OPS: readonly GradRule[] = [maxGrad, minGrad, tileGrad, padGrad, gatherElementsGrad, resizeGrad, recurrent('LSTM'), recurrent('GRU'), recurrent('RNN')];
