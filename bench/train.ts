@@ -9,7 +9,7 @@
  *   tfjs      TF.js 4.22 layers (thresholdedReLU, Adam — TF.js has no AdamW; softmax +
  *             sparse categorical cross-entropy) on the wasm and cpu backends, model.trainOnBatch
  * Ratios are to torch, measured in the same run. Each figure is the best of
- * 3 timed blocks of ≥ 1 s after warm-up (shared machine: best-of filters stalls).
+ * 3 timed blocks of ≥ 1 s after a 3 s warm-up (shared machine: best-of filters stalls).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -39,7 +39,10 @@ async function timeSteps(step: () => Promise<unknown>): Promise<number> {
     await step();
     return 1 / ((performance.now() - t0) / 1000);
   }
-  await step();
+  // Warm up for 300 steps (at least 3 s, at most 20 s): V8 runs WebAssembly first with its baseline
+  // compiler and tiers hot functions up gradually; ORT-web's MLP step took 172 ms/step over the first
+  // 5 steps, 54 over the next 50, 20 over the next 200, 15 after that (Trainer.step, loaded machine).
+  for (let k = 0; (k < 300 || performance.now() - w0 < 3000) && performance.now() - w0 < 20000; k++) await step();
   let best = 0;
   for (let block = 0; block < 3; block++) {
     const t0 = performance.now();
@@ -149,7 +152,7 @@ async function tfjs(model: string, batch: number, backend: 'wasm' | 'cpu'): Prom
 
 const fmt = (v: number | string, batch: number, base: number | string) => typeof v === 'string'
   ? v
-  : `${v.toFixed(1).padStart(8)} steps/s ${(v * batch).toFixed(0).padStart(8)} samples/s${typeof base === 'number' ? `  ${(v / base).toFixed(2)}x torch` : ''}`;
+  : `${(v < 1 ? v.toFixed(3) : v.toFixed(1)).padStart(8)} steps/s ${(v * batch).toFixed(0).padStart(8)} samples/s${typeof base === 'number' ? `  ${(v / base).toFixed(2)}x torch` : ''}`;
 
 console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}; ${THREADS} thread(s) for torch and ORT cpu; load average ${os.loadavg()[0]!.toFixed(1)}`);
 for (const { model, batch } of CONFIGS) {

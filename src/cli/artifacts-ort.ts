@@ -27,6 +27,8 @@ export interface ArtifactsOrtOptions {
   /** Names (comma-separated allowed) or 'params' (default). */
   wrt?: string[];
   frozen?: string[];
+  /** `trelu artifacts`' name for frozen (names or /regex/), taken as well. */
+  freeze?: string[];
   optimizer?: string;
   lr?: string;
   weightDecay?: string;
@@ -81,7 +83,24 @@ const num = (v: string | undefined, flag: string): number | undefined => {
   if (!Number.isFinite(n)) throw new TreluError('E_USAGE', `${flag} '${v}' is not a number`);
   return n;
 };
-const names = (xs: string[] | undefined) => (xs ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+const names = (xs: string[] | undefined) => (xs ?? []).flatMap((s) => (/^\/.*\/$/.test(s) ? [s] : s.split(','))).map((s) => s.trim()).filter(Boolean);
+
+/** Names, and `/regex/` patterns matched against the model's initializers (as `trelu artifacts` takes them). */
+function expand(list: string[], initializers: readonly string[], flag: string): string[] {
+  return [...new Set(list.flatMap((item) => {
+    const re = /^\/(.*)\/$/.exec(item);
+    if (!re) return [item];
+    let pattern: RegExp;
+    try {
+      pattern = new RegExp(re[1]!);
+    } catch {
+      throw new TreluError('E_USAGE', `${flag} ${item}: not a valid regular expression`);
+    }
+    const hits = initializers.filter((n) => pattern.test(n));
+    if (!hits.length) throw new TreluError('E_USAGE', `${flag} ${item} matches no initializer`);
+    return hits;
+  }))];
+}
 
 export function optimizerFromOptions(o: ArtifactsOrtOptions): OptimizerSpec {
   const type = o.optimizer ?? 'adamw';
@@ -98,12 +117,15 @@ export function artifactsOrtCommand(io: Io, input: string, outDir: string, optio
   if (options.lossFn && !['mse', 'cross-entropy'].includes(options.lossFn)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not mse or cross-entropy`);
   const loaded = loadModelFile(input);
   const model = modelFromProto(loaded.model);
-  const wrt = names(options.wrt);
+  const initializers = model.graph.initializers.map((v) => v.name);
+  const wrt = expand(names(options.wrt), initializers, '--wrt');
+  const frozen = expand([...names(options.frozen), ...names(options.freeze)], initializers, '--freeze');
   const optimizer = optimizerFromOptions(options);
+  const everything = !wrt.length || (wrt.length === 1 && wrt[0] === 'params');
   const a = buildOrtArtifacts(model, {
     loss: options.loss, lossFn: options.lossFn as LossFunction | undefined, on: options.on,
-    requiresGrad: !wrt.length || (wrt.length === 1 && wrt[0] === 'params') ? 'params' : wrt,
-    frozen: names(options.frozen), optimizer, clipGradNorm: num(options.clipGradNorm, '--clip-grad-norm'),
+    requiresGrad: everything ? 'params' : wrt,
+    frozen, optimizer, clipGradNorm: num(options.clipGradNorm, '--clip-grad-norm'),
     scaleLearningRate: options.scaleLr, keepOutputs: options.keepOutputs,
   });
   const contents: Record<(typeof ORT_ARTIFACT_FILES)[number], Uint8Array> = {
@@ -112,8 +134,12 @@ export function artifactsOrtCommand(io: Io, input: string, outDir: string, optio
     'optimizer_model.onnx': encodeModel(a.optimizerModel),
     checkpoint: a.checkpointBytes,
   };
-  if (fs.existsSync(outDir)) assertSafeOutputDir(outDir);
-  else fs.mkdirSync(outDir, { recursive: true });
+  if (fs.existsSync(outDir)) {
+    assertSafeOutputDir(outDir);
+    // As `trelu artifacts` does: a folder that holds artifacts already is not written over (a checkpoint there may be a trained one).
+    const present = ORT_ARTIFACT_FILES.filter((n) => fs.existsSync(path.join(outDir, n)));
+    if (present.length) throw new TreluError('E_USAGE', `${outDir} holds ORT artifacts already (${present.join(', ')}); refusing to replace them`, { hint: 'write to a new folder' });
+  } else fs.mkdirSync(outDir, { recursive: true });
   const inputs = inputFilesOf(loaded);
   const pending: PendingFile[] = [];
   try {

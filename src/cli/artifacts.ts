@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile, readExternalBytes } from '../node/model-file.js';
 import { writeFileAtomic } from '../node/training-files.js';
+import { assertSafeOutput, assertSafeOutputDir, inputFilesOf } from '../node/output-safety.js';
 import { isExternal } from '../onnx/external-data.js';
 import { encodeModel } from '../onnx/encode.js';
 import { cloneShallow } from '../onnx/walk.js';
@@ -49,6 +50,9 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
   const betas = o.betas?.split(',').map((s) => parseNumber('--betas', s)!);
   if (betas && betas.length !== 2) throw new TreluError('E_USAGE', `--betas takes two numbers (0.9,0.999), not '${o.betas}'`);
   const loaded = loadModelFile(input);
+  // Output safety before any work: never replace the input (or its external data), a FIFO, a device.
+  assertSafeOutputDir(o.out, `--out ${o.out}`);
+  for (const f of [...Object.values(ARTIFACT_FILES), 'manifest.json']) assertSafeOutput(path.join(o.out, f), inputFilesOf(loaded), path.join(o.out, f));
   if (fs.existsSync(path.join(o.out, 'manifest.json'))) throw new TreluError('E_USAGE', `${o.out} already holds training artifacts`, { hint: 'choose another --out (trelu never overwrites a training folder)' });
   // External tensors are read in (the artifacts are self-contained).
   const proto = cloneShallow(loaded.model);

@@ -16,6 +16,7 @@ import { decodeSafetensors, encodeSafetensors } from '../train/checkpoint/safete
 import { CHECKPOINT_FORMAT } from '../train/checkpoint/metadata.js';
 import { ortToSafetensors, safetensorsToOrt, checkpointParameters, matchCheckpointToModel, fromSafetensors, toNamedTensors, treluCheckpointFromOrt } from '../train/ort/convert.js';
 import { readArtifactsDir } from '../node/training-files.js';
+import type { Manifest } from '../train/artifacts/manifest.js';
 import { printJson, formatBytes, type Io } from './output.js';
 
 export type CheckpointFormat = 'ort' | 'safetensors' | 'trelu';
@@ -46,7 +47,7 @@ export function readCheckpointFile(file: string): { format: CheckpointFormat; ch
     const st = fromSafetensors(decodeSafetensors(bytes, file));
     return { format: st.metadata.format === CHECKPOINT_FORMAT ? 'trelu' : 'safetensors', checkpoint: safetensorsToOrt(st), bytes: bytes.length };
   }
-  throw new TreluError('E_DECODE', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
+  throw new TreluError('E_CHECKPOINT', `${file}: neither an ORT training checkpoint (file identifier ODTC) nor a safetensors file`, {
     hint: 'checkpoints come from ORT training, `trelu artifacts --format ort` or `trelu checkpoint convert`',
   });
 }
@@ -114,6 +115,12 @@ export function checkpointConvertCommand(io: Io, input: string, output: string, 
   if (options.json) printJson(io, summary);
   else io.out(`wrote ${output} (${to === 'ort' ? 'ORT training checkpoint' : 'safetensors'}, ${c.trainable.length} trainable + ${c.frozen.length} frozen parameters${c.optimizerGroups.length ? ', optimizer state' : ''}, ${formatBytes(bytes.length)})`);
   return EXIT_OK;
+}
+
+/** An ORT checkpoint's bytes as a `trelu train` checkpoint (safetensors bytes) for the artifacts of `manifest`. */
+export function ortCheckpointForArtifacts(bytes: Uint8Array, manifest: Manifest, source: string): Uint8Array {
+  const t = treluCheckpointFromOrt(readOrtCheckpoint(bytes, source), manifest, source);
+  return encodeSafetensors(t.tensors, t.metadata);
 }
 
 /** `--for <artifacts dir>`: a checkpoint that `trelu train --resume` / `trelu export --checkpoint` take for those artifacts. */

@@ -38,7 +38,7 @@ async function printGradientNorms(io: Io, gradModel: string): Promise<void> {
   const loaded = loadModelFile(gradModel);
   const model = modelFromProto(loaded.model);
   const paramsDir = gradModel.replace(/\.onnx$/, '') + '.params';
-  const inputs = (fs.existsSync(paramsDir) ? fs.readdirSync(paramsDir) : []).map((f) => ({ name: f.replace(/\.npy$/, ''), tensor: parseNpy(new Uint8Array(fs.readFileSync(path.join(paramsDir, f)))) }));
+  const inputs = (fs.existsSync(paramsDir) ? fs.readdirSync(paramsDir).filter((f) => f.endsWith('.npy')) : []).map((f) => ({ name: f.replace(/\.npy$/, ''), tensor: parseNpy(new Uint8Array(fs.readFileSync(path.join(paramsDir, f)))) }));
   const feeds = buildFeeds(model, { inputs, dims: { N: 8 }, seed: 0 });
   const out = await runOnCpu(loaded.path, feeds);
   io.out(`gradient norms (batch of 8, seeded inputs and labels; loss ${out.loss ? Number((out.loss.data as Float32Array)[0]).toFixed(4) : '?'}):`);

@@ -9,7 +9,7 @@ import { loadModelFile, readExternalBytes } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
-import { encodeModel } from '../onnx/encode.js';
+import { ortModelBytes } from './ort-model.js';
 import { onnx } from '../onnx/proto.js';
 import { buildGradient } from '../train/autodiff.js';
 import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
@@ -89,7 +89,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
     try {
       const feeds = buildFeeds(modelFromProto(proto), { inputs: (options.input ?? []).map(parseInputSpec), dims: parseDims(options.dim), seed: Number(options.seed ?? 0) });
       const progress = onTerminal() ? (done: number, total: number, tensor: string) => process.stderr.write(`\rcheck: ${done}/${total} ${tensor.slice(0, 50).padEnd(50)}`) : undefined;
-      checks = await checkGradients(encodeModel(proto), report, { ...feeds, ...params }, { seed: Number(options.seed ?? 0) + 1, samples, onProgress: progress });
+      checks = await checkGradients(ortModelBytes(loaded, proto), report, { ...feeds, ...params }, { seed: Number(options.seed ?? 0) + 1, samples, onProgress: progress });
       if (progress) process.stderr.write('\r' + ' '.repeat(70) + '\r');
     } catch (e) {
       // A bad --input or --dim is the user's (exit 2, nothing written); anything else means the check could not run (exit 1).

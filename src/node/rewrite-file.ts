@@ -29,7 +29,7 @@ import { PendingFile, writeError } from './file-io.js';
 import { loadModelFileAsync, type LoadedModel } from './model-file.js';
 import { saveModelFileAsync } from './save-model.js';
 import { assertSafeOutput } from './output-safety.js';
-import { decodeSkippingTensors, NotLazy, type FileRange } from './lazy-tensors.js';
+import { decodeSkippingTensors, type FileRange } from './lazy-tensors.js';
 
 export interface RewriteOptions {
   /** fsync the output before the rename (default true). */
@@ -64,9 +64,10 @@ export async function rewriteModelFile(input: string, output: string, edit: (mod
   let decoded: ReturnType<typeof decodeSkippingTensors>;
   try {
     decoded = decodeSkippingTensors(abs, Math.max(MIN_THRESHOLD, options.threshold ?? 1 << 20), input);
-  } catch (e) {
-    if (e instanceof NotLazy) return ordinary();
-    throw e;
+  } catch {
+    // NotLazy, or a file that is missing, not a model, damaged...: the ordinary load gives the usual answer
+    // (its own error message about the whole file, or a model the walk could not take apart)
+    return ordinary();
   }
   const { model, skipped } = decoded;
   let external = false;

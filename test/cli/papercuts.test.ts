@@ -9,7 +9,7 @@ import { onnx, AttributeType, DataType } from '../../src/onnx/proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { parseNpy } from '../../src/runtime/inputs.js';
 import { formatFloat32 } from '../../src/rewrite/format.js';
-import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
+import { CORPUS, REPO_ROOT, runCli, tmpDir } from '../helpers.js';
 
 const MLP = path.join(REPO_ROOT, 'models', 'mlp.onnx');
 const CNN = path.join(REPO_ROOT, 'models', 'cnn.onnx');
@@ -142,4 +142,13 @@ test('progress lines only on a terminal: piped stderr gets none', () => {
   const r = spawnSync(process.execPath, [BIN, 'run', MLP, '--repeat', '60'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /run \d+\/60/);
+});
+
+test('demo --model works on any model with a float output: no Relu and an output named "3" (a ThresholdedRelu goes on it)', async () => {
+  const dir = tmpDir();
+  const model = path.join(CORPUS, 'pytorch-converted', 'test_Conv2d', 'model.onnx');
+  const r = await runCli('demo', '--model', model, '--out', dir);
+  assert.equal(r.code, 0, [...r.out, ...r.err].join('\n'));
+  assert.ok(r.out.some((l) => /^== 2\. no Relu: insert ThresholdedRelu\(alpha=0\.5\) on output '3'/.test(l)), r.out.join('\n'));
+  assert.match(r.out.at(-1)!, /^== summary: insert \+ verify: ok; validate: no errors; check-eps: all usable EPs agree; grad \+ check: ok/);
 });

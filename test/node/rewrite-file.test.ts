@@ -149,3 +149,69 @@ test('a model that already has external data goes the ordinary way, with the sam
   assert.ok(Buffer.from(readExternalBytes(again, w2)).equals(Buffer.from(weights(2, BIG))));
   assert.equal(again.model.graph!.node.filter((n) => n.opType === 'ThresholdedRelu').length, 3);
 });
+
+test('a missing input and a file that is not a model get the ordinary load\'s errors', async () => {
+  const dir = tmpDir();
+  await assert.rejects(rewriteModelFile(path.join(dir, 'nope.onnx'), path.join(dir, 'o.onnx'), () => undefined), (e: Error & { code?: string }) => e.code === 'E_FILE_NOT_FOUND');
+  const junk = path.join(dir, 'junk.onnx');
+  fs.writeFileSync(junk, Buffer.from('this is not a protobuf message at all'));
+  await assert.rejects(rewriteModelFile(junk, path.join(dir, 'o.onnx'), () => undefined), (e: Error & { code?: string }) => typeof e.code === 'string' && e.code.startsWith('E_'));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['junk.onnx']);
+});
+
+test('property: any field order, any mix of tensor sizes around the threshold: the same model as the ordinary path', async () => {
+  const fc = (await import('fast-check')).default;
+  const dir = tmpDir();
+  const T = 70_000;
+  /** The bytes of one field of a message type, alone (protobuf: a message is any concatenation of its fields). */
+  const field = (type: { encode(m: object): { finish(): Uint8Array } }, m: object) => Buffer.from(type.encode(m).finish());
+  let run = 0;
+  await fc.assert(fc.asyncProperty(
+    fc.array(fc.record({ size: fc.constantFrom(0, 8, T - 1, T, T + 4093), rawFirst: fc.boolean(), doc: fc.boolean() }), { minLength: 1, maxLength: 6 }),
+    fc.array(fc.nat(), { maxLength: 8 }), // where the graph's other fields go among the initializers
+    async (tensors, shuffle) => {
+      run++;
+      const tensorBytes = tensors.map((spec, i) => {
+        const parts = [
+          field(onnx.TensorProto, { dims: [Long.fromNumber(spec.size)], dataType: DataType.UINT8 }),
+          field(onnx.TensorProto, { name: `t${i}` }),
+          ...(spec.doc ? [field(onnx.TensorProto, { docString: 'd'.repeat(i * 3) })] : []),
+        ];
+        const raw = field(onnx.TensorProto, { rawData: weights(i, Math.ceil(spec.size / 4)).subarray(0, spec.size) });
+        return Buffer.concat(spec.size === 0 ? parts : spec.rawFirst ? [raw, ...parts] : [...parts, raw]);
+      });
+      const others = [
+        field(onnx.GraphProto, { name: 'g' }),
+        field(onnx.GraphProto, { node: [{ opType: 'Identity', input: ['t0'], output: ['y'] }] }),
+        field(onnx.GraphProto, { output: [{ name: 'y' }] }),
+      ];
+      // initializer fields built by hand (tag 5, length, the tensor's own field order kept)
+      const init = (t: Buffer) => Buffer.concat([Buffer.from([0x2a]), varint(t.length), t]);
+      const seq: Buffer[] = tensorBytes.map(init);
+      others.forEach((o, k) => seq.splice((shuffle[k] ?? 0) % (seq.length + 1), 0, o));
+      const graph = Buffer.concat(seq);
+      const model = Buffer.concat([
+        field(onnx.ModelProto, { irVersion: Long.fromNumber(8) }),
+        Buffer.from([0x3a]), varint(graph.length), graph,
+        field(onnx.ModelProto, { opsetImport: [{ domain: '', version: Long.fromNumber(17) }] }),
+      ]);
+      const file = path.join(dir, `m${run}.onnx`);
+      fs.writeFileSync(file, model);
+      const lazy = path.join(dir, `lazy${run}.onnx`);
+      const r = await rewriteModelFile(file, lazy, () => undefined, { threshold: T });
+      assert.equal(r.copiedBytes, tensors.filter((t) => t.size >= T).reduce((s, t) => s + t.size, 0));
+      const expected = await ordinary(file, path.join(dir, `ord${run}.onnx`), () => undefined);
+      assert.ok(fs.readFileSync(lazy).equals(expected));
+    },
+  ), { numRuns: 25, seed: 16 });
+});
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}

@@ -107,7 +107,7 @@ for (const ep of EPS) {
       const r = await runCli(...args);
       assert.equal(r.code, 0, `${ep} ${name}: ${r.out.join('\n')}`);
       for (const o of proto.graph!.output) {
-        const got = parseNpy(new Uint8Array(fs.readFileSync(path.join(out, `${o.name}.npy`))));
+        const got = parseNpy(new Uint8Array(fs.readFileSync(path.join(out, ep, `${o.name}.npy`)))); // one layout: <dir>/<ep>/
         const expected = readPb(path.join(set, `output_${proto.graph!.output.indexOf(o)}.pb`));
         const c = compareTensors(got, expected);
         assert.ok(c.ok, `${ep} ${name} ${o.name}: max diff ${c.maxAbsDiff}`);
@@ -136,7 +136,7 @@ test('no silent CPU fallback: run reports a ThresholdedRelu that fell back, --st
   const placement = JSON.parse(loose.out.join('\n')).results[0].placement;
   assert.deepEqual(placement.thresholdedReluOnCpu, ['old_trelu']);
   const text = await runCli('run', file, '--ep', 'webgpu', '--repeat', '0');
-  assert.match(text.out.join('\n'), /ThresholdedRelu 'old_trelu' ran on the CPU, not on webgpu/);
+  assert.match(text.err.join('\n'), /ThresholdedRelu 'old_trelu' ran on the CPU, not on webgpu/); // warnings go to stderr
   const strict = await runCli('run', file, '--ep', 'webgpu', '--repeat', '0', '--strict-ep');
   assert.equal(strict.code, 1);
   assert.match(strict.out.join('\n'), /FAILED/);

@@ -68,6 +68,8 @@ for (const name of ['squeezenet1_1', 'cnn_batchnorm_train']) {
     // One SGD step of the train step: p' = p - lr·g.
     const lr = 0.1;
     const a = buildTrainingArtifacts(proto, { lossFn: 'cross-entropy', on, optimizer: { kind: 'sgd', lr } });
+    if (name === 'squeezenet1_1') assert.ok(a.manifest.notes.some((n) => n.startsWith("parameter 'features.0.bias' is read by 7 nodes")), a.manifest.notes.join('\n'));
+    else assert.deepEqual(a.manifest.notes.filter((n) => n.includes('read by')), []);
     const t = await Trainer.create({ manifest: a.manifest, trainStep: encodeModel(a.trainStep), checkpoint: a.checkpoint }, { backend: createBackends().get('cpu') });
     const masks = Object.fromEntries(lg.dropouts.map((d) => [d.mask, feeds[d.mask]!]));
     const r = await t.step({ inputs: { [lg.dataInputs[0]!.name]: x }, labels, masks });

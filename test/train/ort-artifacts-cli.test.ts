@@ -31,6 +31,11 @@ test('artifactsOrtCommand: writes the four files ORT loads, warns about the lear
     assert.deepEqual([...s.trainingInputNames], ['input', 'labels']);
     await s.release();
 
+    // Run again into the same folder: refused, the files untouched.
+    const before = fs.readFileSync(path.join(dir, 'a', 'checkpoint'));
+    assert.throws(() => artifactsOrtCommand(capture().io, model, path.join(dir, 'a'), { lossFn: 'cross-entropy', on: 'logits', lr: '0.5' }), /holds ORT artifacts already/);
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'a', 'checkpoint')), before);
+
     const sgd = capture();
     assert.equal(artifactsOrtCommand(sgd.io, model, path.join(dir, 'b'), { lossFn: 'cross-entropy', on: 'logits', optimizer: 'sgd', json: true }), 0);
     assert.match(JSON.parse(sgd.out.join('\n')).warnings.join('\n'), /support AdamW only/);
@@ -66,7 +71,7 @@ test('addOrtArtifactOptions: commander flags land on ArtifactsOrtOptions names',
   assert.deepEqual(seen.frozen, ['fc3.bias']);
 });
 
-test('an ORT checkpoint with trained weights → trelu checkpoint convert --for <artifacts> → trelu export: the model holds those weights; a checkpoint of another model is refused naming each parameter', async () => {
+test('an ORT checkpoint with trained weights → trelu checkpoint convert --for <artifacts> → trelu export (or trelu export --checkpoint <ORT checkpoint>): the model holds those weights; a checkpoint of another model is refused naming each parameter', async () => {
   const dir = tmpDir('trelu-ort2trelu-');
   try {
     const model = path.join(REPO_ROOT, 'models/mlp.onnx');
@@ -101,6 +106,10 @@ test('an ORT checkpoint with trained weights → trelu checkpoint convert --for 
     assert.match(r.out.join('\n'), /step 3/);
     r = await runCli('export', path.join(dir, 'run'), path.join(dir, 'trained.onnx'), '--checkpoint', path.join(dir, 'run', 'from-ort.safetensors'));
     assert.equal(r.code, 0, r.err.join('\n'));
+    // In one command: trelu export takes the ORT checkpoint itself.
+    r = await runCli('export', path.join(dir, 'run'), path.join(dir, 'trained-direct.onnx'), '--checkpoint', path.join(dir, 'trained.ckpt'));
+    assert.equal(r.code, 0, r.err.join('\n'));
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'trained-direct.onnx')), fs.readFileSync(path.join(dir, 'trained.onnx')));
     const exported = loadModelFile(path.join(dir, 'trained.onnx')).model;
     const original = loadModelFile(model).model;
     assert.notDeepEqual(tensorToFloat32(original.graph!.initializer!.find((t) => t.name === 'fc1.weight')!), trained.get('fc1.weight'), 'training moved the weights');
@@ -115,6 +124,24 @@ test('an ORT checkpoint with trained weights → trelu checkpoint convert --for 
     assert.equal(r.code, 2);
     assert.match(r.err[0]!, /does not fit these artifacts: 'conv1\.weight' is not in the ORT checkpoint; 'conv1\.bias' is not/);
     assert.ok(!fs.existsSync(path.join(dir, 'x.safetensors')));
+    r = await runCli('export', path.join(dir, 'cnn'), path.join(dir, 'x.onnx'), '--checkpoint', path.join(dir, 'trained.ckpt'));
+    assert.equal(r.code, 2);
+    assert.match(r.err[0]!, /does not fit these artifacts: 'conv1\.weight' is not in the ORT checkpoint/);
+    assert.ok(!fs.existsSync(path.join(dir, 'x.onnx')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('artifactsOrtCommand takes trelu artifacts\' --freeze, with /regex/', () => {
+  const dir = tmpDir('trelu-art-');
+  try {
+    const c = capture();
+    assert.equal(artifactsOrtCommand(c.io, path.join(REPO_ROOT, 'models/mlp.onnx'), dir, { lossFn: 'cross-entropy', on: 'logits', freeze: ['/^fc1\\./'], json: true }), 0);
+    const summary = JSON.parse(c.out.join('\n'));
+    assert.deepEqual(summary.frozen, ['fc1.weight', 'fc1.bias']);
+    assert.deepEqual(summary.trainable, ['fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+    assert.throws(() => artifactsOrtCommand(capture().io, path.join(REPO_ROOT, 'models/mlp.onnx'), path.join(dir, 'x'), { lossFn: 'cross-entropy', on: 'logits', freeze: ['/^conv/'] }), /matches no initializer/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -100,6 +100,17 @@ test('MLP: AdamW in transformers\' mode (adam_mode 1, what ORT\'s generator writ
   });
 });
 
+test('MLP: gradients accumulated over 2 micro-batches (runTrainStep twice, InPlaceAccumulatorV2), then one step = torch backward twice, then step', async () => {
+  const r = lcg(21);
+  const micro = (): Batch => ({ inputs: { input: { dims: [8, 64], data: Float32Array.from({ length: 512 }, () => r() * 2) } }, labels: Array.from({ length: 8 }, () => Math.floor(((r() + 1) / 2) * 10) % 10) });
+  const [a, b] = [micro(), micro()];
+  await compareWithTorch({
+    name: 'mlp accumulated', model: tReluModel('mlp.onnx', 0.05), data: [a, b, a, b, a, b],
+    artifacts: { lossFn: 'cross-entropy', on: 'logits', optimizer: adamW, scaleLearningRate: true },
+    torch: { ...crossEntropy, optimizer: torchAdamW(0.01), accumulate: 2 },
+  });
+});
+
 test('training model layout: ORT\'s input and output names, in ORT\'s order; SGD has ORT\'s optimizer inputs, which ORT 1.19.2 refuses', async () => {
   const model = tReluModel('mlp.onnx', 0.05);
   const a = buildOrtArtifacts(model, { lossFn: 'cross-entropy', on: 'logits', frozen: ['fc3.bias'], optimizer: { type: 'sgd', learningRate: 0.1 } });

@@ -27,7 +27,8 @@ export interface FloatInput { dims: number[]; data: Float32Array }
 /** One step's feeds: float inputs by name, and int64 class labels fed as `labels`. */
 export interface Batch { inputs: Record<string, FloatInput>; labels: number[] }
 
-export async function trainInOrt(a: OrtArtifacts, data: Batch[]): Promise<{ session: TrainingSession; losses: number[]; initial: Float32Array; final: Float32Array; evalLoss: number }> {
+/** `accumulate`: runTrainStep on that many batches (gradients summed in the accumulation buffers), then one optimizer step. */
+export async function trainInOrt(a: OrtArtifacts, data: Batch[], accumulate = 1): Promise<{ session: TrainingSession; losses: number[]; initial: Float32Array; final: Float32Array; evalLoss: number }> {
   const ort = await loadOrtTraining();
   const session = await ort.TrainingSession.create({
     checkpointState: a.checkpointBytes,
@@ -44,11 +45,13 @@ export async function trainInOrt(a: OrtArtifacts, data: Batch[]): Promise<{ sess
   const evalOut = await session.runEvalStep(feedsOf(data[0]!));
   const evalLoss = Number(evalOut[session.evalOutputNames[0]!]!.data[0]);
   const losses: number[] = [];
-  for (const b of data) {
+  for (const [i, b] of data.entries()) {
     const out = await session.runTrainStep(feedsOf(b));
     losses.push(Number(out[session.trainingOutputNames[0]!]!.data[0]));
-    await session.runOptimizerStep();
-    await session.lazyResetGrad();
+    if (i % accumulate === accumulate - 1) {
+      await session.runOptimizerStep();
+      await session.lazyResetGrad();
+    }
   }
   const final = Float32Array.from((await session.getContiguousParameters(true)).data as Float32Array);
   return { session, losses, initial, final, evalLoss };
@@ -64,16 +67,23 @@ export interface TorchSpec {
   initialState?: object;
   /** torch.nn.utils.clip_grad_norm_ before each step. */
   clipGradNorm?: number;
+  /** Micro-batches per optimizer step (gradients summed). */
+  accumulate?: number;
 }
 
-export function trainInTorch(spec: TorchSpec, data: Batch[]): { losses: number[]; params: Record<string, number[]> } {
+export function trainInTorch(spec: TorchSpec, data: Batch[]): { losses: number[]; params: Record<string, Float32Array> } {
   const json = {
-    model: spec.modelFile, trainable: spec.trainable, loss: spec.loss, on: spec.on, labels_input: 'labels', optimizer: spec.optimizer, initial_state: spec.initialState, clip_grad_norm: spec.clipGradNorm,
+    model: spec.modelFile, trainable: spec.trainable, loss: spec.loss, on: spec.on, labels_input: 'labels', optimizer: spec.optimizer, initial_state: spec.initialState, clip_grad_norm: spec.clipGradNorm, accumulate: spec.accumulate,
     steps: data.map((b) => ({ inputs: Object.fromEntries(Object.entries(b.inputs).map(([n, t]) => [n, { dims: t.dims, data: [...t.data] }])), labels: b.labels })),
   };
   const r = spawnSync(PYTHON, [ORACLE], { input: JSON.stringify(json), encoding: 'utf8', maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, `torch oracle failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as { losses: number[]; params: Record<string, number[]> };
+  const out = JSON.parse(r.stdout) as { losses: number[]; params: Record<string, string> };
+  const params = Object.fromEntries(Object.entries(out.params).map(([n, b64]) => {
+    const bytes = Buffer.from(b64, 'base64');
+    return [n, new Float32Array(Uint8Array.from(bytes).buffer)];
+  }));
+  return { losses: out.losses, params };
 }
 
 /** |a - b| <= rel * |b| + abs, element by element; names the worst element. */
@@ -113,7 +123,7 @@ export async function compareWithTorch(o: CompareOptions): Promise<{ losses: num
   fs.writeFileSync(forward, encodeModel(modelToProto(o.model)));
   const artifacts = buildOrtArtifacts(o.model, o.artifacts);
   const initialState = o.prepare?.(artifacts);
-  const ort = await trainInOrt(artifacts, o.data);
+  const ort = await trainInOrt(artifacts, o.data, o.torch.accumulate);
   try {
     const trainable = artifacts.report.trainable;
     const written = trainable.map((n) => checkpointFloat32(artifacts.checkpoint.trainable.find((t) => t.name === n)!));
@@ -132,7 +142,9 @@ export async function compareWithTorch(o: CompareOptions): Promise<{ losses: num
       offset += n;
     }
     assert.equal(offset, ort.final.length);
-    assert.ok(ort.losses[ort.losses.length - 1]! < ort.losses[0]!, `the loss falls: ${ort.losses.join(', ')}`);
+    // The last optimizer step's first micro-batch is the first step's batch again (the tests repeat their batches).
+    const k = o.torch.accumulate ?? 1;
+    assert.ok(ort.losses[ort.losses.length - k]! < ort.losses[0]!, `the loss falls: ${ort.losses.join(', ')}`);
     return { losses: ort.losses };
   } finally {
     await ort.session.release();

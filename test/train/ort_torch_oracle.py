@@ -11,8 +11,9 @@ stdin: JSON {model, trainable: [names], steps: [{inputs: {name: {dims, data}}, l
              loss: 'cross-entropy'|'mse' on output `on`, or 'graph': output `on` is the model's own loss
              of the input `labels_input`,
              optimizer: {type: 'adamw'|'sgd', lr, betas, eps, weight_decay}}
-stdout: JSON {losses: [...], params: {name: [...]}}
+stdout: JSON {losses: [...], params: {name: base64 of the float32 values, little-endian}}
 """
+import base64
 import json
 import sys
 
@@ -186,7 +187,9 @@ def main():
                             'exp_avg': torch.tensor(st['exp_avg'], dtype=torch.float32).reshape(p.shape),
                             'exp_avg_sq': torch.tensor(st['exp_avg_sq'], dtype=torch.float32).reshape(p.shape)}
     losses = []
-    for step in spec['steps']:
+    accumulate = spec.get('accumulate') or 1
+    for index, step in enumerate(spec['steps']):
+        first, last = index % accumulate == 0, index % accumulate == accumulate - 1
         values = dict(consts)
         values.update(params)
         for name, t in step['inputs'].items():
@@ -195,11 +198,13 @@ def main():
             # The model computes its own loss from a 'labels' input (SoftmaxCrossEntropyLoss and all).
             values[spec['labels_input']] = torch.tensor(step['labels'], dtype=torch.int64)
             loss = forward(g, values)[spec['on']]
-            opt.zero_grad()
+            if first:
+                opt.zero_grad()
             loss.backward()
-            if clip is not None:
-                torch.nn.utils.clip_grad_norm_(ordered, clip)
-            opt.step()
+            if last:
+                if clip is not None:
+                    torch.nn.utils.clip_grad_norm_(ordered, clip)
+                opt.step()
             losses.append(loss.item())
             continue
         out = forward(g, values)[spec['on']]
@@ -207,13 +212,17 @@ def main():
             loss = F.cross_entropy(out, torch.tensor(step['labels'], dtype=torch.int64))
         else:
             loss = F.mse_loss(out, torch.tensor(step['labels'], dtype=torch.float32).reshape(out.shape))
-        opt.zero_grad()
+        # Gradients of `accumulate` micro-batches are summed (backward without zero_grad), then one step.
+        if first:
+            opt.zero_grad()
         loss.backward()
-        if clip is not None:
-            torch.nn.utils.clip_grad_norm_(ordered, clip)
-        opt.step()
+        if last:
+            if clip is not None:
+                torch.nn.utils.clip_grad_norm_(ordered, clip)
+            opt.step()
         losses.append(loss.item())
-    json.dump({'losses': losses, 'params': {n: p.detach().reshape(-1).tolist() for n, p in params.items()}}, sys.stdout)
+    # Parameters as little-endian float32 bytes in base64 (exactly torch's values; JSON lists of a million floats are slow).
+    json.dump({'losses': losses, 'params': {n: base64.b64encode(p.detach().numpy().astype('<f4').tobytes()).decode() for n, p in params.items()}}, sys.stdout)
 
 
 if __name__ == '__main__':

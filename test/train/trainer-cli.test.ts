@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { tensorToFloat32 } from '../../src/onnx/tensor.js';
@@ -110,6 +110,19 @@ test('trelu export: the original bytes except the trained initializers; the expo
   const st = path.join(path.dirname(run), 'w.safetensors');
   assert.equal((await runCli('export', run, st, '--format', 'safetensors')).code, 0);
   assert.deepEqual([...decodeSafetensors(new Uint8Array(fs.readFileSync(st))).tensors.keys()], ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias', 'fc3.weight', 'fc3.bias']);
+  // Export never writes over a file of the folder.
+  const before = fs.readFileSync(path.join(run, 'checkpoint.safetensors'));
+  for (const target of [path.join(run, 'checkpoint.safetensors'), ck.file, path.join(run, 'model.onnx')]) {
+    const bad = await runCli('export', run, target, '--format', target.endsWith('.onnx') ? 'onnx' : 'safetensors');
+    assert.equal(bad.code, 2, `${target}: ${bad.err.join(' | ')}`);
+  }
+  assert.deepEqual(fs.readFileSync(path.join(run, 'checkpoint.safetensors')), before);
+  const dev = await runCli('export', run, '/dev/null');
+  assert.equal(dev.code, 2, 'a device is never an output');
+  assert.match(dev.err[0]!, /not a regular file/);
+  const self = await runCli('artifacts', path.join(run, 'model.onnx'), '--out', run, '--loss-fn', 'cross-entropy', '--on', 'logits');
+  assert.equal(self.code, 2);
+  assert.match(self.err[0]!, /refusing to overwrite/);
 });
 
 test('bad input: one line and exit 2 (1 for a diverging run), the last good checkpoint intact', async () => {
@@ -195,4 +208,60 @@ test('trelu artifacts --freeze: frozen parameters stay initializers of the train
     const same = Buffer.compare(Buffer.from(tensorToFloat32(t).buffer), Buffer.from(tensorToFloat32(orig.find((o) => o.name === t.name)!).buffer)) === 0;
     assert.equal(same, t.name.startsWith('fc1.'), t.name);
   }
+});
+
+test('mse artifacts train on float targets (.npy pair, wasm EP); export with external data above a threshold', async () => {
+  const a = await artifacts();
+  const dir = tmpDir('trelu-mse-');
+  const out = path.join(dir, 'mse');
+  assert.equal((await runCli('artifacts', path.join(a, 'model.onnx'), '--out', out, '--loss-fn', 'mse', '--on', 'logits', '--optimizer', 'sgd', '--lr', '0.01')).code, 0);
+  const x = Float32Array.from({ length: 40 * 64 }, (_, i) => Math.sin(i) * 0.5);
+  const y = Float32Array.from({ length: 40 * 10 }, (_, i) => Math.cos(i) * 0.1);
+  fs.writeFileSync(path.join(dir, 'x.npy'), toNpy({ type: 'float32', data: x, dims: [40, 64] }));
+  fs.writeFileSync(path.join(dir, 'y.npy'), toNpy({ type: 'float32', data: y, dims: [40, 10] }));
+  const r = await runCli('train', out, '--data', `${path.join(dir, 'x.npy')},${path.join(dir, 'y.npy')}`, '--epochs', '4', '--batch-size', '10', '--ep', 'wasm', '--no-progress', '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const epochs = JSON.parse(r.out.join('\n')).epochs as { train_loss: number; train_accuracy?: number }[];
+  assert.equal(epochs.length, 4);
+  assert.ok(epochs[3]!.train_loss < epochs[0]!.train_loss && epochs[0]!.train_accuracy === undefined, JSON.stringify(epochs));
+  const onnxOut = path.join(dir, 'e.onnx');
+  assert.equal((await runCli('export', out, onnxOut, '--external-data', 'e.bin', '--size-threshold', '1024')).code, 0);
+  const proto = decodeModel(new Uint8Array(fs.readFileSync(onnxOut)));
+  const external = proto.graph!.initializer.filter((t) => t.dataLocation === 1).map((t) => t.name).sort();
+  assert.deepEqual(external, ['fc1.weight', 'fc2.weight', 'fc3.weight'], 'weights of >= 1 KiB moved out; biases < 1 KiB stay');
+  const ran = await runOnCpu(onnxOut, { input: { type: 'float32', data: x.subarray(0, 64), dims: [1, 64] } });
+  assert.equal(ran.logits!.dims.join(), '1,10');
+});
+
+test('a full disk while checkpointing: one line, exit 2, the last good checkpoint intact, no temp file left', async (t) => {
+  // A 'disk' that fills up: a small tmpfs in a private mount namespace (unshare -r -m, no root needed).
+  const probe = spawnSync('unshare', ['-r', '-m', 'true']);
+  if (probe.status !== 0) {
+    t.skip(`unshare -r -m is not permitted here (${probe.stderr?.toString().trim() || probe.error?.message}); cannot make a full disk`);
+    return;
+  }
+  const a = await artifacts();
+  const host = tmpDir('trelu-full-');
+  const mnt = path.join(host, 'disk');
+  const saved = path.join(host, 'saved');
+  fs.mkdirSync(mnt);
+  const used = fs.readdirSync(a).reduce((n, f) => n + (fs.statSync(path.join(a, f)).isFile() ? fs.statSync(path.join(a, f)).size : 0), 0);
+  const ckpt = fs.statSync(path.join(a, 'checkpoint.safetensors')).size;
+  const kib = Math.ceil((used + 1.5 * ckpt + 48 * 1024) / 1024);
+  const script = [
+    `mount -t tmpfs -o size=${kib}k tmpfs '${mnt}'`,
+    `cp -r '${a}' '${mnt}/run'`,
+    `'${process.execPath}' '${BIN}' train '${mnt}/run' --data '${DIGITS}' --epochs 1 --batch-size 64 --checkpoint-every 1 --keep 5 --no-progress 2>'${host}/stderr'; echo $? > '${host}/rc'`,
+    `cp -r '${mnt}/run/checkpoints' '${saved}'`,
+    `ls -a '${mnt}/run/checkpoints' > '${host}/listing'`,
+  ].join(' && ');
+  const r = spawnSync('unshare', ['-r', '-m', 'sh', '-c', script], { encoding: 'utf8', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
+  assert.equal(r.status, 0, r.stderr);
+  const stderr = fs.readFileSync(path.join(host, 'stderr'), 'utf8').trim().split('\n');
+  assert.equal(fs.readFileSync(path.join(host, 'rc'), 'utf8').trim(), '2', stderr.join('\n'));
+  assert.match(stderr[0]!, /^trelu: .*step-\d+\.safetensors: cannot write \(no space left on the device, ENOSPC\)$/);
+  assert.ok(stderr.length <= 2 && !stderr.join('\n').includes('    at '));
+  const listing = fs.readFileSync(path.join(host, 'listing'), 'utf8').split('\n').filter((f) => f && f !== '.' && f !== '..');
+  assert.ok(listing.length >= 1 && listing.every((f) => /^step-\d{8}\.safetensors$/.test(f)), `only complete checkpoints, no temp files: ${listing.join(', ')}`);
+  for (const f of listing) decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(saved, f))), f);
 });

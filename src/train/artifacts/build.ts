@@ -192,6 +192,10 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
     ...e.graph.outputs.slice(evalAccuracy ? 2 : 1).map((v) => eio(v, 'output', 'an output of the model')),
   ];
   const evalProto = modelToProto(e);
+  // One initializer read by several nodes is one parameter here: torch.onnx's eval-mode export merges
+  // initializers whose values happen to be equal (squeezenet's zero biases), which ties them in training.
+  const tied = evalState.filter((v) => lg.params.some((p) => p.name === v.name) && new Set(v.uses().map((u) => u.node)).size > 1)
+    .map((v) => `parameter '${v.name}' is read by ${new Set(v.uses().map((u) => u.node)).size} nodes and trains as one tensor (if torch.onnx merged equal initializers, export with training=TrainingMode.TRAINING or from non-equal weights to keep them apart)`);
 
   // --- checkpoint and manifest
   const parameters: ParamEntry[] = [
@@ -231,6 +235,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
       ...(lg.buffers.length ? ['BatchNormalization trains with batch statistics; running_var is updated with the unbiased batch variance, as torch does'] : []),
       ...(lg.dropouts.length ? ['Dropout masks are inputs, filled by the trainer from the seed and the step'] : []),
       ...lg.params.filter((p) => !p.connected).map((p) => `parameter '${p.name}' does not reach the loss; its gradient is zero`),
+      ...tied,
       ...lg.report.warnings,
     ],
   };

@@ -71,6 +71,11 @@ export function emptyProperties(): PropertyBagState {
   return { ints: {}, floats: {}, strings: {} };
 }
 
+/** Sets an own property even for names like `__proto__` (names come from files). */
+export function setOwn<T>(o: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 const byName = <T extends { name: string }>(xs: readonly T[]) => [...xs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 
 /** Serializes a checkpoint. Throws E_USAGE for a tensor whose bytes do not match its shape, or duplicate names. */
@@ -145,30 +150,30 @@ function propertyBag(builder: flatbuffers.Builder, p: PropertyBagState): flatbuf
 
 /**
  * Parses a checkpoint after verifying every offset in it (see verify.ts).
- * Throws E_DECODE for anything that is not a well-formed ORT checkpoint
+ * Throws E_CHECKPOINT for anything that is not a well-formed ORT checkpoint
  * (truncated, corrupt, another file, another version, a tensor whose bytes
  * do not match its shape); `source` names the file in the message.
  */
 export function readOrtCheckpoint(bytes: Uint8Array, source = 'checkpoint'): OrtCheckpoint {
   verifyCheckpointBuffer(bytes, source);
   const bb = new flatbuffers.ByteBuffer(bytes);
-  if (!Checkpoint.bufferHasIdentifier(bb)) throw new TreluError('E_DECODE', `${source}: file identifier is not ${CHECKPOINT_IDENTIFIER}`);
+  if (!Checkpoint.bufferHasIdentifier(bb)) throw new TreluError('E_CHECKPOINT', `${source}: file identifier is not ${CHECKPOINT_IDENTIFIER}`);
   const root = Checkpoint.getRootAsCheckpoint(bb);
   const version = root.version();
   if (version !== ORT_CHECKPOINT_VERSION) {
-    throw new TreluError('E_DECODE', `${source}: checkpoint version ${version}; ORT 1.17–1.19 read version ${ORT_CHECKPOINT_VERSION} only`);
+    throw new TreluError('E_CHECKPOINT', `${source}: checkpoint version ${version}; ORT 1.17–1.19 read version ${ORT_CHECKPOINT_VERSION} only`);
   }
   const ms = root.moduleState();
   const isNominalState = ms?.isNominalState() ?? false;
   const readTensor = (t: Tensor | null, where: string, nominal = false): CheckpointTensor => {
-    if (!t) throw new TreluError('E_DECODE', `${source}: a null tensor in ${where}`);
+    if (!t) throw new TreluError('E_CHECKPOINT', `${source}: a null tensor in ${where}`);
     const name = t.name();
-    if (name === null) throw new TreluError('E_DECODE', `${source}: a tensor without a name in ${where}`);
+    if (name === null) throw new TreluError('E_CHECKPOINT', `${source}: a tensor without a name in ${where}`);
     if (t.stringDataLength() > 0) throw new TreluError('E_UNSUPPORTED', `${source}: tensor '${name}' holds strings; parameters are numeric`);
     const dims: number[] = [];
     for (let i = 0; i < t.dimsLength(); i++) {
       const d = t.dims(i)!;
-      if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) throw new TreluError('E_DECODE', `${source}: tensor '${name}' has dimension ${d}`);
+      if (d < 0n || d > BigInt(Number.MAX_SAFE_INTEGER)) throw new TreluError('E_CHECKPOINT', `${source}: tensor '${name}' has dimension ${d}`);
       dims.push(Number(d));
     }
     const data = t.rawDataArray()?.slice() ?? new Uint8Array(0);
@@ -190,7 +195,7 @@ export function readOrtCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Ort
     for (let p = 0; p < group.optimizerStatesLength(); p++) {
       const st = group.optimizerStates(p)!;
       const param = st.paramName();
-      if (param === null) throw new TreluError('E_DECODE', `${source}: optimizer group '${name}' has a state without a parameter name`);
+      if (param === null) throw new TreluError('E_CHECKPOINT', `${source}: optimizer group '${name}' has a state without a parameter name`);
       parameters.push({ name: param, momentums: list(st.momentumsLength(), (i) => st.momentums(i), `the optimizer state of '${param}'`) });
     }
     optimizerGroups.push({ name, step: Number(group.step()), initialLearningRate: group.initialLearningRate(), parameters });
@@ -199,9 +204,9 @@ export function readOrtCheckpoint(bytes: Uint8Array, source = 'checkpoint'): Ort
   const properties = emptyProperties();
   const bag = root.propertyBag();
   if (bag) {
-    for (let i = 0; i < bag.intsLength(); i++) { const p = bag.ints(i)!; properties.ints[p.name() ?? ''] = p.value(); }
-    for (let i = 0; i < bag.floatsLength(); i++) { const p = bag.floats(i)!; properties.floats[p.name() ?? ''] = p.value(); }
-    for (let i = 0; i < bag.stringsLength(); i++) { const p = bag.strings(i)!; properties.strings[p.name() ?? ''] = p.value() ?? ''; }
+    for (let i = 0; i < bag.intsLength(); i++) { const p = bag.ints(i)!; setOwn(properties.ints, p.name() ?? '', p.value()); }
+    for (let i = 0; i < bag.floatsLength(); i++) { const p = bag.floats(i)!; setOwn(properties.floats, p.name() ?? '', p.value()); }
+    for (let i = 0; i < bag.stringsLength(); i++) { const p = bag.strings(i)!; setOwn(properties.strings, p.name() ?? '', p.value() ?? ''); }
   }
   return { version, trainable, frozen, isNominalState, optimizerGroups, properties };
 }
@@ -212,6 +217,6 @@ function checkTensorBytes(t: CheckpointTensor, source: string): void {
   const expected = rawByteLength(t.dataType, count);
   if (expected === undefined) throw new TreluError('E_UNSUPPORTED', `${source}: tensor '${t.name}' has element type ${dataTypeName(t.dataType)}`);
   if (t.data.length !== expected) {
-    throw new TreluError('E_DECODE', `${source}: tensor '${t.name}' has ${t.data.length} bytes for ${dataTypeName(t.dataType)}[${t.dims.join(',')}] (${expected} expected)`);
+    throw new TreluError('E_CHECKPOINT', `${source}: tensor '${t.name}' has ${t.data.length} bytes for ${dataTypeName(t.dataType)}[${t.dims.join(',')}] (${expected} expected)`);
   }
 }

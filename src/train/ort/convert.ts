@@ -17,7 +17,7 @@ import { TreluError } from '../../errors.js';
 import type { TensorProto } from '../../onnx/proto.js';
 import { dataTypeName } from '../../onnx/dtypes.js';
 import type { Model } from '../../graph/model.js';
-import { ORT_CHECKPOINT_VERSION, emptyProperties, type CheckpointTensor, type OrtCheckpoint, type OptimizerGroupState } from './checkpoint.js';
+import { ORT_CHECKPOINT_VERSION, emptyProperties, setOwn, type CheckpointTensor, type OrtCheckpoint, type OptimizerGroupState } from './checkpoint.js';
 import { DataType } from '../../onnx/proto.js';
 import { CHECKPOINT_FORMAT, checkpointMetadata } from '../checkpoint/metadata.js';
 import type { Manifest } from '../artifacts/manifest.js';
@@ -87,7 +87,7 @@ export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: r
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new TreluError('E_DECODE', `safetensors metadata '${key}' is not JSON`);
+      throw new TreluError('E_CHECKPOINT', `safetensors metadata '${key}' is not JSON`);
     }
   };
   const isFloat = (t: CheckpointTensor) => ['FLOAT', 'DOUBLE', 'FLOAT16', 'BFLOAT16'].includes(dataTypeName(t.dataType));
@@ -100,7 +100,7 @@ export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: r
   for (const t of file.tensors.filter((x) => x.name.startsWith(OPT_PREFIX))) {
     const [group, key, ...rest] = t.name.slice(OPT_PREFIX.length).split('/');
     const param = rest.join('/');
-    if (!group || !key || !param) throw new TreluError('E_DECODE', `safetensors tensor '${t.name}' is not <group>/<momentum>/<param>`);
+    if (!group || !key || !param) throw new TreluError('E_CHECKPOINT', `safetensors tensor '${t.name}' is not <group>/<momentum>/<param>`);
     const g = groups.get(group) ?? { name: group, step: 0, initialLearningRate: 0.001, parameters: [] };
     groups.set(group, g);
     let p = g.parameters.find((x) => x.name === param);
@@ -110,9 +110,13 @@ export function safetensorsToOrt(file: SafetensorsFile, options: { trainable?: r
   const properties = emptyProperties();
   const bag = json<{ ints?: Record<string, string>; floats?: Record<string, number>; strings?: Record<string, string> }>('ort.property_bag');
   if (bag) {
-    for (const [k, v] of Object.entries(bag.ints ?? {})) properties.ints[k] = BigInt(v);
-    Object.assign(properties.floats, bag.floats ?? {});
-    Object.assign(properties.strings, bag.strings ?? {});
+    try {
+      for (const [k, v] of Object.entries(bag.ints ?? {})) setOwn(properties.ints, k, BigInt(v));
+    } catch {
+      throw new TreluError('E_CHECKPOINT', "safetensors metadata 'ort.property_bag' has an int property that is not an integer");
+    }
+    for (const [k, v] of Object.entries(bag.floats ?? {})) setOwn(properties.floats, k, Number(v));
+    for (const [k, v] of Object.entries(bag.strings ?? {})) setOwn(properties.strings, k, String(v));
   }
   return {
     version: ORT_CHECKPOINT_VERSION,

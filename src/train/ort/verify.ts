@@ -48,10 +48,10 @@ export const CHECKPOINT_IDENTIFIER = 'ODTC';
 const MAX_DEPTH = 64;
 const MAX_TABLES = 1_000_000;
 
-/** Throws E_DECODE naming what is wrong and where, or returns if the bytes are a well-formed checkpoint. */
+/** Throws E_CHECKPOINT naming what is wrong and where, or returns if the bytes are a well-formed checkpoint. */
 export function verifyCheckpointBuffer(bytes: Uint8Array, source = 'checkpoint'): void {
   const fail = (what: string): never => {
-    throw new TreluError('E_DECODE', `${source}: not a valid ORT training checkpoint (${what})`, { hint: 'an ORT checkpoint is a FlatBuffer with file identifier ODTC, as written by ORT training or `trelu artifacts --format ort`' });
+    throw new TreluError('E_CHECKPOINT', `${source}: not a valid ORT training checkpoint (${what})`, { hint: 'an ORT checkpoint is a FlatBuffer with file identifier ODTC, as written by ORT training or `trelu artifacts --format ort`' });
   };
   if (bytes.length < 8) fail(`${bytes.length} bytes, too short for a FlatBuffer`);
   const id = String.fromCharCode(bytes[4]!, bytes[5]!, bytes[6]!, bytes[7]!);
