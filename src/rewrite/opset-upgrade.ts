@@ -184,7 +184,7 @@ const STEPS: Record<string, Step> = {
     },
   },
   'Clip@11': {
-    block: (n) => ((n.attribute('min') || n.attribute('max')) && n.inputs[0]!.dtype !== DataType.FLOAT ? 'min/max attributes on a non-float32 (or unknown-type) input' : undefined),
+    block: (n) => ((n.attribute('min') || n.attribute('max')) && n.inputs[0]?.dtype !== DataType.FLOAT ? 'min/max attributes on a non-float32 (or unknown-type) input' : undefined),
     apply: (n, ctx) => [floatAttrToInput(n, ctx, 'min', 1), floatAttrToInput(n, ctx, 'max', 2)].filter(Boolean).join('; ') || undefined,
   },
   'Squeeze@13': attrsToInputs(['axes', 1, false]),

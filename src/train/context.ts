@@ -107,8 +107,8 @@ export function makeContext(init: {
     },
     ints(values, name = 'grad_ints') {
       // The values come from the model's shapes and attributes: a malformed one (NaN from group 0, say) is the model's error.
-      const bad = values.find((v) => !Number.isSafeInteger(v));
-      if (bad !== undefined) throw new TreluError('E_GRAPH', `node '${node.name}' (${node.opType}): its attributes or shapes give ${bad} where an integer is needed`);
+      const bad = values.findIndex((v) => !Number.isSafeInteger(v)); // findIndex: the bad value may be undefined itself
+      if (bad >= 0) throw new TreluError('E_GRAPH', `node '${node.name}' (${node.opType}): its attributes or shapes give ${values[bad]} where an integer is needed`);
       return b.op('Constant', [], { name, attributes: [attr.tensor('value', makeTensor('', [values.length], BigInt64Array.from(values.map(BigInt))))] });
     },
     reduceTo(grad, input) {

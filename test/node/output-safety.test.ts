@@ -131,3 +131,17 @@ test('run --output: a file in the way of the directory is refused', async () => 
   await refused(['run', m, '--output', file, '--repeat', '0'], /notadir: exists and is a regular file, not a directory/);
   assert.equal(fs.readFileSync(file, 'utf8'), 'x');
 });
+
+test('trelu export refuses to write over the checkpoint it exports or a file of the artifacts folder', async () => {
+  const dir = tmpDir('trelu-export-safety-');
+  const m = path.join(dir, 'm.onnx');
+  writeAddModel(m, 8, 1);
+  const art = path.join(dir, 'art');
+  const built = await runCli('artifacts', m, '--out', art, '--loss-fn', 'mse', '--on', 'y', '--wrt', 'w0');
+  assert.equal(built.code, 0, built.err.join('\n'));
+  const ckpt = path.join(art, 'checkpoint.safetensors');
+  const before = snapshot([ckpt, path.join(art, 'model.onnx')]);
+  await refused(['export', art, ckpt, '--format', 'safetensors'], /checkpoint\.safetensors: is a file of the training folder .*; refusing/);
+  await refused(['export', art, path.join(art, 'model.onnx')], /model\.onnx: is a file of the training folder .*; refusing/);
+  assert.deepEqual(snapshot([ckpt, path.join(art, 'model.onnx')]), before);
+});
