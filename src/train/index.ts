@@ -1,7 +1,7 @@
 /**
  * `onnx-trelu/train`: gradient graphs (reverse-mode autodiff emitting standard ONNX ops), training
  * artifacts, the Trainer and checkpoints. Browser-safe except checkGradients (it runs onnxruntime-node).
- * ORT's own artifact and checkpoint formats are in ./ort/index.js.
+ * ORT's own artifact and checkpoint formats (issue 14) are re-exported from ./ort/index.js.
  */
 export { buildGradient, initializersToInputs, type GradientOptions, type GradientReport, type SharedParameter } from './autodiff.js';
 export { appendLoss, LOSS_FUNCTIONS, type LossFunction } from './loss.js';
@@ -25,3 +25,5 @@ export { epochOrder, dropoutMask } from './trainer/random.js';
 export { exportTrainedModel, exportStateDict, checkpointValues } from './trainer/export.js';
 export { encodeSafetensors, decodeSafetensors, type NamedTensor, type Safetensors } from './checkpoint/safetensors.js';
 export { CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointMeta } from './checkpoint/metadata.js';
+// ORT's on-device training format: the four artifacts and its FlatBuffer checkpoint.
+export * from './ort/index.js';
