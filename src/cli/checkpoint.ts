@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
 import { dataTypeName } from '../onnx/dtypes.js';
 import { loadModelFile } from '../node/model-file.js';
-import { PendingFile } from '../node/file-io.js';
+import { writeFileAtomic } from '../node/file-io.js';
 import { assertSafeOutput } from '../node/output-safety.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { readOrtCheckpoint, writeOrtCheckpoint, type OrtCheckpoint, type CheckpointTensor } from '../train/ort/checkpoint.js';
@@ -103,14 +103,7 @@ export function checkpointConvertCommand(io: Io, input: string, output: string, 
   }
   const st = to === 'safetensors' ? ortToSafetensors(c) : undefined;
   const bytes = st ? encodeSafetensors(toNamedTensors(st), st.metadata) : writeOrtCheckpoint(c);
-  const file = new PendingFile(path.resolve(output));
-  try {
-    file.write(bytes);
-    file.commit();
-  } catch (e) {
-    file.abort();
-    throw e;
-  }
+  writeFileAtomic(path.resolve(output), bytes);
   const summary = { input, inputFormat: format, output, outputFormat: to, trainable: c.trainable.length, frozen: c.frozen.length, optimizerGroups: c.optimizerGroups.length, bytes: bytes.length };
   if (options.json) printJson(io, summary);
   else io.out(`wrote ${output} (${to === 'ort' ? 'ORT training checkpoint' : 'safetensors'}, ${c.trainable.length} trainable + ${c.frozen.length} frozen parameters${c.optimizerGroups.length ? ', optimizer state' : ''}, ${formatBytes(bytes.length)})`);
@@ -130,14 +123,7 @@ function convertForArtifacts(io: Io, input: string, output: string, dir: string,
   const { checkpoint } = readCheckpointFile(input);
   const t = treluCheckpointFromOrt(checkpoint, manifest, input);
   const bytes = encodeSafetensors(t.tensors, t.metadata);
-  const file = new PendingFile(path.resolve(output));
-  try {
-    file.write(bytes);
-    file.commit();
-  } catch (e) {
-    file.abort();
-    throw e;
-  }
+  writeFileAtomic(path.resolve(output), bytes);
   if (json) printJson(io, { input, output, artifacts: dir, tensors: t.tensors.length, step: Number(t.metadata.step), bytes: bytes.length });
   else io.out(`wrote ${output} (a trelu train checkpoint for ${dir}: ${t.tensors.length} tensors, step ${t.metadata.step}, ${formatBytes(bytes.length)})`);
   return EXIT_OK;

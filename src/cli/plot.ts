@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { TreluError } from '../errors.js';
-import { PendingFile } from '../node/file-io.js';
+import { writeFileAtomic } from '../node/file-io.js';
 import { activationPlotSvg, samplePoints, sampleKernel, referenceKernel } from '../plot/activation.js';
 import { printJson, type Io } from './output.js';
 
@@ -57,14 +57,7 @@ export async function plotCommand(io: Io, opts: PlotOptions): Promise<number> {
   const svg = activationPlotSvg({ samples, lookAlikeAlphas: alphas });
   const bytes = ext === '.svg' ? new TextEncoder().encode(svg + '\n') : await renderPng(svg);
 
-  const file = new PendingFile(opts.out);
-  try {
-    file.write(bytes);
-    file.commit();
-  } catch (e) {
-    file.abort();
-    throw e;
-  }
+  writeFileAtomic(opts.out, bytes);
   if (opts.json) printJson(io, { out: opts.out, format: ext.slice(1), bytes: bytes.length, alphas, range: [lo, hi], points: x.length, kernel: referenceKernel.name });
   else io.out(`wrote ${opts.out} (${ext.slice(1)}, ${bytes.length} bytes): f and f′ of ThresholdedRelu for alpha ${alphas.join(', ')} on [${lo}, ${hi}], reference kernel`);
   return 0;

@@ -160,3 +160,19 @@ export class PendingFile {
     unregisterTemp(this.tempPath);
   }
 }
+
+/** Writes `bytes` to `file` atomically (temp, fsync, rename, fsync of the directory). */
+export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
+  const p = new PendingFile(file);
+  try {
+    p.write(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
+    p.commit();
+  } catch (e) {
+    p.abort();
+    throw e;
+  }
+  try {
+    const fd = fs.openSync(path.dirname(file), 'r');
+    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  } catch { /* directories cannot be fsynced on every platform */ }
+}

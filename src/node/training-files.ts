@@ -8,25 +8,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TreluError } from '../errors.js';
-import { PendingFile } from './file-io.js';
 import type { Manifest } from '../train/artifacts/manifest.js';
 import { ARTIFACT_FILES } from '../train/artifacts/build.js';
 
-/** Writes `bytes` to `file` atomically (temp, fsync, rename, fsync of the directory). */
-export function writeFileAtomic(file: string, bytes: Uint8Array | string): void {
-  const p = new PendingFile(file);
-  try {
-    p.write(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes);
-    p.commit();
-  } catch (e) {
-    p.abort();
-    throw e;
-  }
-  try {
-    const fd = fs.openSync(path.dirname(file), 'r');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-  } catch { /* directories cannot be fsynced on every platform */ }
-}
+import { writeFileAtomic } from './file-io.js';
+
+export { writeFileAtomic };
 
 export interface ArtifactsDir {
   dir: string;

@@ -1,14 +1,8 @@
-/** Seeded, platform-independent randomness for shuffling and Dropout masks (mulberry32). */
+/** Seeded, platform-independent randomness for shuffling and Dropout masks: mulberry32, the generator `trelu run`'s random inputs use. */
+import { seededRandom as mulberry32 } from '../../runtime/random-inputs.js';
 
-export function mulberry32(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
+
 
 /** Mixes integers into one 32-bit seed (so (seed, epoch) and (seed, step, mask) streams do not overlap). */
 export function mixSeed(...parts: number[]): number {
