@@ -12,15 +12,10 @@
  * ORT tensor keeps its dims. float16/bfloat16 arrays are Uint16Array bit
  * patterns and need `dtype`.
  */
-import Long from 'long';
 import { TreluError } from '../errors.js';
-import { onnx, AttributeType, DataType } from '../onnx/proto.js';
-import { encodeModel } from '../onnx/encode.js';
-import { modelFromProto } from '../graph/from-proto.js';
-import { modelToProto } from '../graph/to-proto.js';
 import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
-import { ensureThresholdedReluGradFunction, TRELU_DOMAIN, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
 import { DEFAULT_ALPHA } from '../ops/thresholded-relu/definition.js';
+import { thresholdedReluKernelModel } from '../ops/thresholded-relu/kernel-model.js';
 import { thresholdedReluSimd, thresholdedReluGradSimd, inSimdArena } from '../ops/thresholded-relu/simd.js';
 import type { FloatArray, FloatDType } from '../ops/types.js';
 import type { BackendSession, EpName } from './backend.js';
@@ -54,7 +49,6 @@ export interface KernelOptions {
 type Input = FloatArray | TensorLike;
 
 const DTYPE_OF_TYPE: Record<string, FloatDType> = { float32: 'float32', float64: 'float64', float16: 'float16' };
-const ONNX_TYPE: Record<FloatDType, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
 
 function isTensor(x: Input): x is TensorLike {
   return !ArrayBuffer.isView(x) && typeof (x as TensorLike).type === 'string';
@@ -72,23 +66,7 @@ function dtypeOf(x: Input, explicit: FloatDType | undefined): FloatDType {
   throw new TreluError('E_USAGE', 'a Uint16Array input needs dtype: \'float16\' or \'bfloat16\'');
 }
 
-function kernelModel(op: 'forward' | 'grad', dtype: FloatDType, alpha: number): Uint8Array {
-  const elemType = ONNX_TYPE[dtype];
-  const tt = { tensorType: { elemType, shape: { dim: [{ dimParam: 'N' }] } } };
-  const opset = dtype === 'bfloat16' ? 22 : 17;
-  const alphaAttr = [{ name: 'alpha', type: AttributeType.FLOAT, f: alpha }];
-  const node = op === 'forward'
-    ? { opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: alphaAttr }
-    : { opType: GRAD_OP_TYPE, domain: TRELU_DOMAIN, input: ['x', 'dy'], output: ['y'], attribute: alphaAttr };
-  const proto = onnx.ModelProto.create({
-    irVersion: Long.fromNumber(8),
-    opsetImport: [{ domain: '', version: Long.fromNumber(opset) }],
-    graph: { name: `trelu_${op}`, node: [node], input: op === 'forward' ? [{ name: 'x', type: tt }] : [{ name: 'x', type: tt }, { name: 'dy', type: tt }], output: [{ name: 'y', type: tt }] },
-  });
-  const model = modelFromProto(proto as never);
-  if (op === 'grad') ensureThresholdedReluGradFunction(model);
-  return encodeModel(modelToProto(model));
-}
+const kernelModel = thresholdedReluKernelModel;
 
 /**
  * The CPU-side ORT EPs take large arrays in chunks of this many elements.

@@ -4,14 +4,9 @@
  * kernel, and one-node models on each onnxruntime-web EP (f' through the
  * gradient function onnx-trelu attaches, run by the EP like any model).
  */
-import Long from 'long';
 import { TreluError } from '../errors.js';
-import { onnx, AttributeType, DataType } from '../onnx/proto.js';
-import { encodeModel } from '../onnx/encode.js';
-import { modelFromProto } from '../graph/from-proto.js';
-import { modelToProto } from '../graph/to-proto.js';
 import { thresholdedReluSimd, thresholdedReluGradSimd } from '../ops/thresholded-relu/simd.js';
-import { ensureThresholdedReluGradFunction, TRELU_DOMAIN, GRAD_OP_TYPE } from '../ops/thresholded-relu/grad-function.js';
+import { thresholdedReluKernelModel } from '../ops/thresholded-relu/kernel-model.js';
 import type { Backend, BackendSession } from '../runtime/backend.js';
 import type { ActivationKernel } from '../plot/activation.js';
 
@@ -35,19 +30,7 @@ export const simdKernel: ActivationKernel = {
 
 /** A float32 model of one node: ThresholdedRelu(x) or its gradient (x, dy) -> dx, on 1-D inputs of any length. */
 export function thresholdedReluModel(op: 'forward' | 'grad', alpha: number): Uint8Array {
-  const tt = { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }] } } };
-  const alphaAttr = [{ name: 'alpha', type: AttributeType.FLOAT, f: alpha }];
-  const node = op === 'forward'
-    ? { opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: alphaAttr }
-    : { opType: GRAD_OP_TYPE, domain: TRELU_DOMAIN, input: ['x', 'dy'], output: ['y'], attribute: alphaAttr };
-  const proto = onnx.ModelProto.create({
-    irVersion: Long.fromNumber(8),
-    opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
-    graph: { name: `trelu_${op}`, node: [node], input: op === 'forward' ? [{ name: 'x', type: tt }] : [{ name: 'x', type: tt }, { name: 'dy', type: tt }], output: [{ name: 'y', type: tt }] },
-  });
-  const model = modelFromProto(proto as never);
-  if (op === 'grad') ensureThresholdedReluGradFunction(model);
-  return encodeModel(modelToProto(model));
+  return thresholdedReluKernelModel(op, 'float32', alpha);
 }
 
 const MAX_SESSIONS = 6;
