@@ -5,7 +5,7 @@ import { validateModel, type ValidationReport } from '../validate/validate.js';
 import { EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
 import { printJson, type Io } from './output.js';
 import { checkStructure, type StructureReport } from '../validate/structure/index.js';
-import { parseEps, splitEpList } from '../runtime/eps.js';
+import { parseEps } from '../runtime/eps.js';
 
 export interface ValidateCliOptions {
   ep?: string[];
@@ -37,8 +37,6 @@ function printStructure(io: Io, file: string, s: StructureReport): void {
   io.out(`${file}: structure (onnx.checker's rules, onnx 1.12): ${s.findings.length} error(s)${scope}`);
 }
 
-/** `--ep cpu --ep webgpu` and `--ep cpu,webgpu` both work. */
-export const splitEps = splitEpList;
 
 export function printReport(io: Io, file: string, r: ValidationReport): void {
   for (const f of r.findings) {

@@ -198,20 +198,12 @@ def main():
             # The model computes its own loss from a 'labels' input (SoftmaxCrossEntropyLoss and all).
             values[spec['labels_input']] = torch.tensor(step['labels'], dtype=torch.int64)
             loss = forward(g, values)[spec['on']]
-            if first:
-                opt.zero_grad()
-            loss.backward()
-            if last:
-                if clip is not None:
-                    torch.nn.utils.clip_grad_norm_(ordered, clip)
-                opt.step()
-            losses.append(loss.item())
-            continue
-        out = forward(g, values)[spec['on']]
-        if spec['loss'] == 'cross-entropy':
-            loss = F.cross_entropy(out, torch.tensor(step['labels'], dtype=torch.int64))
         else:
-            loss = F.mse_loss(out, torch.tensor(step['labels'], dtype=torch.float32).reshape(out.shape))
+            out = forward(g, values)[spec['on']]
+            if spec['loss'] == 'cross-entropy':
+                loss = F.cross_entropy(out, torch.tensor(step['labels'], dtype=torch.int64))
+            else:
+                loss = F.mse_loss(out, torch.tensor(step['labels'], dtype=torch.float32).reshape(out.shape))
         # Gradients of `accumulate` micro-batches are summed (backward without zero_grad), then one step.
         if first:
             opt.zero_grad()
