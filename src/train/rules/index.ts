@@ -48,6 +48,7 @@ import { erfGrad } from './erf.js';
 import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
 import { einsumGrad } from './einsum.js';
+import { convTransposeGrad } from './conv-transpose.js';
 
 export const GRADIENT_RULES: readonly GradRule[] = [
   thresholdedReluGrad, reluGrad, leakyReluGrad, sigmoidGrad, tanhGrad, softmaxGrad, logSoftmaxGrad,
@@ -56,7 +57,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
   clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, ...REDUCE_EXTRA, ...INDEX_OPS, erfGrad, geluGrad, layerNormalizationGrad,
-  einsumGrad,
+  einsumGrad, convTransposeGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */
