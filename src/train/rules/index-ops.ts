@@ -5,7 +5,6 @@
  *   Pad         constant: dX = Slice of dY; reflect/edge: the same Pad applied to the flat index of each
  *               element of X says where each element of dY came from, and dY is scatter-added there
  *   GatherElements   dX = ScatterElements(zeros, indices, dY, reduction add), indices made non-negative
- *   Resize      nearest: the flat index resized the same way, dY scatter-added (below)
  *   LSTM/GRU/RNN     a refusal naming the node and why
  */
 import { constantOf } from '../../rewrite/constants.js';
@@ -118,28 +117,4 @@ const recurrent = (opType: string): GradRule => ({
 });
 
 
-/**
- * Resize, mode nearest (any coordinate mode and rounding): the same Resize applied to the flat index
- * of X (as float32: exact below 2^24 elements) says which element each output copies; dY is
- * scatter-added there. Linear and cubic modes are refused, naming the node.
- */
-export const resizeGrad: GradRule = {
-  opType: 'Resize',
-  saves: { inputs: [0, 1, 2, 3] }, // X for its shape; roi, scales, sizes for the index Resize
-  backward(ctx) {
-    const { node, b, info, unsupported } = ctx;
-    const mode = node.attrs.string('mode', 'nearest');
-    if (mode !== 'nearest') unsupported(`mode '${mode}' (only nearest has a rule)`);
-    const x = node.inputs[0]!;
-    const dims = info(x)?.shape;
-    const count = dims?.every((d) => typeof d === 'number') ? (dims as number[]).reduce((p, d) => p * d, 1) : undefined;
-    if (count === undefined || count >= 2 ** 24) unsupported('needs the input size known and under 2^24 elements');
-    const { index, size, shape } = flatIndex(ctx, x);
-    const asFloat = b.op('Cast', [index], { name: 'resize_index', attributes: { to: 1 } });
-    const moved = b.op('Resize', [asFloat, ...node.inputs.slice(1)], { name: 'resize_where', attributes: [...node.attributes] });
-    const where = b.op('Cast', [moved], { name: 'resize_where', attributes: { to: 7 } });
-    return [scatterAdd(ctx, x, where, size, shape), undefined, undefined, undefined];
-  },
-};
-
-export const INDEX_OPS: readonly GradRule[] = [maxGrad, minGrad, tileGrad, padGrad, gatherElementsGrad, resizeGrad, recurrent('LSTM'), recurrent('GRU'), recurrent('RNN')];
+export const INDEX_OPS: readonly GradRule[] = [maxGrad, minGrad, tileGrad, padGrad, gatherElementsGrad, recurrent('LSTM'), recurrent('GRU'), recurrent('RNN')];

@@ -49,6 +49,7 @@ import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
 import { einsumGrad } from './einsum.js';
 import { convTransposeGrad } from './conv-transpose.js';
+import { resizeGrad } from './resize.js';
 
 export const GRADIENT_RULES: readonly GradRule[] = [
   thresholdedReluGrad, reluGrad, leakyReluGrad, sigmoidGrad, tanhGrad, softmaxGrad, logSoftmaxGrad,
@@ -57,7 +58,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
   clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, ...REDUCE_EXTRA, ...INDEX_OPS, erfGrad, geluGrad, layerNormalizationGrad,
-  einsumGrad, convTransposeGrad,
+  einsumGrad, convTransposeGrad, resizeGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */
