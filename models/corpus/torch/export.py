@@ -83,6 +83,42 @@ class CnnBn(nn.Module):
         return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class Decoder(nn.Module):
+    """A small decoder: ConvTranspose2d (groups, stride, output_padding), bilinear F.interpolate with
+    align_corners False (Resize linear, half_pixel) and True (align_corners, by sizes), nn.Upsample
+    (nearest, then bilinear), and einsum attention over the pixels ('bhid,bhjd->bhij',
+    'bhij,bhjd->bhid', '...id,...jd->...ij'). Exported at opset 14."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        # 4 channels after the ConvTranspose: ORT 1.30's WebGPU Conv computes a Conv with 6 input channels
+        # wrongly (relative error ~1 against its CPU EP; 3, 4 and 8 are right), forward or not.
+        self.up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
+        self.mix = nn.Conv2d(4, 4, 3, stride=2, padding=1)
+        self.nearest = nn.Upsample(scale_factor=2, mode='nearest')
+        self.bilinear = nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False)
+        self.qkv = nn.Linear(4, 24)
+        self.head = nn.Linear(8, 10)
+
+    def forward(self, x):
+        x = F.relu(self.enc(x))  # [N, 8, 4, 4]
+        x = F.relu(self.up(x))  # [N, 4, 8, 8]
+        x = F.interpolate(x, scale_factor=2, mode='bilinear', align_corners=False)  # [N, 4, 16, 16]
+        x = self.mix(x)  # [N, 4, 8, 8]
+        x = F.interpolate(x, size=(3, 5), mode='bilinear', align_corners=True)  # [N, 4, 3, 5]
+        x = self.bilinear(self.nearest(x))  # [N, 4, 12, 20]
+        t = x.flatten(2).transpose(1, 2)  # [N, L, 4]
+        q, k, v = self.qkv(t).chunk(3, dim=-1)
+        n, l, _ = q.shape
+        q, k, v = (z.reshape(n, l, 2, 4).transpose(1, 2) for z in (q, k, v))
+        s = torch.einsum('bhid,bhjd->bhij', q, k) * 0.5
+        o = torch.einsum('bhij,bhjd->bhid', s.softmax(-1), v).transpose(1, 2).reshape(n, l, 8)
+        g = torch.einsum('...id,...jd->...ij', o, o).mean(-1)  # [N, L]
+        # a factor, not a summand: a per-row constant added to the logits gets no gradient through the softmax
+        return self.head(o.mean(1)) * (1 + 0.1 * g.mean(-1, keepdim=True))
+
+
 class WithLoss(nn.Module):
     def __init__(self, net, loss_fn):
         super().__init__()
@@ -169,7 +205,10 @@ SPECS = [
     ('mlp_layernorm_gelu', MlpLn, (4, 20), [2], True, False, 17, CE, 'class'),
     ('cnn_batchnorm_train', CnnBn, (4, 3, 16, 16), [], True, True, OPSET, CE, 'class'),
 ] + [(name, (lambda c=c, r3=r3: Head(c, r3)), (4, 6, 3) if r3 else (4, 6), [1], True, False, OPSET, fn, labels)
-     for name, c, r3, labels, fn in LOSSES]
+     for name, c, r3, labels, fn in LOSSES] + [
+    # last, so that the models above keep their seeds
+    ('decoder_upsample_attention', Decoder, (2, 3, 8, 8), [], True, False, OPSET, CE, 'class'),
+]
 
 
 def export(module, args, path, input_names, output_names, training, opset):
@@ -284,7 +323,7 @@ def build(spec, out_dir, seed):
     np.save(os.path.join(d, 'loss.npy'), loss.detach().numpy())
     param_entries = []
     for i, (k, g) in enumerate(zip(params.keys(), grads)):
-        np.save(os.path.join(d, 'grad', f'{i}.npy'), g.numpy().astype(np.float32))
+        np.save(os.path.join(d, 'grad', f'{i}.npy'), np.ascontiguousarray(g.numpy().astype(np.float32)))  # C order: a transposed use (qkv) gives a Fortran-order gradient
         param_entries.append({'torch': k, 'shape': list(g.shape), 'grad': f'grad/{i}.npy'})
     keys = set(params.keys())
     manifest = {
