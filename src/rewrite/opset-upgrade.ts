@@ -20,6 +20,7 @@ import { attr } from '../graph/attributes.js';
 import { inferModel } from '../graph/infer/index.js';
 import { graphPlaces } from '../graph/locations.js';
 import { ONNX_OP_VERSIONS, KNOWN_MAX_OPSET } from '../ops/onnx-op-versions.js';
+import { upsampleBlock, upsampleScalesToInput, upsampleToResize } from './upsample-to-resize.js';
 
 export interface UpgradeReport {
   from: number;
@@ -47,6 +48,8 @@ interface StepContext {
   graph: Graph;
   /** Adds an int64 initializer and returns it. */
   int64Initializer(base: string, values: number[]): Value;
+  /** The opset being upgraded to. */
+  target: number;
 }
 
 /**
@@ -194,7 +197,8 @@ const STEPS: Record<string, Step> = {
   'Softmax@13': softmaxAxis,
   'LogSoftmax@13': softmaxAxis,
   'Hardmax@13': softmaxAxis,
-  'Upsample@10': { block: () => 'Upsample is deprecated in opset 10 (convert it to Resize)' },
+  'Upsample@9': { apply: upsampleScalesToInput },
+  'Upsample@10': { block: upsampleBlock, apply: upsampleToResize },
 };
 
 /** Version steps that keep meaning and signature (types added, clarifications, defaults unchanged). */
@@ -264,7 +268,7 @@ export function upgradeOpset(model: Model, target: number): UpgradeReport {
   const adapted: string[] = [];
   for (const p of plan) {
     const ctx: StepContext = {
-      model, graph: p.graph,
+      model, graph: p.graph, target,
       int64Initializer: (base, values) => {
         const name = model.valueNames.unique(base);
         const v = new Value(name, { initializer: makeTensor(name, [values.length], BigInt64Array.from(values.map(BigInt))) });

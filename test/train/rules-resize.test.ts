@@ -83,6 +83,43 @@ for (const [label, c] of Object.entries(CASES)) {
   });
 }
 
+// Old models: Upsample-9 goes through buildGradient's opset upgrade (Upsample -> Resize asymmetric,
+// test/rewrite/upsample-to-resize.test.ts), then through the Resize rules.
+const upsample9 = (mode: string, x: number[], y: number[], scales: number[]): Fixture => ({
+  nodes: [{ name: 'up', opType: 'Upsample', input: ['x', 'sc'], output: ['y'], attribute: [str('mode', mode)] }],
+  x, y, float32: true, opset: 9, constants: [f32('sc', [4], Float32Array.from(scales))],
+});
+
+test('Upsample-9 linear (an old model, upgraded to Resize on the way): every element against the float64 reference (asymmetric)', async () => {
+  const [x, y, scales] = [[1, 2, 3, 4], [1, 2, 4, 8], [1, 1, 1.5, 2]];
+  const { report, bytes, feeds } = gradientOf(upsample9('linear', x, y, scales));
+  assert.deepEqual(report.opsetUpgrade, { from: 9, to: 16 });
+  const out = await runOnCpu(bytes, feeds);
+  const R = Float64Array.from(randomArray(size(y), 99));
+  const lossOf = (v: Float64Array) => resizeLinear(v, x, y, scales, 'asymmetric').reduce((s, e, i) => s + e * R[i]!, 0);
+  const x0 = Float64Array.from(feeds.x!.data as Float32Array);
+  const grad = out.x_grad!.data as Float32Array;
+  assert.ok(Math.abs(Number((out.loss!.data as Float32Array)[0]) - lossOf(x0)) <= 1e-5 * Math.max(1, Math.abs(lossOf(x0))));
+  for (let i = 0; i < grad.length; i++) {
+    const at = (d: number) => { const v = Float64Array.from(x0); v[i]! += d; return lossOf(v); };
+    const fd = (at(1e-6) - at(-1e-6)) / 2e-6;
+    assert.ok(Math.abs(fd - grad[i]!) <= 1e-4 * Math.max(1, Math.abs(fd)), `dx[${i}]: fd ${fd}, graph ${grad[i]}`);
+  }
+});
+
+test('Upsample-9 nearest (upgraded on the way): each input element gets the sum of R over the outputs that copy it', async () => {
+  const [x, y, scales] = [[1, 1, 2, 3], [1, 1, 4, 4], [1, 1, 2, 1.5]];
+  const { bytes, feeds } = gradientOf(upsample9('nearest', x, y, scales));
+  const out = await runOnCpu(bytes, feeds);
+  const R = randomArray(size(y), 99);
+  const want = new Float64Array(size(x));
+  for (let a = 0; a < y[2]!; a++) for (let b = 0; b < y[3]!; b++) want[Math.floor(a / scales[2]!) * x[3]! + Math.floor(b / scales[3]!)] += R[a * y[3]! + b]!;
+  const got = out.x_grad!.data as Float32Array;
+  want.forEach((v, i) => assert.ok(Math.abs(v - got[i]!) < 1e-5, `dx[${i}]: ${got[i]} vs ${v}`));
+  await checkAcrossEps('Upsample-9 nearest', upsample9('nearest', x, y, scales));
+  await checkAcrossEps('Upsample-9 linear', upsample9('linear', [1, 2, 3, 4], [1, 2, 4, 8], [1, 1, 1.5, 2]));
+});
+
 test('Resize linear gradients on wasm and webgpu equal cpu\'s', async () => {
   for (const [label, c] of Object.entries(CASES)) await checkAcrossEps(label, resize(c));
 });
