@@ -92,8 +92,8 @@ class Decoder(nn.Module):
     def __init__(self):
         super().__init__()
         self.enc = nn.Conv2d(3, 8, 3, stride=2, padding=1)
-        # 4 channels after the ConvTranspose: ORT 1.30's WebGPU Conv computes a Conv with 6 input channels
-        # wrongly (relative error ~1 against its CPU EP; 3, 4 and 8 are right), forward or not.
+        # 4 channels after the ConvTranspose: ORT 1.30's WebGPU Conv computes 3x3 Convs with 6, 9, 15 or 18
+        # input channels wrongly (relative error ~1 against its CPU EP; the other counts up to 20 are right).
         self.up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
         self.mix = nn.Conv2d(4, 4, 3, stride=2, padding=1)
         self.nearest = nn.Upsample(scale_factor=2, mode='nearest')
