@@ -20,7 +20,7 @@ import { inferModel } from '../graph/infer/index.js';
 import { graphPlaces } from '../graph/locations.js';
 import { ONNX_OP_VERSIONS, KNOWN_MAX_OPSET } from '../ops/onnx-op-versions.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
-import { upsampleBlock, upsampleScalesToInput, upsampleToResize } from './upsample-to-resize.js';
+import { resize10Block, resize10To11, upsampleBlock, upsampleScalesToInput, upsampleToResize } from './upsample-to-resize.js';
 
 export interface UpgradeReport {
   from: number;
@@ -194,6 +194,8 @@ const STEPS: Record<string, Step> = {
   'Hardmax@13': softmaxAxis,
   'Upsample@9': { apply: upsampleScalesToInput },
   'Upsample@10': { block: upsampleBlock, apply: upsampleToResize },
+  'Resize@11': { block: resize10Block, apply: resize10To11 },
+  'Resize@13': { block: (n) => (n.attrs.string('coordinate_transformation_mode', 'half_pixel') === 'tf_half_pixel_for_nn' ? 'coordinate_transformation_mode tf_half_pixel_for_nn was removed in opset 13' : undefined) },
 };
 
 /** Version steps that keep meaning and signature (types added, clarifications, defaults unchanged). */

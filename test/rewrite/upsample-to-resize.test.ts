@@ -1,5 +1,5 @@
-// Upsample (opset 7 attribute form, opset 9 input form) carried to Resize by the opset upgrade:
-// ORT's own Upsample on the old model and ORT's Resize on the upgraded one give the same outputs.
+// Upsample (opset 7 attribute form, opset 9 input form) and Resize-10/11 carried to Resize-13 by
+// the opset upgrade: ORT's kernels for the old model and for the upgraded one give the same outputs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Long from 'long';
@@ -13,16 +13,21 @@ import { runOnCpu, seededRandom } from '../../src/runtime/index.js';
 const str = (name: string, v: string) => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(v) });
 const flts = (name: string, v: number[]) => ({ name, type: AttributeType.FLOATS, floats: v });
 
-function upsampleModel(opset: 7 | 9, mode: string, scales: number[], x: number[]) {
+function upsampleModel(opset: 7 | 9 | 10 | 11, mode: string, scales: number[], x: number[], coordinates?: string) {
+  const op = opset >= 10 ? 'Resize' : 'Upsample';
+  const inputs = opset === 11 ? ['x', 'roi', 'sc'] : opset === 7 ? ['x'] : ['x', 'sc'];
   const dims = (d: number[]) => ({ tensorType: { elemType: DataType.FLOAT, shape: { dim: d.map((v) => ({ dimValue: Long.fromNumber(v) })) } } });
   return encodeModel(onnx.ModelProto.create({
     irVersion: Long.fromNumber(5), opsetImport: [{ domain: '', version: Long.fromNumber(opset) }],
     graph: {
       name: 'g',
-      node: [{ name: 'up', opType: 'Upsample', input: opset === 9 ? ['x', 'sc'] : ['x'], output: ['y'], attribute: [str('mode', mode), ...(opset === 7 ? [flts('scales', scales)] : [])] }],
+      node: [{ name: 'up', opType: op, input: inputs, output: ['y'], attribute: [str('mode', mode), ...(opset === 7 ? [flts('scales', scales)] : []), ...(coordinates ? [str('coordinate_transformation_mode', coordinates)] : [])] }],
       input: [{ name: 'x', type: dims(x) }],
       output: [{ name: 'y', type: { tensorType: { elemType: DataType.FLOAT } } }],
-      initializer: opset === 9 ? [{ name: 'sc', dataType: DataType.FLOAT, dims: [Long.fromNumber(scales.length)], floatData: scales }] : [],
+      initializer: [
+        ...(opset !== 7 ? [{ name: 'sc', dataType: DataType.FLOAT, dims: [Long.fromNumber(scales.length)], floatData: scales }] : []),
+        ...(opset === 11 ? [{ name: 'roi', dataType: DataType.FLOAT, dims: [Long.fromNumber(0)] }] : []),
+      ],
     },
   }) as never);
 }
@@ -33,21 +38,28 @@ for (const [opset, mode, scales, x] of [
   [9, 'linear', [1, 1, 2.5, 1], [2, 1, 3, 5]],
   [7, 'nearest', [1, 1, 3, 2], [1, 1, 2, 3]],
   [7, 'linear', [1, 1, 2, 2], [1, 2, 3, 3]],
+  [10, 'nearest', [1, 1, 2, 1.5], [1, 2, 3, 4]],
+  [10, 'nearest', [1, 1, 0.5, 0.75], [1, 1, 4, 8]],
+  [10, 'linear', [1, 1, 1.5, 0.5], [1, 2, 4, 6]],
+  [11, 'linear', [1, 1, 1.5, 2], [1, 2, 3, 4]],
+  [11, 'nearest', [1, 1, 2.5, 1.5], [1, 2, 3, 4]],
 ] as const) {
-  test(`Upsample-${opset} ${mode} scales [${scales}] upgraded to opset 16: the Resize gives ORT's Upsample results`, async () => {
-    const bytes = upsampleModel(opset, mode, [...scales], [...x]);
+  test(`${opset >= 10 ? 'Resize' : 'Upsample'}-${opset} ${mode} scales [${scales}] upgraded (to 11 and 16, or 16): the same outputs in ORT`, async () => {
+    const bytes = upsampleModel(opset, mode, [...scales], [...x], opset === 11 ? 'half_pixel' : undefined);
     const r = seededRandom(5);
     const feeds = { x: { type: 'float32' as const, data: Float32Array.from({ length: (x as readonly number[]).reduce((a, b) => a * b, 1) }, () => r() * 4 - 2), dims: [...x] } };
     const before = await runOnCpu(bytes, feeds);
-    const m = modelFromProto(decodeModel(bytes));
-    const report = upgradeOpset(m, 16);
-    assert.match(report.adapted.join('\n'), /Upsample 'up'|Resize 'up'/);
-    assert.deepEqual(m.graph.nodes.map((n) => n.opType), ['Resize']);
-    const after = await runOnCpu(encodeModel(modelToProto(m)), feeds);
-    assert.deepEqual(after.y!.dims, before.y!.dims);
-    const a = after.y!.data as Float32Array;
-    const b = before.y!.data as Float32Array;
-    for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)), `y[${i}]: Resize ${a[i]}, Upsample ${b[i]}`);
+    for (const target of opset < 11 ? [11, 16] : [16]) {
+      const m = modelFromProto(decodeModel(bytes));
+      const report = upgradeOpset(m, target);
+      if (opset < 11) assert.match(report.adapted.join('\n'), /'up': .*asymmetric/);
+      assert.deepEqual(m.graph.nodes.map((n) => n.opType), ['Resize']);
+      const after = await runOnCpu(encodeModel(modelToProto(m)), feeds);
+      assert.deepEqual(after.y!.dims, before.y!.dims);
+      const a = after.y!.data as Float32Array;
+      const b = before.y!.data as Float32Array;
+      for (let i = 0; i < b.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-6 * Math.max(1, Math.abs(b[i]!)), `opset ${target}, y[${i}]: ${a[i]} after, ${b[i]} before`);
+    }
   });
 }
 
