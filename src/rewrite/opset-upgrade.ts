@@ -191,7 +191,7 @@ const STEPS: Record<string, Step> = {
   'Hardmax@13': softmaxAxis,
   'Upsample@10': { block: () => 'Upsample is deprecated in opset 10 (convert it to Resize)' },
   // Resize-13 made roi/scales optional and dropped one coordinate mode (onnx's converter: Compatible 12→13).
-  'Resize@13': { block: (n) => (n.attribute('coordinate_transformation_mode')?.s && new TextDecoder().decode(n.attribute('coordinate_transformation_mode')!.s) === 'tf_half_pixel_for_nn' ? "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed at Resize-13" : undefined) },
+  'Resize@13': { block: (n) => (n.attrs.string('coordinate_transformation_mode', 'half_pixel') === 'tf_half_pixel_for_nn' ? "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed at Resize-13" : undefined) },
 };
 
 /** Version steps that keep meaning and signature (types added, clarifications, defaults unchanged). */

@@ -18,7 +18,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { decodeModel } from '../../src/onnx/decode.js';
-import { modelFromProto } from '../../src/graph/index.js';
+import { attr, modelFromProto, modelToProto } from '../../src/graph/index.js';
+import { encodeModel } from '../../src/onnx/encode.js';
+import { upgradeOpset } from '../../src/rewrite/opset-upgrade.js';
+import { seededRandom } from '../../src/runtime/random-inputs.js';
 import { buildGradient } from '../../src/train/index.js';
 import { TreluError } from '../../src/errors.js';
 import { createBackends, type TensorLike } from '../../src/runtime/index.js';
@@ -125,4 +128,29 @@ test('silero-vad (spox, weights as Constants inside If branches): refused for it
 
 test('mlsd-tiny-320 (tf2onnx, opset 11): refused naming its linear Resize until a rule for it exists', () => {
   assertRefusal(() => buildGradient(load('mlsd-tiny-320'), { lossFn: 'mse', on: 'offsets', wrt: 'params' }), /Resize node 'Resize__\d+'/, /mode 'linear'/);
+});
+
+// buildGradient raises opsets below 16 first: Resize-11 (M-LSD) and If-15 (Silero 16k) are carried
+// over as onnx's version converter does (compatible steps), and the upgraded model computes the same.
+test('the opset upgrade buildGradient makes keeps M-LSD (Resize-11) and Silero VAD 16k (If-15) equal in ORT', async () => {
+  const random = seededRandom(3);
+  const cases = {
+    'mlsd-tiny-320': { 'input_image_with_alpha:0': { type: 'float32', dims: [1, 320, 320, 4], data: Float32Array.from({ length: 409_600 }, () => 255 * random()) } },
+    'silero-vad-16k-op15': {
+      input: { type: 'float32', dims: [1, 512], data: Float32Array.from({ length: 512 }, () => random() - 0.5) },
+      state: { type: 'float32', dims: [2, 1, 128], data: new Float32Array(256) },
+      sr: { type: 'int64', dims: [], data: BigInt64Array.of(16000n) },
+    },
+  } satisfies Record<string, Record<string, TensorLike>>;
+  for (const [id, feeds] of Object.entries(cases)) {
+    const model = load(id);
+    const from = model.onnxOpset;
+    upgradeOpset(model, 16);
+    const before = await run('cpu', new Uint8Array(fs.readFileSync(npmModel(id).file)), feeds);
+    const after = await run('cpu', encodeModel(modelToProto(model)), feeds);
+    for (const [name, t] of Object.entries(before)) assert.deepEqual(after[name]!.data, t.data, `${id} (opset ${from} → 16): ${name}`);
+  }
+  const resize = load('mlsd-tiny-320');
+  resize.graph.nodes.find((n) => n.opType === 'Resize')!.setAttribute(attr.string('coordinate_transformation_mode', 'tf_half_pixel_for_nn'));
+  assert.throws(() => upgradeOpset(resize, 16), /Resize '[^']+' in graph: Resize@13: coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed/);
 });
