@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { attr, modelFromProto, modelToProto } from '../../src/graph/index.js';
 import { encodeModel } from '../../src/onnx/encode.js';
+import { onnx, AttributeType, DataType } from '../../src/onnx/proto.js';
 import { upgradeOpset } from '../../src/rewrite/opset-upgrade.js';
 import { seededRandom } from '../../src/runtime/random-inputs.js';
 import { buildGradient } from '../../src/train/index.js';
@@ -153,4 +154,18 @@ test('the opset upgrade buildGradient makes keeps M-LSD (Resize-11) and Silero V
   const resize = load('mlsd-tiny-320');
   resize.graph.nodes.find((n) => n.opType === 'Resize')!.setAttribute(attr.string('coordinate_transformation_mode', 'tf_half_pixel_for_nn'));
   assert.throws(() => upgradeOpset(resize, 16), /Resize '[^']+' in graph: Resize@13: coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed/);
+});
+
+test('a --wrt tensor read only inside an If branch (outer scope) is refused naming the If, not given a zero gradient', () => {
+  const vi = (name: string, elemType: number) => ({ name, type: { tensorType: { elemType, shape: { dim: [{ dimValue: 3 }] } } } });
+  const branch = (op: string) => ({ name: op, node: [{ opType: op, input: ['x'], output: [`${op}_out`] }], output: [vi(`${op}_out`, DataType.FLOAT)] });
+  const proto = onnx.ModelProto.create({
+    irVersion: 8, opsetImport: [{ domain: '', version: 16 }],
+    graph: {
+      name: 'g', input: [vi('x', DataType.FLOAT), { name: 'c', type: { tensorType: { elemType: DataType.BOOL, shape: { dim: [] } } } }], output: [vi('y', DataType.FLOAT)],
+      node: [{ opType: 'If', name: 'branchy', input: ['c'], output: ['y'], attribute: [
+        { name: 'then_branch', type: AttributeType.GRAPH, g: branch('Relu') }, { name: 'else_branch', type: AttributeType.GRAPH, g: branch('Neg') }] }],
+    },
+  } as never);
+  assertRefusal(() => buildGradient(modelFromProto(proto), { lossFn: 'mse', on: 'y', wrt: ['x'] }), /If node 'branchy'/, /control flow .*on the path x → If 'branchy'/);
 });
