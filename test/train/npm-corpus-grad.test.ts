@@ -3,9 +3,10 @@
 // model (test/train/npm-grad.ts). Loss: Σ over the float outputs of mean((y − t)²), t fixed and
 // seeded; the gradient is with respect to every float initializer with at least one element.
 //
-// Oracle precision: float64. ORT's CPU EP has no double Conv, so the forward copy computes each
-// Conv as the sum of its kernel taps (conv-taps.ts); that copy is first checked against ORT's own
-// float32 Conv on the untouched model (max deviation < 1e-5 of the output scale). Step: 1e-5 of
+// Oracle precision: float64. ORT's CPU EP has no double Conv or Resize, so the forward copy computes
+// each Conv as the sum of its kernel taps (conv-taps.ts) and each linear Resize as MatMuls with its
+// interpolation matrices (resize-lowering.ts); that copy is first checked against ORT's own float32
+// Conv and Resize on the untouched model (max deviation < 1e-5 of the output scale). Step: 1e-5 of
 // max(|θ_i|, rms θ). Measured on BlazeFace (173 samples): at 1e-4 Relu kinks crossed inside the
 // step give errors up to 1e-1, at 1e-8 rounding gives 1e-1, at 1e-5 the worst is 2e-4 (median
 // 4e-6, which is the float32 gradient model's own rounding); tolerance 1e-3 on the corpus's
@@ -46,12 +47,25 @@ const run = async (ep: string, bytes: Uint8Array, feeds: Record<string, TensorLi
   }
 };
 
-/** The models whose gradient is built and checked; samples = elements per parameter tensor. */
-const CHECKED: (GradCase & { id: string; samples: number })[] = [
+/**
+ * The models whose gradient is built and checked; samples = elements per parameter tensor. A case may
+ * set its own step and a looser bound for `above` tensors where kinks inside the step are measured
+ * to limit the differences (each with its figures below); every other tensor stays under FD_TOLERANCE.
+ */
+const CHECKED: (GradCase & { id: string; samples: number; relStep?: number; loose?: { bound: number; above: number }; epTolerance?: number })[] = [
   // tf2onnx 1.7 (opset 12, upgraded to 16 by buildGradient): 58 parameters, NHWC input transposed, Pad as ConstantOfShape+Concat.
   { id: 'blazeface-front-128', samples: 3, inputs: { 'input:0': { dims: [1, 128, 128, 3], range: [-1, 1] } } },
   // PyTorch 2.8 (opset 13): Gemm, LayerNorm written out (ReduceMean/Sub/Pow/Sqrt/Div), Relu, Sigmoid.
   { id: 'openwakeword-hello-deepa', samples: 4, inputs: { 'onnx::Flatten_0': { dims: [1, 25, 96], range: [-1, 1] } } },
+  // tf2onnx (opset 11, upgraded): MobileNet-style encoder (depthwise Convs, Relu6 as Clip), an FPN decoder with
+  // three linear Resizes (half_pixel, by sizes). Its Pads read computed pads, which our inference cannot follow:
+  // shapes declared from an ORT run at this input's dims (GradCase.shapesFromOrt). One sample per tensor (84).
+  // Relu6 (Clip) over maps up to 160x160: a step crosses kinks. Measured (84 tensors, 1 sample each): step
+  // 1e-5: 17 above 1e-3 (worst 9.2e-3); 1e-6: 1 above (7.7e-3, block_2_project's BN bias); 1e-7: 1 above
+  // (2.3e-3, a different tensor: rounding) — an error that moves with the step, not a wrong gradient.
+  // EPs vs cpu: wasm 3.3e-4, webgpu 9.0e-4 (Conv2D_2's filter: sums over 160x160 maps of a 0-255 image, float32
+  // in other orders), so 1e-3 here. The whole case takes ~5 min on 2 loaded cores, most of it webgpu (SwiftShader).
+  { id: 'mlsd-tiny-320', samples: 1, relStep: 1e-6, loose: { bound: 1e-2, above: 1 }, epTolerance: 1e-3, shapesFromOrt: true, inputs: { 'input_image_with_alpha:0': { dims: [1, 320, 320, 4], range: [0, 255] } } },
 ];
 
 for (const c of CHECKED) {
@@ -72,12 +86,13 @@ for (const c of CHECKED) {
 
     const f64 = await float64Forward(cpu, b);
     assert.ok(f64.deviation < 1e-5, `the float64 copy deviates from ORT's float32 forward by ${f64.deviation}`);
-    const samples = await finiteDifferences(cpu, b, grads, { samples: c.samples, precision: 'float64', relStep: REL_STEP, forward: f64.bytes });
+    const samples = await finiteDifferences(cpu, b, grads, { samples: c.samples, precision: 'float64', relStep: c.relStep ?? REL_STEP, forward: f64.bytes });
     const errs = sampleErrors(samples);
     assert.equal(errs.length, b.params.length, 'every parameter tensor sampled');
     for (const e of errs) assert.equal(e.n, Math.min(c.samples, (b.base[e.tensor]!.data as Float32Array).length), e.tensor);
     const bad = errs.filter((e) => !(e.err < FD_TOLERANCE));
-    assert.deepEqual(bad, [], `${bad.length} of ${errs.length} gradients off (worst ${errs[0]!.tensor}: ${errs[0]!.err})`);
+    const allowed = c.loose ? bad.filter((e) => e.err < c.loose!.bound).slice(0, c.loose.above) : [];
+    assert.deepEqual(bad.filter((e) => !allowed.includes(e)), [], `${bad.length} of ${errs.length} gradients off (worst ${errs[0]!.tensor}: ${errs[0]!.err})${c.loose ? `; ${c.loose.above} may be under ${c.loose.bound}` : ''}`);
     // The comparison can fail: one sample off by 1% of its tensor's scale, or NaN, is caught.
     const first = samples[0]!;
     const scaleOf = Math.max(...samples.filter((s) => s.tensor === first.tensor).map((s) => Math.abs(s.fd)));
@@ -92,10 +107,10 @@ for (const c of CHECKED) {
     for (const ep of ['wasm', 'webgpu']) {
       const out = await run(ep, b.bytes, b.feeds);
       const worst = b.report.gradients.map((g) => ({ tensor: g.tensor, err: relError(out[g.gradient], grads[g.gradient]!, 1e-3 * scale) })).sort((x, y) => y.err - x.err)[0]!;
-      assert.ok(worst.err < EP_TOLERANCE, `${ep}: ${worst.tensor} differs from cpu by ${worst.err}`);
+      assert.ok(worst.err < (c.epTolerance ?? EP_TOLERANCE), `${ep}: ${worst.tensor} differs from cpu by ${worst.err}`);
       epWorst[ep] = worst.err;
     }
-    t.diagnostic(`${b.params.length} parameters, ${samples.length} samples, ${f64.convs} Convs as taps (deviation ${f64.deviation.toExponential(1)}); worst vs differences ${errs[0]!.err.toExponential(2)} (${errs[0]!.tensor}); wasm ${epWorst.wasm!.toExponential(1)}, webgpu ${epWorst.webgpu!.toExponential(1)} vs cpu; ${b.report.nodesAdded} nodes added`);
+    t.diagnostic(`${b.params.length} parameters, ${samples.length} samples, ${f64.convs} Convs as taps, ${f64.resizes} linear Resizes as MatMuls (deviation ${f64.deviation.toExponential(1)}); worst vs differences ${errs[0]!.err.toExponential(2)} (${errs[0]!.tensor}); wasm ${epWorst.wasm!.toExponential(1)}, webgpu ${epWorst.webgpu!.toExponential(1)} vs cpu; ${b.report.nodesAdded} nodes added`);
   });
 }
 
@@ -127,8 +142,12 @@ test('silero-vad (spox, weights as Constants inside If branches): refused for it
   assert.throws(() => buildGradient(load('silero-vad'), { lossFn: 'mse', on: 'output', wrt: 'params' }), /nothing to differentiate: no float initializers/);
 });
 
-test('mlsd-tiny-320 (tf2onnx, opset 11): refused naming its linear Resize until a rule for it exists', () => {
-  assertRefusal(() => buildGradient(load('mlsd-tiny-320'), { lossFn: 'mse', on: 'offsets', wrt: 'params' }), /Resize node 'Resize__\d+'/, /mode 'linear'/);
+test('mlsd-tiny-320 without shapes from ORT: refused naming the first Conv whose sizes our inference cannot follow (its linear Resizes have a rule)', () => {
+  const bounds = (m: ReturnType<typeof load>) => new Set(m.graph.nodes.filter((n) => n.opType === 'Clip').flatMap((n) => n.inputs.slice(1)));
+  const model = load('mlsd-tiny-320');
+  const skip = bounds(model);
+  const wrt = model.graph.initializers.filter((v) => v.initializer!.dataType === DataType.FLOAT && !skip.has(v)).map((v) => v.name);
+  assertRefusal(() => buildGradient(model, { lossFn: 'mse', on: 'offsets', wrt }), /Conv node 'Conv__\d+'/, /sizes must be known/);
 });
 
 // buildGradient raises opsets below 16 first: Resize-11 (M-LSD) and If-15 (Silero 16k) are carried

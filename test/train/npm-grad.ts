@@ -17,12 +17,37 @@ import { makeTensor } from '../../src/onnx/tensor.js';
 import { appendLoss, buildGradient, parameterFeeds, parameterValue, toFloat64, type GradientReport } from '../../src/train/index.js';
 import { seededRandom } from '../../src/runtime/random-inputs.js';
 import { lowerConvToTaps } from './conv-taps.js';
+import { lowerResizeLinear } from './resize-lowering.js';
+import { upgradeOpset } from '../../src/rewrite/opset-upgrade.js';
 import type { Backend, BackendSession } from '../../src/runtime/backend.js';
 import type { TensorLike } from '../../src/runtime/tensor.js';
 
 export interface GradCase {
   /** The graph inputs that are data (not parameters), seeded uniform in `range`. */
   inputs: Record<string, { dims: number[]; range: [number, number] }>;
+  /**
+   * Declare every intermediate value's shape (value_info) as an ORT run at these input dims gives
+   * it: for models whose shapes our inference cannot follow (M-LSD's Pads read computed pads), so
+   * that the Conv and Resize rules see their sizes. The gradient model is then valid for those dims.
+   */
+  shapesFromOrt?: boolean;
+}
+
+/** The model with value_info for every node output, shaped as ORT computes it for `feeds`. */
+async function withOrtShapes(source: Uint8Array, feeds: Record<string, TensorLike>, cpu: Backend): Promise<Uint8Array> {
+  const p = decodeModel(source);
+  const declared = new Set([...p.graph!.output, ...p.graph!.valueInfo].map((v) => v.name));
+  const names = p.graph!.node.flatMap((n) => n.output).filter((n) => n && !declared.has(n));
+  const probe = decodeModel(source);
+  probe.graph!.output.push(...names.map((name) => onnx.ValueInfoProto.create({ name }) as never));
+  const out = await runOnce(cpu, encodeModel(probe), feeds);
+  const types: Record<string, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, int64: DataType.INT64, int32: DataType.INT32, bool: DataType.BOOL };
+  for (const name of names) {
+    const t = out[name];
+    if (!t || types[t.type] === undefined) continue;
+    p.graph!.valueInfo.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: types[t.type], shape: { dim: t.dims.map((d) => ({ dimValue: d })) as never } } } }) as never);
+  }
+  return encodeModel(p);
 }
 
 export interface BuiltGradient {
@@ -52,16 +77,19 @@ function initializersAsInputs(bytes: Uint8Array, names: ReadonlySet<string>): Ui
   return encodeModel(p);
 }
 
-export async function buildCase(source: Uint8Array, c: GradCase, cpu: Backend, seed = 7): Promise<BuiltGradient> {
-  const proto = decodeModel(source);
-  const params = proto.graph!.initializer.filter((t) => t.dataType === DataType.FLOAT && elements(t) > 0).map((t) => t.name);
-  const outputs = floatOutputs(proto);
+export async function buildCase(original: Uint8Array, c: GradCase, cpu: Backend, seed = 7): Promise<BuiltGradient> {
   const random = seededRandom(seed);
   const inputs: Record<string, TensorLike> = {};
   for (const [name, { dims, range }] of Object.entries(c.inputs)) {
     const n = dims.reduce((a, b) => a * b, 1);
     inputs[name] = { type: 'float32', dims, data: Float32Array.from({ length: n }, () => range[0] + (range[1] - range[0]) * random()) };
   }
+  const source = c.shapesFromOrt ? await withOrtShapes(original, inputs, cpu) : original;
+  const proto = decodeModel(source);
+  // Clip's min and max (Relu6's 0 and 6) are bounds, not weights: no rule differentiates them.
+  const bounds = new Set(proto.graph!.node.filter((n) => n.opType === 'Clip').flatMap((n) => n.input.slice(1)));
+  const params = proto.graph!.initializer.filter((t) => t.dataType === DataType.FLOAT && elements(t) > 0 && !bounds.has(t.name)).map((t) => t.name);
+  const outputs = floatOutputs(proto);
   const base: Record<string, TensorLike> = { ...inputs };
   for (const t of proto.graph!.initializer) if (params.includes(t.name)) base[t.name] = parameterValue(t.name, t);
   const forwardBytes = initializersAsInputs(source, new Set(params));
@@ -124,14 +152,18 @@ export interface FdOptions {
 }
 
 /**
- * A float64 copy of the forward model: Convs lowered to kernel taps (conv-taps.ts), then retyped
+ * A float64 copy of the forward model: Convs lowered to kernel taps (conv-taps.ts), linear Resizes
+ * to MatMuls with their interpolation matrices (resize-lowering.ts), then retyped
  * (toFloat64). Both steps are checked against ORT running the untouched forward model in float32:
  * `deviation` is max |y64 − y32| / max |y32| over the outputs (float32 rounding: ~1e-6).
  */
-export async function float64Forward(cpu: Backend, b: BuiltGradient): Promise<{ bytes: Uint8Array; deviation: number; convs: number }> {
+export async function float64Forward(cpu: Backend, b: BuiltGradient): Promise<{ bytes: Uint8Array; deviation: number; convs: number; resizes: number }> {
   const m = modelFromProto(decodeModel(b.forwardBytes));
   if (m.graph.nodes.some((n) => n.subgraphs.size)) throw new Error('subgraphs: not retyped');
+  // as buildGradient does: ORT's CPU Clip-11 (M-LSD's Relu6) has no double kernel, Clip-13 has
+  if ((m.onnxOpset ?? 16) < 16) upgradeOpset(m, 16);
   const convs = lowerConvToTaps(m);
+  const resizes = lowerResizeLinear(m);
   // ConstantOfShape's default value is a float32 zero, which toFloat64 leaves float32: make it explicit.
   for (const n of m.graph.nodes) if (n.opType === 'ConstantOfShape' && !n.attribute('value')) n.setAttribute(attr.tensor('value', makeTensor('value', [1], Float32Array.of(0))));
   toFloat64(m, b.outputs);
@@ -150,7 +182,7 @@ export async function float64Forward(cpu: Backend, b: BuiltGradient): Promise<{ 
     }
     deviation = Math.max(deviation, d.length === a.length ? err / (ref || 1) : Infinity);
   }
-  return { bytes, deviation, convs };
+  return { bytes, deviation, convs, resizes };
 }
 
 const widen = (f: Record<string, TensorLike>): Record<string, TensorLike> =>
