@@ -50,6 +50,7 @@ import { layerNormalizationGrad } from './layer-normalization.js';
 import { einsumGrad } from './einsum.js';
 import { convTransposeGrad } from './conv-transpose.js';
 import { resizeGrad } from './resize.js';
+import { sumGrad } from './sum.js';
 
 export const GRADIENT_RULES: readonly GradRule[] = [
   thresholdedReluGrad, reluGrad, leakyReluGrad, sigmoidGrad, tanhGrad, softmaxGrad, logSoftmaxGrad,
@@ -58,7 +59,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
   clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, ...REDUCE_EXTRA, ...INDEX_OPS, erfGrad, geluGrad, layerNormalizationGrad,
-  einsumGrad, convTransposeGrad, resizeGrad,
+  einsumGrad, convTransposeGrad, resizeGrad, sumGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */
