@@ -32,7 +32,7 @@ import { modelFromProto } from '../../graph/from-proto.js';
 import { modelToProto } from '../../graph/to-proto.js';
 import { buildGradient, initializersToInputs, type GradientReport } from '../autodiff.js';
 import { appendLoss, type LossFunction } from '../loss.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 import { buildOptimizerModel, momentumKeys, type OptimizerSpec } from './optimizer-model.js';
 import { ORT_CHECKPOINT_VERSION, OPTIMIZER_GROUP, emptyProperties, writeOrtCheckpoint, type OrtCheckpoint, type PropertyBagState } from './checkpoint.js';
 import { checkpointTensorFromProto, zerosLike } from './tensors.js';
