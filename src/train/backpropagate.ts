@@ -34,12 +34,6 @@ interface ForwardPass {
   values: ReadonlySet<Value>;
 }
 
-/**
- * Types `nodes` on their values. No opset: the backward nodes were typed
- * this way before the map-based inference was retired (the gradient models
- * stay byte-identical); the newest schema's element types are the ones our rules emit.
- */
-const settleTypes = (nodes: Iterable<Node>) => inferNodesOnValues(nodes);
 
 /** Runs each rule on the path, from the loss back; returns each value's (accumulated) gradient. */
 export function backpropagate(model: Model, b: Builder, s: {
@@ -48,6 +42,8 @@ export function backpropagate(model: Model, b: Builder, s: {
   const graph = model.graph;
   const { path, loss, forwardInfo } = s;
   const rules = new Map(s.rules.map((r) => [r.opType, r]));
+  /** Types `nodes` on their values, under the model's opset. */
+  const settleTypes = (nodes: Iterable<Node>) => inferNodesOnValues(nodes, s.opset);
   const warnings: string[] = [];
   const forward: ForwardPass = { nodes: new Set(graph.nodes), values: new Set([...graph.inputs, ...graph.initializers]) };
   const contributions = new Map<Value, Value[]>();
