@@ -17,7 +17,7 @@ import { tensorValues } from '../rewrite/constants.js';
 import { eliminateDeadNodes } from '../graph/passes.js';
 import type { Node } from '../graph/node.js';
 import { Builder } from '../graph/builder.js';
-import { inferTypes } from '../graph/infer.js';
+import { inferModel } from '../graph/infer/index.js';
 import { replaceValue } from '../graph/mutate.js';
 import { makeTensor } from '../onnx/tensor.js';
 
@@ -51,10 +51,10 @@ function retypeAttribute(a: AttributeProto): AttributeProto {
  * check falls back to float32).
  */
 function lowerConv(model: Model, node: Node): void {
-  const types = inferTypes(model);
+  inferModel(model);
   const [x, w, bias] = node.inputs;
-  const xs = x ? types.get(x)?.shape : undefined;
-  const ws = w ? types.get(w)?.shape : undefined;
+  const xs = x?.shapeInfo;
+  const ws = w?.shapeInfo;
   const list = (name: string, d: number[]) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
   const group = node.attribute('group') ? Long.fromValue(node.attribute('group')!.i).toNumber() : 1;
   const autoPad = node.attribute('auto_pad');
@@ -99,11 +99,11 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
   for (const [v, vi] of graph.outputInfos) graph.outputInfos.set(v, retypeInfo(vi)!);
   graph.valueInfos = graph.valueInfos.map((e) => ({ value: e.value, proto: retypeInfo(e.proto)! }));
   for (const n of graph.nodes) if (n.opType === 'Conv' && (n.domain === '' || n.domain === 'ai.onnx')) lowerConv(model, n);
-  const types = inferTypes(model);
+  inferModel(model);
   for (const n of graph.nodes) {
     // ORT's CPU GlobalAveragePool is float-only; ReduceMean over the spatial axes is the same in double.
     if (n.opType === 'GlobalAveragePool' && (n.domain === '' || n.domain === 'ai.onnx')) {
-      const rank = n.inputs[0] ? types.get(n.inputs[0])?.shape?.length : undefined;
+      const rank = n.inputs[0]?.shapeInfo?.length;
       if (rank !== undefined) {
         n.opType = 'ReduceMean';
         n.attributes = [attr.ints('axes', [...Array(rank).keys()].slice(2)), attr.int('keepdims', 1)];

@@ -10,7 +10,7 @@ import { DataType } from '../onnx/proto.js';
 import type { Graph } from '../graph/graph.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
-import type { TensorInfo } from '../graph/infer.js';
+import type { TensorInfo } from '../graph/infer/types.js';
 import { topologicalOrder } from '../graph/toposort.js';
 
 export const FLOAT_TYPES: readonly number[] = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];

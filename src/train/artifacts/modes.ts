@@ -9,7 +9,7 @@ import type { Model } from '../../graph/model.js';
 import type { Value } from '../../graph/value.js';
 import { Builder } from '../../graph/builder.js';
 import { replaceAllUsesWith } from '../../graph/mutate.js';
-import { inferTypes } from '../../graph/infer.js';
+import { inferModel } from '../../graph/infer/index.js';
 import { lowerBatchNormTraining, type LoweredBatchNorm } from './batch-norm-training.js';
 import { lowerDropoutTraining, type LoweredDropout } from './dropout-training.js';
 
@@ -19,8 +19,8 @@ export interface TrainingModeReport {
 }
 
 export function toTrainingMode(model: Model): TrainingModeReport {
-  const types = inferTypes(model);
-  const info = (v: Value) => types.get(v);
+  inferModel(model);
+  const info = (v: Value) => ({ elemType: v.dtype, shape: v.shapeInfo });
   const batchNorms: LoweredBatchNorm[] = [];
   const dropouts: LoweredDropout[] = [];
   for (const node of [...model.graph.nodes]) {
