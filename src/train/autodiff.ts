@@ -42,6 +42,11 @@ export interface GradientOptions {
    * in the source model where an exporter merged weights that were equal.
    */
   untie?: boolean;
+  /**
+   * The gradient rules, one per op (default GRADIENT_RULES). Add or replace
+   * one with `withRules(GRADIENT_RULES, myRule)`; a rule is written against
+   * src/train/rule.ts.
+   */
   rules?: readonly GradRule[];
 }
 

@@ -106,14 +106,34 @@ export function backpropagate(model: Model, b: Builder, s: {
     }
     checkSaves(rule, node, b.created.slice(ruleStart), forward, info, s.opset);
     if (node.opType === 'ThresholdedRelu') usedTreluGrad = true;
-    grads.forEach((g, i) => {
-      const x = node.inputs[i];
-      if (g && x && needs(i)) add(x, g);
-    });
     // Type what the rule added (and the forward node, which may have gained an output).
     settleTypes([node, ...b.created.slice(createdBefore)]);
+    grads.forEach((g, i) => {
+      const x = node.inputs[i];
+      if (!g || !x || !needs(i)) return;
+      checkGradientType(rule, node, i, forwardInfo(g), forwardInfo(x));
+      add(x, g);
+    });
   }
   return { gradOf, usedTreluGrad, info, warnings };
+}
+
+/**
+ * tfjs checks each gradient against its tensor: a gradient has its tensor's
+ * element type and shape. Where inference knows both (it leaves unknown what
+ * it cannot tell), a mismatch is a bug in the rule, caught here rather than as
+ * a broadcast that silently sums the wrong thing or a model ORT refuses.
+ */
+function checkGradientType(rule: GradRule, node: Node, i: number, g: TensorInfo | undefined, x: TensorInfo | undefined): void {
+  const fail = (what: string) => {
+    throw new TreluError('E_INTERNAL', `the gradient rule for ${rule.opType} returned a gradient for input ${i} of node '${node.name || node.outputs[0]?.name}' ${what}`);
+  };
+  if (g?.elemType !== undefined && x?.elemType !== undefined && g.elemType !== x.elemType) fail(`of element type ${g.elemType}, where the input is ${x.elemType}`);
+  const gs = g?.shape;
+  const xs = x?.shape;
+  if (!gs || !xs) return;
+  const shown = (d: readonly unknown[]) => `[${d.map((v) => v ?? '?').join(',')}]`;
+  if (gs.length !== xs.length || gs.some((d, k) => typeof d === 'number' && typeof xs[k] === 'number' && d !== xs[k])) fail(`shaped ${shown(gs)}, where the input is ${shown(xs)}`);
 }
 
 /**

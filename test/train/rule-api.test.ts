@@ -132,3 +132,18 @@ test('every built-in rule declares its saves, and builds only from them on every
   for (const r of GRADIENT_RULES) assert.ok(typeof r.saves === 'function' || (typeof r.saves === 'object' && r.saves !== null), `${r.opType} declares what it saves`);
   assert.equal(new Set(GRADIENT_RULES.map((r) => r.opType)).size, GRADIENT_RULES.length, 'one rule per op');
 });
+
+test('a gradient whose type or shape is not its tensor\'s is refused (E_INTERNAL naming the rule), as tfjs checks them', () => {
+  const wrong = (why: 'shape' | 'dtype'): GradRule => ({
+    opType: 'Identity',
+    saves: {},
+    backward: ({ b, dY }) => [why === 'shape'
+      ? b.op('ReduceSum', [dY[0]], { name: 'bad_grad', attributes: { keepdims: 0 } })
+      : b.op('Cast', [dY[0]], { name: 'bad_grad', attributes: { to: DataType.DOUBLE } })],
+  });
+  for (const [why, message] of [['shape', /returned a gradient for input 0 of node 'i' shaped \[\], where the input is \[3,4\]/], ['dtype', /returned a gradient for input 0 of node 'i' of element type 11, where the input is 1/]] as const) {
+    const m = model([{ name: 'i', opType: 'Identity', input: ['x'], output: ['y'] }]);
+    assert.throws(() => buildGradient(m, { loss: 'loss', wrt: ['x'], rules: withRules(GRADIENT_RULES, wrong(why)) }),
+      (e: unknown) => e instanceof TreluError && e.code === 'E_INTERNAL' && message.test(e.message), why);
+  }
+});
