@@ -23,6 +23,7 @@ import { findPath, FLOAT_TYPES } from './path.js';
 import { backpropagate } from './backpropagate.js';
 import { finish } from './finish.js';
 import { sharedParameters, untie, type SharedParameter } from './shared-weights.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export { initializersToInputs } from './finish.js';
 export type { SharedParameter } from './shared-weights.js';
@@ -103,7 +104,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   // BatchNormalization exported in training mode (batch statistics, as torch's model.train()):
   // lowered to standard ops (i13's lowering), which the existing rules differentiate.
   inferModel(model);
-  const trainingNorms = graph.nodes.filter((n) => n.opType === 'BatchNormalization' && (n.domain === '' || n.domain === 'ai.onnx') && (n.attrs.int('training_mode', 0) === 1 || n.outputs.length > 1));
+  const trainingNorms = graph.nodes.filter((n) => n.opType === 'BatchNormalization' && isAiOnnxDomain(n.domain) && (n.attrs.int('training_mode', 0) === 1 || n.outputs.length > 1));
   if (trainingNorms.length) {
     for (const n of trainingNorms) lowerBatchNormTraining(model, n, staticInfo);
     inferModel(model);

@@ -5,7 +5,8 @@
  * each input is recorded. A rule reads from the forward pass only what its
  * `saves` declares: `ctx.saved` holds nothing else, and the nodes it built
  * are checked against the declaration too (a rule can still reach the graph
- * through its builder).
+ * through its builder). Each gradient is checked against its tensor's element
+ * type and shape, as tfjs checks them.
  */
 import { TreluError } from '../errors.js';
 import { DataType } from '../onnx/proto.js';
@@ -18,6 +19,7 @@ import { inferNodesOnValues } from '../graph/infer/index.js';
 import { makeContext, savedValues, type InfoLookup } from './context.js';
 import type { GradRule } from './rule.js';
 import { differentiableInput, FLOAT_TYPES, type GradientPath } from './path.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export interface Backpropagated {
   /** The gradient of `v` (the Sum of its contributions), or undefined where none reached it. */
@@ -85,7 +87,7 @@ export function backpropagate(model: Model, b: Builder, s: {
     if (dY.every((g) => g === undefined)) continue;
     const where = `on the path ${path.describe(node)}`;
     if (node.subgraphs.size) throw new TreluError('E_UNSUPPORTED', `no gradient through ${node.opType} node '${node.name}': control flow (subgraphs) is not differentiated (${where})`);
-    const rule = node.domain === '' || node.domain === 'ai.onnx' ? rules.get(node.opType) : undefined;
+    const rule = isAiOnnxDomain(node.domain) ? rules.get(node.opType) : undefined;
     if (!rule) {
       throw new TreluError('E_UNSUPPORTED', `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType} (node '${node.name || node.outputs[0]?.name}'), which lies between a --wrt tensor and the loss: ${where}`, {
         hint: `rules exist for: ${[...rules.keys()].sort().join(', ')}`,

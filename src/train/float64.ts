@@ -20,6 +20,7 @@ import { Builder } from '../graph/builder.js';
 import { inferModel } from '../graph/infer/index.js';
 import { replaceValue } from '../graph/mutate.js';
 import { makeTensor } from '../onnx/tensor.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 function doubleTensor(t: TensorProto): TensorProto {
   const c = tensorValues(t);
@@ -98,11 +99,11 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
   for (const v of [...graph.inputs, ...graph.outputs]) v.info = retypeInfo(v.info);
   for (const [v, vi] of graph.outputInfos) graph.outputInfos.set(v, retypeInfo(vi)!);
   graph.valueInfos = graph.valueInfos.map((e) => ({ value: e.value, proto: retypeInfo(e.proto)! }));
-  for (const n of graph.nodes) if (n.opType === 'Conv' && (n.domain === '' || n.domain === 'ai.onnx')) lowerConv(model, n);
+  for (const n of graph.nodes) if (n.opType === 'Conv' && isAiOnnxDomain(n.domain)) lowerConv(model, n);
   inferModel(model);
   for (const n of graph.nodes) {
     // ORT's CPU GlobalAveragePool is float-only; ReduceMean over the spatial axes is the same in double.
-    if (n.opType === 'GlobalAveragePool' && (n.domain === '' || n.domain === 'ai.onnx')) {
+    if (n.opType === 'GlobalAveragePool' && isAiOnnxDomain(n.domain)) {
       const rank = n.inputs[0]?.shapeInfo?.length;
       if (rank !== undefined) {
         n.opType = 'ReduceMean';

@@ -8,6 +8,7 @@
 import type { Model } from '../graph/model.js';
 import type { Node } from '../graph/node.js';
 import { Value } from '../graph/value.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 /** An initializer read by several nodes (directly or through Identity nodes): its gradient is the sum over them. */
 export interface SharedParameter {
@@ -21,7 +22,7 @@ export interface SharedParameter {
 function readers(v: Value): { node: Node; index: number }[] {
   const out: { node: Node; index: number }[] = [];
   for (const u of v.uses()) {
-    if (u.node.opType === 'Identity' && (u.node.domain === '' || u.node.domain === 'ai.onnx') && u.node.outputs[0]) out.push(...readers(u.node.outputs[0]));
+    if (u.node.opType === 'Identity' && isAiOnnxDomain(u.node.domain) && u.node.outputs[0]) out.push(...readers(u.node.outputs[0]));
     else out.push({ node: u.node, index: u.index });
   }
   return out;
