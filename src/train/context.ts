@@ -22,13 +22,16 @@ export type InfoLookup = (v: Value) => TensorInfo | undefined;
 
 /**
  * TEMPORARY (for legacy-rule.ts, which the integrator removes with it): the
- * forward node and the lookup, reachable only through this symbol, which
- * src/train/index.ts does not export.
+ * forward node and the lookup behind each view and context made here, in a
+ * WeakMap a rule cannot enumerate (src/train/index.ts exports neither).
  */
-export const LEGACY_FORWARD: unique symbol = Symbol('forward node (legacy rules only)');
 export interface LegacyForward {
   readonly node: Node;
   readonly info: InfoLookup;
+}
+const legacyForward = new WeakMap<object, LegacyForward>();
+export function legacyForwardOf(x: ForwardNodeInfo): LegacyForward | undefined {
+  return legacyForward.get(x);
 }
 
 const NOTHING: StaticInfo = { name: undefined, dtype: undefined, shape: undefined, rank: undefined };
@@ -40,8 +43,8 @@ function staticInfo(v: Value | undefined, info: InfoLookup): StaticInfo {
 }
 
 /** The forward node as a rule may see it (for `saves` functions and as the base of GradContext). */
-export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): ForwardNodeInfo & { readonly [LEGACY_FORWARD]: LegacyForward } {
-  return {
+export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): ForwardNodeInfo {
+  const view: ForwardNodeInfo = {
     opType: node.opType,
     domain: node.domain,
     name: node.name || node.outputs[0]?.name || '',
@@ -54,8 +57,9 @@ export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): Fo
     outputInfo: (i) => staticInfo(node.outputs[i], info),
     constantInput: (i) => (node.inputs[i] ? constantOf(node.inputs[i]!)?.values : undefined),
     opset,
-    [LEGACY_FORWARD]: { node, info },
   };
+  legacyForward.set(view, { node, info });
+  return view;
 }
 
 /** The positions `rule` declares for `node`. */
@@ -130,11 +134,11 @@ export function makeContext(init: {
   warn?: (message: string) => void;
   /** Types the nodes the rule has built so far, so that reduceTo sees their shapes. */
   settle?: () => void;
-}): GradContext & { readonly [LEGACY_FORWARD]: LegacyForward } {
+}): GradContext {
   const { b, node, info } = init;
   const view = forwardNodeInfo(node, info, init.opset);
   const saves = init.rule ? declaredSaves(init.rule, node, info, init.opset) : {};
-  const ctx: GradContext & { readonly [LEGACY_FORWARD]: LegacyForward } = {
+  const ctx: GradContext = {
     ...view,
     b,
     dY: init.dY,
@@ -166,6 +170,7 @@ export function makeContext(init: {
       throw new TreluError('E_UNSUPPORTED', `no gradient for ${node.opType} node '${node.name || node.outputs[0]?.name}': ${why}`);
     },
   };
+  legacyForward.set(ctx, { node, info });
   return ctx;
 }
 

@@ -15,7 +15,7 @@ import type { Builder } from '../graph/builder.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
 import type { TensorInfo } from '../graph/infer/types.js';
-import { LEGACY_FORWARD, makeContext as makeNewContext, type LegacyForward } from './context.js';
+import { legacyForwardOf, makeContext as makeNewContext, type LegacyForward } from './context.js';
 import type { ForwardNodeInfo, GradContext as NewGradContext, GradRule as NewGradRule, Saves } from './rule.js';
 
 /** The old context: the whole forward node and a lookup for any value. */
@@ -42,7 +42,7 @@ export interface GradRule {
 }
 
 function forwardOf(x: ForwardNodeInfo | NewGradContext): LegacyForward {
-  const f = (x as { [LEGACY_FORWARD]?: LegacyForward })[LEGACY_FORWARD];
+  const f = legacyForwardOf(x);
   if (!f) throw new Error('a legacy gradient rule ran outside buildGradient');
   return f;
 }

@@ -75,6 +75,7 @@ test('a rule sees the node through ForwardNodeInfo: attributes, counts, presence
   assert.ok(ctx && seen.saves);
   assert.equal('node' in ctx, false, 'the context holds no forward node');
   assert.equal('node' in seen.saves!, false);
+  assert.deepEqual([Object.getOwnPropertySymbols(ctx), Object.getOwnPropertySymbols(seen.saves!)], [[], []], 'nor behind a symbol');
   assert.deepEqual([ctx.opType, ctx.domain, ctx.name, ctx.inputCount, ctx.outputCount, ctx.opset], ['LeakyRelu', '', 'lr', 1, 1, 17]);
   assert.equal(ctx.attrs.float('alpha', 0.01), 0.25);
   assert.deepEqual([ctx.hasInput(0), ctx.hasInput(1), ctx.hasOutput(0), ctx.hasOutput(1)], [true, false, true, false]);
