@@ -49,6 +49,7 @@ export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): Fo
     domain: node.domain,
     name: node.name || node.outputs[0]?.name || '',
     attrs: node.attrs,
+    attributes: node.attributes,
     inputCount: node.inputs.length,
     outputCount: node.outputs.length,
     hasInput: (i) => !!node.inputs[i],

@@ -22,6 +22,7 @@
  *
  * Implementation: context.ts (makeContext is buildGradient's own).
  */
+import type { AttributeProto } from '../onnx/proto.js';
 import type { Builder } from '../graph/builder.js';
 import type { NodeAttributes } from '../graph/node-attributes.js';
 import type { Value } from '../graph/value.js';
@@ -54,6 +55,13 @@ export interface ForwardNodeInfo {
   readonly name: string;
   /** Typed attribute reads (`attrs.int('axis', 1)`), the same accessor as `node.attrs`. */
   readonly attrs: NodeAttributes;
+  /**
+   * The attribute protos as written, for a rule that emits the forward op
+   * again with the same attributes (Resize's rule resizes an index tensor the
+   * way the node resized X) or derives them (a 1-D node run as 2-D). Read
+   * values through `attrs`.
+   */
+  readonly attributes: readonly AttributeProto[];
   /** The number of input positions (an omitted optional input in the middle counts; omitted trailing ones do not). */
   readonly inputCount: number;
   readonly outputCount: number;

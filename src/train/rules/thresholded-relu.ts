@@ -13,19 +13,13 @@
 import { attr } from '../../graph/attributes.js';
 import { thresholdedReluOp } from '../../ops/thresholded-relu/definition.js';
 import { TRELU_DOMAIN, GRAD_OP_TYPE } from '../../ops/thresholded-relu/grad-function.js';
-import type { NodeAttributes } from '../../graph/node-attributes.js';
 import type { GradRule } from '../rule.js';
-
-const alphaOf = (attrs: NodeAttributes) => {
-  const a = attrs.get('alpha');
-  return thresholdedReluOp.parseAttributes(a ? [a] : []).alpha;
-};
 
 export const thresholdedReluGrad: GradRule = {
   opType: 'ThresholdedRelu',
-  saves: (node) => (alphaOf(node.attrs) >= 0 ? { outputs: [0] } : { inputs: [0] }),
-  backward({ attrs, b, dY, saved }) {
-    const alpha = alphaOf(attrs);
+  saves: (node) => (thresholdedReluOp.parseAttributes(node.attributes).alpha >= 0 ? { outputs: [0] } : { inputs: [0] }),
+  backward({ attributes, b, dY, saved }) {
+    const { alpha } = thresholdedReluOp.parseAttributes(attributes);
     const s = alpha >= 0 ? saved.output(0) : saved.input(0);
     return [b.op(GRAD_OP_TYPE, [s, dY[0]], { domain: TRELU_DOMAIN, name: 'trelu_grad', attributes: [attr.float('alpha', alpha)] })];
   },
