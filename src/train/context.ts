@@ -50,17 +50,24 @@ export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): Fo
     name: node.name || node.outputs[0]?.name || '',
     attrs: node.attrs,
     attributes: node.attributes,
-    inputCount: node.inputs.length,
-    outputCount: node.outputs.length,
     hasInput: (i) => !!node.inputs[i],
     hasOutput: (i) => !!node.outputs[i],
     inputInfo: (i) => staticInfo(node.inputs[i], info),
     outputInfo: (i) => staticInfo(node.outputs[i], info),
     constantInput: (i) => (node.inputs[i] ? constantOf(node.inputs[i]!)?.values : undefined),
     opset,
-  };
+  } as Omit<ForwardNodeInfo, 'inputCount' | 'outputCount'> as ForwardNodeInfo;
+  withLiveCounts(view, node);
   legacyForward.set(view, { node, info });
   return view;
+}
+
+/** inputCount and outputCount read the node when asked (ensureOutput adds an output), also on objects spread from a view. */
+function withLiveCounts(target: object, node: Node): void {
+  Object.defineProperties(target, {
+    inputCount: { get: () => node.inputs.length, enumerable: true },
+    outputCount: { get: () => node.outputs.length, enumerable: true },
+  });
 }
 
 /** The positions `rule` declares for `node`. */
@@ -171,6 +178,7 @@ export function makeContext(init: {
       throw new TreluError('E_UNSUPPORTED', `no gradient for ${node.opType} node '${node.name || node.outputs[0]?.name}': ${why}`);
     },
   };
+  withLiveCounts(ctx, node);
   legacyForward.set(ctx, { node, info });
   return ctx;
 }

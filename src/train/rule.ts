@@ -64,6 +64,7 @@ export interface ForwardNodeInfo {
   readonly attributes: readonly AttributeProto[];
   /** The number of input positions (an omitted optional input in the middle counts; omitted trailing ones do not). */
   readonly inputCount: number;
+  /** The number of output positions, as the node has them now (saved.ensureOutput adds one). */
   readonly outputCount: number;
   /** Whether input i is given (false for an omitted optional input, and past inputCount). */
   hasInput(i: number): boolean;

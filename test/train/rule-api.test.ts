@@ -103,6 +103,7 @@ test('constantInput reads a constant input at build time; ensureOutput adds an o
   const node = withLoss.graph.nodes.find((n) => n.opType === 'SoftmaxCrossEntropyLoss')!;
   assert.equal(node.outputs.length, 2, 'log_prob was added to the forward node');
   assert.equal(seen.logProb, node.outputs[1]!.name);
+  assert.equal(seen.outputs, 2, 'outputCount follows the node');
   assert.match(seen.logProb!, /_log_prob$/);
 });
 
