@@ -190,6 +190,8 @@ const STEPS: Record<string, Step> = {
   'LogSoftmax@13': softmaxAxis,
   'Hardmax@13': softmaxAxis,
   'Upsample@10': { block: () => 'Upsample is deprecated in opset 10 (convert it to Resize)' },
+  // Resize-13 made roi/scales optional and dropped one coordinate mode (onnx's converter: Compatible 12→13).
+  'Resize@13': { block: (n) => (n.attrs.string('coordinate_transformation_mode', 'half_pixel') === 'tf_half_pixel_for_nn' ? "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed at Resize-13" : undefined) },
 };
 
 /** Version steps that keep meaning and signature (types added, clarifications, defaults unchanged). */
@@ -202,6 +204,7 @@ const COMPATIBLE = new Set<string>([
   ...['Constant@9', 'Constant@11', 'Constant@12', 'Constant@13', 'Gather@11', 'Gather@13', 'Shape@13', 'Shape@15', 'Cast@9', 'Cast@13', 'Squeeze@11', 'Unsqueeze@11', 'Slice@11', 'Slice@13', 'TopK@11'],
   ...['BatchNormalization@15', 'Dropout@13', 'InstanceNormalization@6', 'LRN@13', 'Clip@12', 'Clip@13', 'Pad@13', 'Softmax@11', 'LogSoftmax@11', 'Hardmax@11', 'Split@11', 'Split@2'],
   ...['ReduceMean@11', 'ReduceMean@13', 'ReduceMax@11', 'ReduceMax@12', 'ReduceMax@13', 'ReduceMin@11', 'ReduceMin@12', 'ReduceMin@13', 'ReduceSum@11', 'ReduceProd@11', 'ReduceProd@13'],
+  ...['If@11', 'If@13', 'If@16'],
   ...['Expand@13', 'ConstantOfShape@9', 'Tile@6', 'Tile@13', 'Sign@13', 'Erf@13', 'IsNaN@13', 'Softplus@1', 'Softsign@1', 'ArgMax@11', 'ArgMax@12', 'ArgMax@13', 'ArgMin@11', 'ArgMin@12', 'ArgMin@13'],
 ]);
 
