@@ -13,6 +13,7 @@ import { eliminateDeadNodes } from '../graph/passes.js';
 import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE, TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
 import { makeContext, type InfoLookup } from './context.js';
 import type { Backpropagated } from './backpropagate.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 /** What finish puts in the report (GradientReport without what buildGradient adds). */
 export interface Finished {
@@ -98,7 +99,7 @@ export function initializersToInputs(model: Model, values: readonly Value[]): Re
 
 /** Ops that broadcast their inputs to a common shape (input indices that may take a smaller tensor). */
 const BROADCASTING: Record<string, (domain: string, index: number) => boolean> = {
-  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Sum', 'Where'].map((op) => [op, (domain: string) => domain === ''])),
+  ...Object.fromEntries(['Add', 'Sub', 'Mul', 'Div', 'Sum', 'Where'].map((op) => [op, (domain: string) => isAiOnnxDomain(domain)])),
   // ThresholdedReluGrad(S, dY): its body's Where broadcasts dY to S's shape.
   [GRAD_OP_TYPE]: (domain, index) => domain === TRELU_DOMAIN && index === 1,
 };
@@ -112,7 +113,7 @@ const BROADCASTING: Record<string, (domain: string, index: number) => boolean> =
 function elideBroadcastExpands(graph: Model['graph'], info: (v: Value) => TensorInfo | undefined): void {
   const same = (a: TensorInfo['shape'], b: TensorInfo['shape']) => !!a && !!b && a.length === b.length && a.every((d, i) => d !== undefined && d === b[i]);
   for (const node of [...graph.nodes]) {
-    if (node.opType !== 'Expand' || node.domain !== '') continue;
+    if (node.opType !== 'Expand' || !isAiOnnxDomain(node.domain)) continue;
     const out = node.outputs[0]!;
     const shape = info(out)?.shape;
     const uses = out.uses();
