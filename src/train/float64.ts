@@ -56,10 +56,8 @@ function lowerConv(model: Model, node: Node): void {
   const [x, w, bias] = node.inputs;
   const xs = x?.shapeInfo;
   const ws = w?.shapeInfo;
-  const list = (name: string, d: number[]) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
-  const group = node.attribute('group') ? Long.fromValue(node.attribute('group')!.i).toNumber() : 1;
-  const autoPad = node.attribute('auto_pad');
-  if (!xs || !ws || xs.length !== 4 || group !== 1 || (autoPad && new TextDecoder().decode(autoPad.s) !== 'NOTSET')) return;
+  const list = (name: string, d: number[]) => node.attrs.ints(name, d);
+  if (!xs || !ws || xs.length !== 4 || node.attrs.int('group', 1) !== 1 || node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') return;
   const [, c, h, wd] = xs;
   const [m, , kh, kw] = ws;
   if (![c, h, wd, m, kh, kw].every((d) => typeof d === 'number')) return;
@@ -109,6 +107,10 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
         n.opType = 'ReduceMean';
         n.attributes = [attr.ints('axes', [...Array(rank).keys()].slice(2)), attr.int('keepdims', 1)];
       }
+    }
+    // ConstantOfShape without `value` makes float32 zeros: double ones here, like every other float.
+    if (n.opType === 'ConstantOfShape' && isAiOnnxDomain(n.domain) && !n.attrs.has('value')) {
+      n.attributes = [...n.attributes, attr.tensor('value', onnx.TensorProto.create({ dataType: DataType.DOUBLE, dims: [Long.fromNumber(1)], rawData: new Uint8Array(8) }) as TensorProto)];
     }
     n.attributes = n.attributes.map(retypeAttribute);
     for (const v of n.outputs) v.info = retypeInfo(v.info);
