@@ -18,7 +18,7 @@
  * definition (versions, attributes).
  */
 export { decodeModel, encodeModel, onnx, DataType, AttributeType, type ModelProto, type GraphProto, type NodeProto, type TensorProto } from './onnx/index.js';
-export { Model, Graph, Node, Value, Builder, modelFromProto, modelToProto, attr, replaceAllUsesWith, runPasses, summarizeModel, inferTypes, type ModelSummary, type TensorInfo } from './graph/index.js';
+export { Model, Graph, Node, Value, Builder, modelFromProto, modelToProto, attr, replaceAllUsesWith, runPasses, summarizeModel, inferModel, valueInfo, inferTypes, type ModelSummary, type TensorInfo } from './graph/index.js';
 export { thresholdedReluOp, DEFAULT_ALPHA, thresholdedReluReference, thresholdedReluGradReference, ORT_THRESHOLDED_RELU_KERNELS, type FloatDType } from './ops/index.js';
 export { validateModel, FINDING_CODES, type ValidateOptions, type ValidationReport, type Finding } from './validate/index.js';
 export { replaceActivations, insertThresholdedRelu, fuse, decompose, upgradeOpset, type RewriteReport, type ReplaceOptions, type InsertOptions } from './rewrite/index.js';

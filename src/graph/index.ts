@@ -13,5 +13,6 @@ export { replaceAllUsesWith, replaceValue, isGraphOutput } from './mutate.js';
 export { runPasses, eliminateDeadNodes, sortTopologically, type Pass, type PassResult } from './passes.js';
 export { attr, attributeValue, attributeTypeName } from './attributes.js';
 export { summarizeModel, typeString, typeProtoString, tensorByteLength, type ModelSummary, type ValueSummary, type ThresholdedReluSummary } from './summary.js';
+export { inferModel, inferNodesOnValues, valueInfo } from './infer/index.js';
 export { inferTypes, inferNodes, broadcastShapes, type TensorInfo, type Dim } from './infer.js';
 export { graphPlaces, type GraphPlace } from './locations.js';

@@ -1,7 +1,7 @@
 /**
- * The map-based inference API, kept for callers written before values
- * carried their own types (src/train, for now). New code: `inferModel(model)`
- * from ./infer/index.js, then `value.dtype` / `value.shapeInfo`.
+ * The map-based inference API of earlier releases, kept for code built on it;
+ * nothing in this package uses it any more. New code: `inferModel(model)`,
+ * then `value.dtype` / `value.shapeInfo` (or `valueInfo(value)`).
  */
 import Long from 'long';
 import { DataType, type TensorProto } from '../onnx/proto.js';
@@ -15,7 +15,10 @@ import { inferModel, inferNodesWith, mapStore, valueInfo, type TensorInfo } from
 
 export { inferModel, valueInfo, broadcastShapes, type Dim, type TensorInfo } from './infer/index.js';
 
-/** Infers the model (recording on its values) and returns what is known about every value, as a map. */
+/**
+ * Infers the model (recording on its values) and returns what is known about every value, as a map.
+ * @deprecated Use `inferModel(model)` and read `value.dtype` / `value.shapeInfo`.
+ */
 export function inferTypes(model: Model): Map<Value, TensorInfo> {
   inferModel(model);
   const info = new Map<Value, TensorInfo>();
@@ -30,6 +33,7 @@ export function inferTypes(model: Model): Map<Value, TensorInfo> {
  * Types `nodes`, in the order given (producers before consumers), from what
  * `info` (or, failing that, the values themselves) knows about their inputs,
  * and records their outputs in `info` and on the values.
+ * @deprecated Use `inferNodesOnValues(nodes, opset)` and read the values.
  */
 export function inferNodes(nodes: Iterable<Node>, info: Map<Value, TensorInfo>): void {
   inferNodesWith(nodes, mapStore(info));

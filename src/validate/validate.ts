@@ -8,7 +8,7 @@ import type { Model } from '../graph/model.js';
 import type { Node } from '../graph/node.js';
 import type { Graph } from '../graph/graph.js';
 import { graphPlaces, type GraphPlace } from '../graph/locations.js';
-import { inferTypes, type TensorInfo } from '../graph/infer.js';
+import { inferModel, valueInfo } from '../graph/infer/index.js';
 import { topologicalOrder } from '../graph/toposort.js';
 import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
@@ -35,7 +35,7 @@ const EP_ALIASES: Record<string, string> = { 'webgpu-jsep': 'jsep-webgpu', js: '
 
 export function validateModel(model: Model, options: ValidateOptions = {}): ValidationReport {
   const findings: Finding[] = [];
-  const types = inferTypes(model);
+  inferModel(model);
   const eps = (options.eps ?? []).map((e) => EP_ALIASES[e] ?? e);
   let nodes = 0;
   for (const place of graphPlaces(model)) {
@@ -50,7 +50,7 @@ export function validateModel(model: Model, options: ValidateOptions = {}): Vali
         continue;
       }
       nodes++;
-      checkNode(node, place, model, types, eps, add);
+      checkNode(node, place, model, eps, add);
     }
   }
   return {
@@ -76,7 +76,7 @@ function opsetFor(place: GraphPlace, model: Model): number | undefined {
   return aiOnnxOpset(imports);
 }
 
-function checkNode(node: Node, place: GraphPlace, model: Model, types: Map<unknown, TensorInfo>, eps: readonly string[], add: Add): void {
+function checkNode(node: Node, place: GraphPlace, model: Model, eps: readonly string[], add: Add): void {
   const opset = opsetFor(place, model);
   const version = opset === undefined ? undefined : resolveVersion(thresholdedReluOp, opset);
   if (!version) {
@@ -106,7 +106,7 @@ function checkNode(node: Node, place: GraphPlace, model: Model, types: Map<unkno
 
   const x = inputs[0];
   if (x && !x.graph && !x.producer()) add('input-undefined', node, `input '${x.name}' is produced by nothing`, { fix: 'connect the input to a node output, graph input or initializer' });
-  const xi = x ? types.get(x) : undefined;
+  const xi = x ? valueInfo(x) : undefined;
   const et = xi?.elemType;
   if (x && et === undefined) add('input-type-unknown', node, `the element type of '${x.name}' could not be determined`);
   if (version && et !== undefined && !version.types.includes(et)) {
@@ -117,7 +117,7 @@ function checkNode(node: Node, place: GraphPlace, model: Model, types: Map<unkno
   const y = node.outputs[0];
   const yDeclared = y?.info?.type?.tensorType;
   if (y && yDeclared && et !== undefined) {
-    const yi = types.get(y);
+    const yi = valueInfo(y);
     if (y.elemType !== undefined && y.elemType !== et) {
       add('output-type-mismatch', node, `output '${y.name}' is declared ${dataTypeName(y.elemType)}, the input is ${dataTypeName(et)}`, { fix: 'declare the output with the input\'s type' });
     }

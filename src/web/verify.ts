@@ -16,7 +16,7 @@ import { decodeModel } from '../onnx/decode.js';
 import { encodeModel } from '../onnx/encode.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
-import { inferTypes } from '../graph/infer.js';
+import { inferModel } from '../graph/infer/index.js';
 import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
 import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
@@ -77,14 +77,14 @@ const DTYPES: Record<string, FloatDType> = { float32: 'float32', float64: 'float
 /** The rewritten model with the named ThresholdedRelu nodes' inputs and outputs as extra graph outputs. */
 function withProbes(after: Uint8Array, nodeNames: readonly string[]): { bytes: Uint8Array; probes: { node: string; x: string; y: string; alpha: number }[]; unchecked: string[] } {
   const model = modelFromProto(decodeModel(after));
-  const types = inferTypes(model);
+  inferModel(model);
   const probes: { node: string; x: string; y: string; alpha: number }[] = [];
   const unchecked: string[] = [];
   for (const name of nodeNames) {
     const node = model.graph.nodes.find((n) => n.name === name && n.opType === 'ThresholdedRelu');
     const x = node?.inputs[0];
     const y = node?.outputs[0];
-    const et = x ? types.get(x)?.elemType : undefined;
+    const et = x?.dtype;
     if (!node || !x || !y || et === undefined || ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16].includes(et)) {
       unchecked.push(name);
       continue;

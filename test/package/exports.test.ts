@@ -15,7 +15,7 @@ test('every subpath of the exports map resolves, with its types beside it', asyn
   const expect: Record<string, string[]> = {
     '.': ['decodeModel', 'modelFromProto', 'validateModel', 'replaceActivations', 'buildGradient', 'createBackends', 'loadModelFile', 'TreluError'],
     './onnx': ['decodeModel', 'encodeModel', 'onnx', 'externalDataInfo'],
-    './graph': ['Model', 'Builder', 'topologicalSort', 'inferTypes'],
+    './graph': ['Model', 'Builder', 'topologicalSort', 'inferModel', 'valueInfo', 'inferTypes'],
     './rewrite': ['fuse', 'decompose', 'applyRules', 'PatternBuilder'],
     './train': ['buildGradient', 'buildTrainingArtifacts', 'Trainer', 'encodeSafetensors'],
     './runtime': ['createBackends', 'createKernels', 'runModel', 'EPS'],

@@ -7,17 +7,19 @@
  * Callers check the lowered model against ORT's own Conv on the untouched model (float32).
  */
 import type { Model } from '../../src/graph/model.js';
-import { Builder, inferTypes, replaceValue } from '../../src/graph/index.js';
+import { Builder, replaceValue } from '../../src/graph/index.js';
+import { inferModel } from '../../src/graph/infer/index.js';
+import { isAiOnnxDomain } from '../../src/onnx/domain.js';
 import { makeTensor } from '../../src/onnx/tensor.js';
 
 export function lowerConvToTaps(model: Model): number {
   const graph = model.graph;
   let lowered = 0;
-  for (const node of graph.nodes.filter((n) => n.opType === 'Conv' && (n.domain === '' || n.domain === 'ai.onnx'))) {
-    const types = inferTypes(model);
+  for (const node of graph.nodes.filter((n) => n.opType === 'Conv' && isAiOnnxDomain(n.domain))) {
+    inferModel(model);
     const [x, w, bias] = node.inputs;
-    const xs = x && types.get(x)?.shape;
-    const ws = w && types.get(w)?.shape;
+    const xs = x?.shapeInfo;
+    const ws = w?.shapeInfo;
     const where = `Conv '${node.name}'`;
     if (!x || !w || !xs || !ws || xs.length !== 4 || [...xs, ...ws].some((d) => typeof d !== 'number')) throw new Error(`${where}: needs a static 2-D shape`);
     if (node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') throw new Error(`${where}: auto_pad`);

@@ -17,7 +17,7 @@ import { attr } from '../../graph/attributes.js';
 import { Node } from '../../graph/node.js';
 import { Value } from '../../graph/value.js';
 import type { TensorInfo } from '../../graph/infer.js';
-import { makeContext, type GradRule } from '../context.js';
+import { makeContext, type GradRule } from '../legacy-rule.js';
 import { convGrad } from './conv.js';
 
 /**

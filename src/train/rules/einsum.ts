@@ -12,7 +12,7 @@
  * are the two-operand case; 'ij->ji' and 'ij->i' the one-operand case.
  */
 import type { Value } from '../../graph/value.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../legacy-rule.js';
 
 /** One operand's (or the output's) subscripts: the letters before and after '...'. */
 interface Term {

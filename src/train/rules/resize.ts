@@ -15,7 +15,7 @@ import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import { constantOf } from '../../rewrite/constants.js';
 import { makeTensor } from '../../onnx/tensor.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../legacy-rule.js';
 
 /** Flat positions of X's elements, shaped like X. */
 function flatIndex(ctx: GradContext, x: Value): { index: Value; size: Value; shape: Value } {

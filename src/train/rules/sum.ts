@@ -1,5 +1,5 @@
 /** Sum (variadic, broadcasting Add): each input gets dY summed back to its shape. */
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../legacy-rule.js';
 
 export const sumGrad: GradRule = {
   opType: 'Sum',
