@@ -14,6 +14,7 @@ import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.j
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
 import { constantOf } from '../../rewrite/constants.js';
+import { valueInfo } from '../../graph/infer/index.js';
 import { makeTensor } from '../../onnx/tensor.js';
 import type { GradContext, GradRule } from '../legacy-rule.js';
 
@@ -93,7 +94,8 @@ function linearGrad(ctx: GradContext): Value {
   const r = xs.length;
   const read = (i: number) => {
     const v = node.inputs[i];
-    const c = v ? constantOf(v)?.values ?? info(v)?.value : undefined;
+    // the element values inference followed (a Concat of Constants, as torch writes scales): recorded on the value
+    const c = v ? constantOf(v)?.values ?? info(v)?.value ?? valueInfo(v).value : undefined;
     return c && c.length === r && c.every((e) => typeof e === 'number') ? (c as number[]) : undefined;
   };
   const scales = read(2);
