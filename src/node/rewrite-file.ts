@@ -1,9 +1,9 @@
 /**
  * Load, edit, save of a model file whose large inline tensors never enter
  * memory: they are skipped on the way in (lazy-tensors.ts) and copied from
- * the input file into the output on the way out, through one reused 8 MiB
- * buffer. A load + save of a 480 MiB model otherwise faults 480 MiB of fresh
- * memory in before it can write a byte (bench:io).
+ * the input file into the output on the way out, through one reused 256 KiB
+ * buffer (file-io.ts: COPY_CHUNK). A load + save of a 480 MiB model otherwise
+ * faults 480 MiB of fresh memory in before it can write a byte (bench:io).
  *
  *   await rewriteModelFile('in.onnx', 'out.onnx', (model) => { ...edit nodes... });
  *
@@ -35,6 +35,7 @@ import { loadModelFileAsync, readExternalBytes, type LoadedModel } from './model
 import { saveModelFileAsync, saveModelFileFilling, type SaveReport } from './save-model.js';
 import { assertSafeOutput } from './output-safety.js';
 import { decodeSkippingTensors, type FileRange } from './lazy-tensors.js';
+import { COPY_CHUNK } from './file-io.js';
 
 export interface RewriteOptions {
   /** fsync the output before the rename (default true). */
@@ -69,7 +70,6 @@ interface LazyRange extends FileRange {
   readonly own: Partial<Pick<TensorProto, 'dataLocation' | 'externalData'>>;
 }
 
-const COPY_CHUNK = 8 << 20;
 /** The chunked encoder hands byte fields of this size on as they are (the identity the copy relies on). */
 const MIN_THRESHOLD = 64 * 1024;
 
