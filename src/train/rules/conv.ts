@@ -81,14 +81,17 @@ const conv2dGrad: GradRule = {
       // [A, B, P] -> [B, A, P] -> [B, A*P]: moves runs of P elements (an element-wise transpose
       // of dY's last two axes took 22 ms of cnn.onnx's 35 ms backward at batch 128).
       const rows = (v: Value, dims: number[], perm: number[], to: number[], name: string) => b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [v, ints(dims)], { name })], { name, attributes: { perm } }), ints(to)], { name });
+      // dY also feeds dX and dB: a Reshape of it would be a copy (ORT reshapes in place only a
+      // tensor nothing else reads), so its batch and channel axes are swapped as they are.
+      const dyRows = (to: number[]) => b.op('Reshape', [b.op('Transpose', [dY[0]!], { name: 'conv_dymat', attributes: { perm: [1, 0, 2, 3] } }), ints(to)], { name: 'conv_dymat' });
       if (group === 1) {
-        const dyM = rows(dY[0]!, [0, m!, p], [1, 0, 2], [m!, -1], 'conv_dymat');
+        const dyM = dyRows([m!, -1]);
         const pM = rows(patches, [-1, c! * taps, p], [1, 0, 2], [c! * taps, -1], 'conv_pmat');
         out[1] = b.op('Reshape', [b.op('Gemm', [dyM, pM], { name: 'conv_dw_mm', attributes: { transB: 1 } }), ints([m!, c!, kh!, kw!])], { name: 'conv_dw' });
       } else {
         const pmat = rows(patches, [-1, group, cg * taps, p], [1, 2, 0, 3], [group, cg * taps, -1], 'conv_pmat'); // [G, cg*taps, N*P]
         if (mg === 1) {
-          const dyV = rows(dY[0]!, [0, group, p], [1, 0, 2], [group, -1, 1], 'conv_dymat'); // [G, N*P, 1]
+          const dyV = dyRows([group, -1, 1]); // [G, N*P, 1]
           out[1] = b.op('Reshape', [b.op('MatMul', [pmat, dyV], { name: 'conv_dw_mm' }), ints([m!, cg, kh!, kw!])], { name: 'conv_dw' });
         } else {
           const dyT = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [dY[0]!, ints([0, group, mg, p])], { name: 'conv_dymat' })], { name: 'conv_dyt', attributes: { perm: [1, 0, 3, 2] } }), ints([group, -1, mg])], { name: 'conv_dyt' });
