@@ -19,6 +19,7 @@ import { thresholdedReluReference } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
 import { printJson, type Io } from './output.js';
 import { ortModelSource } from './ort-model.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export interface CheckEpsOptions {
   ep?: string[];
@@ -45,7 +46,7 @@ function readTolerance(options: CheckEpsOptions): Tolerance | undefined {
 /** For a model made only of ThresholdedRelu nodes in a chain from one input: the reference result per output. */
 export function referenceForTreluOnlyModel(model: Model, feeds: Record<string, TensorLike>): Record<string, TensorLike> | undefined {
   const nodes = model.graph.nodes;
-  if (nodes.length === 0 || nodes.some((n) => n.opType !== 'ThresholdedRelu' || (n.domain !== '' && n.domain !== 'ai.onnx'))) return undefined;
+  if (nodes.length === 0 || nodes.some((n) => n.opType !== 'ThresholdedRelu' || !isAiOnnxDomain(n.domain))) return undefined;
   const values = new Map<string, TensorLike>(Object.entries(feeds));
   for (const n of nodes) {
     const x = values.get(n.inputs[0]?.name ?? '');

@@ -13,6 +13,7 @@ import type { Graph } from './graph.js';
 import type { NameAuthority } from './names.js';
 import { Node } from './node.js';
 import { Value } from './value.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export interface BuilderScope {
   readonly valueNames: NameAuthority;
@@ -104,7 +105,7 @@ export class Builder {
 export function toAttributes(opType: string, domain: string, attributes: OpOptions['attributes']): AttributeProto[] {
   if (!attributes) return [];
   if (Array.isArray(attributes)) return [...attributes];
-  const schema = domain === '' || domain === 'ai.onnx' && Object.hasOwn(ONNX_ATTRIBUTE_TYPES, opType) ? ONNX_ATTRIBUTE_TYPES[opType] : undefined;
+  const schema = isAiOnnxDomain(domain) && Object.hasOwn(ONNX_ATTRIBUTE_TYPES, opType) ? ONNX_ATTRIBUTE_TYPES[opType] : undefined;
   return Object.entries(attributes as Record<string, AttributeValue>).map(([name, v]) => toAttribute(name, v, schema?.[name]));
 }
 

@@ -7,6 +7,7 @@
 import type { FunctionProto, ModelProto } from '../onnx/proto.js';
 import { Graph } from './graph.js';
 import { NameAuthority } from './names.js';
+import { aiOnnxOpset } from '../onnx/domain.js';
 
 /** A model-local function: a body graph whose inputs and outputs are the function's formal parameters. */
 export class OnnxFunction {
@@ -67,7 +68,7 @@ export class Model {
 
   /** The ai.onnx opset version ('' or 'ai.onnx' domain), if imported. */
   get onnxOpset(): number | undefined {
-    return this.opsetImports.get('') ?? this.opsetImports.get('ai.onnx');
+    return aiOnnxOpset(this.opsetImports);
   }
 
   /** Every graph: the main graph, its subgraphs, then each function body and its subgraphs. */

@@ -94,8 +94,10 @@ export class NodeAttributes {
   private typed(name: string, type: number): AttributeProto | undefined {
     const a = this.get(name);
     if (!a) return undefined;
-    // Old writers leave `type` unset (0); accept the value if its field is there.
-    if (a.type !== type && !(a.type === AttributeType.UNDEFINED && inferType(a) === type)) {
+    // Old writers leave `type` unset (0): accept the value if its field is there, or if no field is
+    // (an unset int, float or string, an empty list: the proto cannot tell them apart).
+    const untyped = a.type === AttributeType.UNDEFINED && [type, AttributeType.UNDEFINED].includes(inferType(a));
+    if (a.type !== type && !untyped) {
       throw this.error(`attribute '${name}' must be ${TYPE_NAMES[type] ?? type}, not ${TYPE_NAMES[a.type] ?? a.type}`);
     }
     return a;

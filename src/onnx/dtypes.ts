@@ -61,3 +61,15 @@ export function rawByteLength(id: number, count: number): number | undefined {
   if (!info || info.bits === 0) return undefined;
   return Math.ceil((count * info.bits) / 8);
 }
+
+/**
+ * The float types ONNX's arithmetic ops compute in: the T of ThresholdedRelu-22
+ * (and Relu, Add, Conv…): FLOAT, DOUBLE, FLOAT16, BFLOAT16. The float8/float4
+ * types are storage formats, not among them.
+ */
+export const ARITHMETIC_FLOAT_TYPES: readonly number[] = [1, 11, 10, 16];
+
+/** Whether `id` is one of ARITHMETIC_FLOAT_TYPES. */
+export function isArithmeticFloat(id: number | undefined): boolean {
+  return id !== undefined && ARITHMETIC_FLOAT_TYPES.includes(id);
+}

@@ -8,6 +8,15 @@ import type { AttributeProto } from '../onnx/proto.js';
 /** Element types the toolkit's reference kernels work on. */
 export type FloatDType = 'float32' | 'float64' | 'float16' | 'bfloat16';
 
+/** TensorProto.DataType of each FloatDType (FLOAT, DOUBLE, FLOAT16, BFLOAT16). */
+export const FLOAT_DTYPE_TO_ONNX: Readonly<Record<FloatDType, number>> = { float32: 1, float64: 11, float16: 10, bfloat16: 16 };
+
+/** The FloatDType of a TensorProto.DataType, or undefined for types that are not one. */
+export function floatDTypeOf(dataType: number | undefined): FloatDType | undefined {
+  for (const [d, id] of Object.entries(FLOAT_DTYPE_TO_ONNX)) if (id === dataType) return d as FloatDType;
+  return undefined;
+}
+
 /** The typed array that holds each dtype (float16/bfloat16 as bit patterns). */
 export type FloatArray<D extends FloatDType = FloatDType> = D extends 'float32' ? Float32Array : D extends 'float64' ? Float64Array : Uint16Array;
 

@@ -11,6 +11,7 @@ import { isExternal } from '../onnx/external-data.js';
 import { float16ToNumber, bfloat16ToNumber, numberToFloat16, numberToBfloat16 } from '../ops/float16.js';
 import type { Value } from '../graph/value.js';
 import type { Node } from '../graph/node.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export interface ConstantTensor {
   dataType: number;
@@ -89,15 +90,14 @@ export function constantOf(v: Value | undefined, like?: Value, typeOf?: (v: Valu
     return tensorValues(v.initializer);
   }
   const n = v.producer();
-  if (!n || (n.domain !== '' && n.domain !== 'ai.onnx')) return undefined;
+  if (!n || !isAiOnnxDomain(n.domain)) return undefined;
   switch (n.opType) {
     case 'Constant': return constantNodeValue(n);
     case 'Identity': return constantOf(n.inputs[0], like, typeOf);
     case 'Cast': {
-      const to = n.attribute('to');
+      const target = n.attrs.int('to');
       const c = constantOf(n.inputs[0], like, typeOf);
-      if (!c || !to) return undefined;
-      const target = Long.fromValue(to.i).toNumber();
+      if (!c || target === undefined) return undefined;
       const values = c.values.map((x) => castNumber(x, target));
       return values.every((x) => x !== undefined) ? { dataType: target, dims: c.dims, values: values as number[] } : undefined;
     }

@@ -10,14 +10,13 @@ import type { Value } from '../graph/value.js';
 import type { Node } from '../graph/node.js';
 import { attr } from '../graph/attributes.js';
 import { thresholdedReluOp } from '../ops/thresholded-relu/definition.js';
-import { resolveVersion } from '../ops/types.js';
+import { resolveVersion, floatDTypeOf } from '../ops/types.js';
 import { roundAlpha } from '../ops/thresholded-relu/reference.js';
 import type { FloatDType } from '../ops/types.js';
 import type { Match, PatternOp } from './pattern.js';
 import { constantOf, uniformValue, type ConstantTensor } from './constants.js';
 import { rule, type CheckResult, type RewriteRule, type RuleContext } from './rule.js';
 
-const FLOAT_DTYPES: Record<number, FloatDType> = { [DataType.FLOAT]: 'float32', [DataType.DOUBLE]: 'float64', [DataType.FLOAT16]: 'float16', [DataType.BFLOAT16]: 'bfloat16' };
 
 export interface FuseState {
   x: Value;
@@ -67,7 +66,7 @@ export function fuseRule(spec: FuseSpec): RewriteRule<FuseState> {
       const typeOf = (v: Value) => v.dtype;
       const xType = typeOf(x);
       if (xType === undefined) return { ok: false, reason: `the element type of '${x.name}' is unknown` };
-      const dtype = FLOAT_DTYPES[xType];
+      const dtype = floatDTypeOf(xType);
       if (!dtype) return { ok: false, reason: `'${x.name}' is ${dataTypeName(xType)}, not a float type` };
       const version = ctx.opset === undefined ? undefined : resolveVersion(thresholdedReluOp, ctx.opset);
       if (!version || version.experimental) return { ok: false, reason: `ai.onnx opset ${ctx.opset} has no (non-experimental) ThresholdedRelu; upgrade to 10 or later first`, candidate: true };

@@ -10,7 +10,7 @@
  */
 import { TreluError } from '../errors.js';
 import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
-import { dataTypeName } from '../onnx/dtypes.js';
+import { dataTypeName, isArithmeticFloat } from '../onnx/dtypes.js';
 import type { Model } from '../graph/model.js';
 import type { Graph } from '../graph/graph.js';
 import type { Value } from '../graph/value.js';
@@ -30,7 +30,6 @@ export interface InsertOptions {
   dryRun?: boolean;
 }
 
-const FLOAT_TYPES = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
 
 function findTarget(model: Model, name: string): { value: Value; graph: Graph; location: string; fn?: import('../graph/model.js').OnnxFunction } {
   for (const place of graphPlaces(model)) {
@@ -57,7 +56,7 @@ export function insertThresholdedRelu(model: Model, options: InsertOptions): Rew
   const shown = formatFloat32(alpha);
   for (const t of targets) {
     const et = t.value.dtype;
-    if (et !== undefined && !FLOAT_TYPES.includes(et)) {
+    if (et !== undefined && !isArithmeticFloat(et)) {
       throw new TreluError('E_USAGE', `'${t.name}' is ${dataTypeName(et)}; ThresholdedRelu takes float tensors only`);
     }
     const isOutput = t.graph.outputs.includes(t.value);

@@ -8,7 +8,6 @@
  * Targets up to KNOWN_MAX_OPSET (the version history generated from the onnx
  * package) are supported. Function bodies keep their own imports.
  */
-import Long from 'long';
 import { TreluError } from '../errors.js';
 import { AttributeType, DataType } from '../onnx/proto.js';
 import { makeTensor } from '../onnx/tensor.js';
@@ -20,6 +19,7 @@ import { attr } from '../graph/attributes.js';
 import { inferModel } from '../graph/infer/index.js';
 import { graphPlaces } from '../graph/locations.js';
 import { ONNX_OP_VERSIONS, KNOWN_MAX_OPSET } from '../ops/onnx-op-versions.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export interface UpgradeReport {
   from: number;
@@ -60,11 +60,6 @@ interface Step {
   apply?(node: Node, ctx: StepContext): string | undefined;
 }
 
-const ints = (node: Node, name: string) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber());
-const intAttr = (node: Node, name: string) => {
-  const a = node.attribute(name);
-  return a ? Long.fromValue(a.i).toNumber() : undefined;
-};
 const dropAttr = (node: Node, ...names: string[]) => names.forEach((n) => node.removeAttribute(n));
 
 /** Drops a legacy attribute if present. */
@@ -79,7 +74,7 @@ const dropLegacy = (name: string, blockIf?: (node: Node) => string | undefined):
 
 /** Moves an INTS attribute to a new int64 initializer input at `index` (filling skipped optional inputs with ''). */
 function attrToInput(node: Node, ctx: StepContext, name: string, index: number): string | undefined {
-  const values = ints(node, name);
+  const values = node.attrs.ints(name);
   if (!values) return undefined;
   setInput(node, index, ctx.int64Initializer(`${node.name || node.opType}_${name}`, values));
   dropAttr(node, name);
@@ -114,7 +109,7 @@ const softmaxAxis: Step = {
   block(node) {
     const rank = node.inputs[0]?.shapeInfo?.length; // a Softmax without its input (a malformed model) has no rank either
     if (rank === undefined) return 'the input rank is unknown; opset 13 changed how axis applies';
-    let axis = intAttr(node, 'axis') ?? 1;
+    let axis = node.attrs.int('axis') ?? 1;
     if (axis < 0) axis += rank;
     return axis === rank - 1 ? undefined : `axis ${axis} is not the last of ${rank} dims; opset 13 computes over one axis, not the flattened tail`;
   },
@@ -125,7 +120,7 @@ const softmaxAxis: Step = {
   },
 };
 
-const trainingOff = (node: Node) => (intAttr(node, 'is_test') === 0 ? 'is_test = 0 (training mode) has no later equivalent' : undefined);
+const trainingOff = (node: Node) => (node.attrs.int('is_test') === 0 ? 'is_test = 0 (training mode) has no later equivalent' : undefined);
 const LEGACY_BROADCAST_OPS = ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Equal', 'Greater', 'Less', 'And', 'Or', 'Xor', 'Gemm', 'PRelu'];
 const CONSUMED_INPUTS_OPS = ['Abs', 'Add', 'Sub', 'Mul', 'Div', 'Ceil', 'Elu', 'Exp', 'Floor', 'HardSigmoid', 'LeakyRelu', 'Log', 'Neg', 'Reciprocal', 'Relu', 'Selu', 'Sigmoid', 'Sqrt', 'Tanh', 'Sum', 'Max', 'Min', 'Mean', 'Clip', 'InstanceNormalization', 'PRelu', 'Gemm', 'BatchNormalization', 'Dropout'];
 
@@ -134,7 +129,7 @@ const STEPS: Record<string, Step> = {
   // numpy broadcasting equals the legacy kind when no axis is given
   ...Object.fromEntries(LEGACY_BROADCAST_OPS.map((op) => [`${op}@7`, dropLegacy('broadcast', (n) => (n.attribute('axis') ? 'legacy broadcast with an explicit axis has no opset-7 equivalent' : undefined))])),
   'BatchNormalization@7': dropLegacy('is_test', trainingOff),
-  'BatchNormalization@9': dropLegacy('spatial', (n) => (intAttr(n, 'spatial') !== undefined && intAttr(n, 'spatial') !== 1 ? 'spatial = 0 has no opset-9 equivalent' : undefined)),
+  'BatchNormalization@9': dropLegacy('spatial', (n) => (n.attrs.int('spatial') !== undefined && n.attrs.int('spatial') !== 1 ? 'spatial = 0 has no opset-9 equivalent' : undefined)),
   'BatchNormalization@14': { block: (n) => (n.outputs.length > 1 ? 'training-mode outputs changed meaning in opset 14' : undefined) },
   'Dropout@7': dropLegacy('is_test', trainingOff),
   'Dropout@10': { block: (n) => (n.outputs[1]?.hasUses() ? 'the mask output changed type to bool in opset 10 and is used' : undefined) },
@@ -163,10 +158,10 @@ const STEPS: Record<string, Step> = {
   },
   'Pad@2': {
     apply(n) {
-      const p = n.attribute('paddings');
+      const p = n.attrs.ints('paddings');
       if (!p) return undefined;
       dropAttr(n, 'paddings');
-      n.setAttribute(attr.ints('pads', p.ints.map((i) => Long.fromValue(i).toNumber())));
+      n.setAttribute(attr.ints('pads', p));
       return 'paddings → pads';
     },
   },
@@ -178,7 +173,7 @@ const STEPS: Record<string, Step> = {
   'TopK@10': {
     block: (n) => (n.attribute('k') ? undefined : 'k missing'),
     apply(n, ctx) {
-      setInput(n, 1, ctx.int64Initializer(`${n.name || 'topk'}_k`, [intAttr(n, 'k')!]));
+      setInput(n, 1, ctx.int64Initializer(`${n.name || 'topk'}_k`, [n.attrs.int('k')!]));
       dropAttr(n, 'k');
       return 'k attribute → input';
     },
@@ -195,6 +190,8 @@ const STEPS: Record<string, Step> = {
   'LogSoftmax@13': softmaxAxis,
   'Hardmax@13': softmaxAxis,
   'Upsample@10': { block: () => 'Upsample is deprecated in opset 10 (convert it to Resize)' },
+  // Resize-13 made roi/scales optional and dropped one coordinate mode (onnx's converter: Compatible 12→13).
+  'Resize@13': { block: (n) => (n.attrs.string('coordinate_transformation_mode', 'half_pixel') === 'tf_half_pixel_for_nn' ? "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed at Resize-13" : undefined) },
 };
 
 /** Version steps that keep meaning and signature (types added, clarifications, defaults unchanged). */
@@ -207,6 +204,7 @@ const COMPATIBLE = new Set<string>([
   ...['Constant@9', 'Constant@11', 'Constant@12', 'Constant@13', 'Gather@11', 'Gather@13', 'Shape@13', 'Shape@15', 'Cast@9', 'Cast@13', 'Squeeze@11', 'Unsqueeze@11', 'Slice@11', 'Slice@13', 'TopK@11'],
   ...['BatchNormalization@15', 'Dropout@13', 'InstanceNormalization@6', 'LRN@13', 'Clip@12', 'Clip@13', 'Pad@13', 'Softmax@11', 'LogSoftmax@11', 'Hardmax@11', 'Split@11', 'Split@2'],
   ...['ReduceMean@11', 'ReduceMean@13', 'ReduceMax@11', 'ReduceMax@12', 'ReduceMax@13', 'ReduceMin@11', 'ReduceMin@12', 'ReduceMin@13', 'ReduceSum@11', 'ReduceProd@11', 'ReduceProd@13'],
+  ...['If@11', 'If@13', 'If@16'],
   ...['Expand@13', 'ConstantOfShape@9', 'Tile@6', 'Tile@13', 'Sign@13', 'Erf@13', 'IsNaN@13', 'Softplus@1', 'Softsign@1', 'ArgMax@11', 'ArgMax@12', 'ArgMax@13', 'ArgMin@11', 'ArgMin@12', 'ArgMin@13'],
 ]);
 
@@ -230,7 +228,7 @@ export function upgradeOpset(model: Model, target: number): UpgradeReport {
   for (const place of graphPlaces(model)) {
     if (place.fn) continue;
     for (const node of place.graph) {
-      if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+      if (!isAiOnnxDomain(node.domain)) continue;
       const history = Object.hasOwn(ONNX_OP_VERSIONS, node.opType) ? ONNX_OP_VERSIONS[node.opType] : undefined;
       if (!history) {
         blockers.push({ node: node.name, opType: node.opType, location: place.location, reason: 'not an ai.onnx operator this tool knows' });

@@ -10,7 +10,7 @@
  */
 import { TreluError } from '../errors.js';
 import { DataType } from '../onnx/proto.js';
-import { dataTypeName } from '../onnx/dtypes.js';
+import { dataTypeName, isArithmeticFloat } from '../onnx/dtypes.js';
 import type { Model } from '../graph/model.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
@@ -20,6 +20,7 @@ import { resolveVersion } from '../ops/types.js';
 import { constantOf, uniformValue } from './constants.js';
 import { formatFloat32 } from './format.js';
 import { applyRules, rule, type RewriteReport, type RewriteRule } from './rule.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 export interface ReplaceOptions {
   /** Op types to replace, e.g. ['Relu'] (the default). */
@@ -42,7 +43,6 @@ export const REPLACEABLE_OPS: Readonly<Record<string, string>> = {
   Softplus: 'log(1 + exp(x)): a smooth function becomes a hard threshold',
 };
 
-const FLOAT_TYPES = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
 
 /** What Relu → ThresholdedRelu(alpha) changes, in words (alpha as the float32 the attribute holds). */
 export function reluAlphaWarning(alpha: number): string {
@@ -67,7 +67,7 @@ export function replaceRule(options: ReplaceOptions = {}): RewriteRule<State> {
     description: `${from.join(', ')} → ThresholdedRelu(alpha=${formatFloat32(alpha)})`,
     patterns: [],
     matchRoot(node) {
-      if (!from.includes(node.opType) || (node.domain !== '' && node.domain !== 'ai.onnx') || !selected(node)) return undefined;
+      if (!from.includes(node.opType) || !isAiOnnxDomain(node.domain) || !selected(node)) return undefined;
       return { root: node, values: new Map(node.inputs[0] ? [['X', node.inputs[0]]] : []), nodes: new Map([['root', node]]) };
     },
     check(match, ctx) {
@@ -76,7 +76,7 @@ export function replaceRule(options: ReplaceOptions = {}): RewriteRule<State> {
       if (!x || node.outputs.length !== 1) return { ok: false, reason: 'unexpected inputs/outputs', candidate: true };
       const et = x.dtype;
       const version = ctx.opset === undefined ? undefined : resolveVersion(thresholdedReluOp, ctx.opset);
-      if (et !== undefined && !FLOAT_TYPES.includes(et)) return { ok: false, reason: `input is ${dataTypeName(et)}, ThresholdedRelu takes floats only`, candidate: true };
+      if (et !== undefined && !isArithmeticFloat(et)) return { ok: false, reason: `input is ${dataTypeName(et)}, ThresholdedRelu takes floats only`, candidate: true };
       if (version && !version.experimental && et !== undefined && !version.types.includes(et)) return { ok: false, reason: `ThresholdedRelu-${version.sinceVersion} does not take ${dataTypeName(et)}`, candidate: true };
       if (node.opType === 'Clip' && !isClipAtZero(node)) return { ok: false, reason: 'only Clip(x, 0, +inf) is a ReLU (this Clip has a max, or a min other than 0)', candidate: true };
       return { ok: true, state: { x }, detail: detail(node) };
@@ -108,7 +108,7 @@ export function replaceActivations(model: Model, options: ReplaceOptions = {}): 
 /** Why a replace found nothing, naming what it looked for and what there is. */
 function nothingToReplace(model: Model, from: readonly string[], nodes: ReplaceOptions['nodes']): string {
   const all = [...model.allGraphs()].flatMap(({ graph }) => graph.nodes);
-  const ofType = all.filter((n) => from.includes(n.opType) && (n.domain === '' || n.domain === 'ai.onnx'));
+  const ofType = all.filter((n) => from.includes(n.opType) && isAiOnnxDomain(n.domain));
   if (ofType.length === 0) {
     const present = Object.keys(REPLACEABLE_OPS).filter((op) => all.some((n) => n.opType === op));
     const clip = present.includes('Clip') ? '; only a Clip(x, 0, +inf) is a ReLU' : '';

@@ -50,31 +50,34 @@ export interface GradientPath {
   describe(node: Node): string;
 }
 
+/** A node's inputs, and for If/Loop/Scan the outer-scope values its subgraphs read (Silero VAD's LSTM sits in an If branch). */
+const reads = (n: Node): readonly (Value | undefined)[] => (n.subgraphs.size ? [...n.inputs, ...n.outerScopeInputs()] : n.inputs);
+
 export function findPath(graph: Graph, wrt: readonly Value[], loss: Value, info: (v: Value) => TensorInfo | undefined): GradientPath {
   const isFloat = (v: Value) => FLOAT_TYPES.includes(info(v)?.elemType ?? DataType.FLOAT);
   const order = topologicalOrder(graph);
   const fromWrt = new Set<Value>(wrt);
   const via = new Map<Value, { node: Node; input: Value }>();
   for (const n of order) {
-    const src = n.inputs.findIndex((v, i) => !!v && fromWrt.has(v) && differentiableInput(n, i));
+    const src = reads(n).findIndex((v, i) => !!v && fromWrt.has(v) && differentiableInput(n, i));
     if (src < 0) continue;
     for (const v of n.outputs) {
       if (!v || !isFloat(v) || (isOnnx(n) && NO_GRADIENT_OUT.has(n.opType))) continue;
       fromWrt.add(v);
-      via.set(v, { node: n, input: n.inputs[src]! });
+      via.set(v, { node: n, input: reads(n)[src]! });
     }
   }
   const toLoss = new Set<Value>([loss]);
   const active: Node[] = [];
   for (const n of [...order].reverse()) {
     if (!n.outputs.some((v) => v && toLoss.has(v) && fromWrt.has(v))) continue;
-    n.inputs.forEach((v, i) => v && differentiableInput(n, i) && toLoss.add(v));
-    if (n.inputs.some((v, i) => v && fromWrt.has(v) && differentiableInput(n, i))) active.push(n);
+    reads(n).forEach((v, i) => v && differentiableInput(n, i) && toLoss.add(v));
+    if (reads(n).some((v, i) => v && fromWrt.has(v) && differentiableInput(n, i))) active.push(n);
   }
   const label = (n: Node) => `${n.opType} '${n.name || n.outputs[0]?.name}'`;
   const describe = (node: Node): string => {
     const steps = [label(node)];
-    let v = node.inputs.find((x, i) => !!x && fromWrt.has(x) && differentiableInput(node, i));
+    let v = reads(node).find((x, i) => !!x && fromWrt.has(x) && differentiableInput(node, i));
     for (let guard = 0; v && guard < 10_000; guard++) {
       const step = via.get(v);
       if (!step) { steps.push(v.name); break; }

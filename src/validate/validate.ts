@@ -15,6 +15,7 @@ import { TRELU_DOMAIN } from '../ops/thresholded-relu/grad-function.js';
 import { resolveVersion } from '../ops/types.js';
 import { KNOWN_EPS, ORT_GEMM_FUSION_VERSIONS, ortKernelFor } from '../ops/thresholded-relu/ort-kernels.js';
 import { FINDING_CODES, type Finding, type FindingCode } from './findings.js';
+import { isAiOnnxDomain, aiOnnxOpset } from '../onnx/domain.js';
 
 export interface ValidateOptions {
   /** EPs to check, e.g. ['cpu', 'webgpu']. */
@@ -42,9 +43,9 @@ export function validateModel(model: Model, options: ValidateOptions = {}): Vali
       findings.push({ code, severity: FINDING_CODES[code].severity, node: node?.name ?? '', opType: node?.opType ?? '', location: place.location, message, ...extra });
     checkAcyclic(place.graph, add);
     for (const node of place.graph) {
-      if (node.opType === 'Relu' && (node.domain === '' || node.domain === 'ai.onnx')) checkShiftedRelu(node, add);
+      if (node.opType === 'Relu' && isAiOnnxDomain(node.domain)) checkShiftedRelu(node, add);
       if (node.opType !== 'ThresholdedRelu') continue;
-      if (node.domain !== '' && node.domain !== 'ai.onnx') {
+      if (!isAiOnnxDomain(node.domain)) {
         if (node.domain !== TRELU_DOMAIN) add('foreign-domain', node, `ThresholdedRelu in domain '${node.domain}' is not the ONNX operator`, { fix: 'use the default (ai.onnx) domain if the ONNX operator is meant' });
         continue;
       }
@@ -72,7 +73,7 @@ function checkAcyclic(graph: Graph, add: Add): void {
 
 function opsetFor(place: GraphPlace, model: Model): number | undefined {
   const imports = place.fn ? place.fn.opsetImports : model.opsetImports;
-  return imports.get('') ?? imports.get('ai.onnx');
+  return aiOnnxOpset(imports);
 }
 
 function checkNode(node: Node, place: GraphPlace, model: Model, types: Map<unknown, TensorInfo>, eps: readonly string[], add: Add): void {

@@ -42,3 +42,23 @@ test('plain attribute values are typed by the op schema', () => {
   assert.equal(custom!.type, AttributeType.FLOAT);
   assert.throws(() => toAttributes('Conv', '', { group: 1.5 }), /is an INT/);
 });
+
+test('node.attrs reads attributes that old writers left untyped', () => {
+  const untyped = (a: ReturnType<typeof attr.int>) => Object.assign(a, { type: AttributeType.UNDEFINED });
+  const n = node([untyped(attr.int('group', 3)), untyped(attr.int('axis', 0)), untyped(attr.ints('pads', [1, 2])), untyped(attr.ints('kernel_shape', []))]);
+  assert.equal(n.attrs.int('group', 1), 3);
+  assert.equal(n.attrs.int('axis', 1), 0, 'an unset int field is 0, not the default');
+  assert.deepEqual(n.attrs.ints('pads'), [1, 2]);
+  assert.deepEqual(n.attrs.ints('kernel_shape'), [], 'an untyped empty list');
+  // a field that is there still decides: ints are not an int
+  assert.throws(() => n.attrs.int('pads'), (e) => isTreluError(e) && e.code === 'E_GRAPH');
+});
+
+test('plain attribute values: prototype keys are not op schemas', () => {
+  // 'constructor' is no ai.onnx op: its attributes are typed from the values alone
+  // (it once looked up Object's own `name` as the type of attribute 'name' and called 0.5 "an INT")
+  const [x] = toAttributes('constructor', '', { name: 0.5 });
+  assert.equal(x!.type, AttributeType.FLOAT);
+  const [y] = toAttributes('ThresholdedRelu', 'ai.onnx', { alpha: 2 });
+  assert.equal(y!.type, AttributeType.FLOAT, "'ai.onnx' is the default domain spelled out");
+});

@@ -25,6 +25,7 @@ import { tensorInfo } from './constants.js';
 import { outputElementTypes } from './element-types.js';
 import { SHAPE_RULES } from './rules/index.js';
 import type { Dim, RuleInput, TensorInfo } from './types.js';
+import { isAiOnnxDomain, aiOnnxOpset } from '../../onnx/domain.js';
 
 export type { Dim, TensorInfo } from './types.js';
 export { broadcastShapes } from './dims.js';
@@ -62,12 +63,12 @@ interface Store {
 const onValues: Store = { get: valueInfo, set: (v, info) => (v.inferred = info) };
 
 function isOnnx(node: Node): boolean {
-  return node.domain === '' || node.domain === 'ai.onnx';
+  return isAiOnnxDomain(node.domain);
 }
 
 /** Infers every value of the model; what was recorded by an earlier run is replaced. */
 export function inferModel(model: Model): void {
-  const opset = model.opsetImports.get('') ?? model.opsetImports.get('ai.onnx');
+  const opset = aiOnnxOpset(model.opsetImports);
   inferGraph(model.graph, onValues, opset);
   // Function bodies are typed by their call sites: where every call passes the
   // same element type for a parameter, the body's input has that type.
@@ -78,7 +79,7 @@ export function inferModel(model: Model): void {
       const [only] = types;
       param.inferred = calls.length && types.size === 1 && only !== undefined ? { elemType: only } : undefined;
     });
-    inferGraph(fn.body, onValues, fn.opsetImports.get('') ?? fn.opsetImports.get('ai.onnx') ?? opset);
+    inferGraph(fn.body, onValues, aiOnnxOpset(fn.opsetImports) ?? opset);
   }
 }
 

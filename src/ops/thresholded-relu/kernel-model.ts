@@ -10,12 +10,11 @@ import { encodeModel } from '../../onnx/encode.js';
 import { modelFromProto } from '../../graph/from-proto.js';
 import { modelToProto } from '../../graph/to-proto.js';
 import { ensureThresholdedReluGradFunction, TRELU_DOMAIN, GRAD_OP_TYPE } from './grad-function.js';
-import type { FloatDType } from '../types.js';
+import { FLOAT_DTYPE_TO_ONNX, type FloatDType } from '../types.js';
 
-const ONNX_TYPE: Record<FloatDType, number> = { float32: DataType.FLOAT, float64: DataType.DOUBLE, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 };
 
 export function thresholdedReluKernelModel(op: 'forward' | 'grad', dtype: FloatDType, alpha: number): Uint8Array {
-  const tt = { tensorType: { elemType: ONNX_TYPE[dtype], shape: { dim: [{ dimParam: 'N' }] } } };
+  const tt = { tensorType: { elemType: FLOAT_DTYPE_TO_ONNX[dtype], shape: { dim: [{ dimParam: 'N' }] } } };
   const opset = dtype === 'bfloat16' ? 22 : 17;
   const alphaAttr = [{ name: 'alpha', type: AttributeType.FLOAT, f: alpha }];
   const node = op === 'forward'

@@ -7,7 +7,7 @@
  * which needs X's type to be known; below opset 9 (no Where) it refuses.
  */
 import { onnx, DataType, type TensorProto } from '../../onnx/proto.js';
-import { dataTypeName } from '../../onnx/dtypes.js';
+import { dataTypeName, isArithmeticFloat } from '../../onnx/dtypes.js';
 import { attr } from '../../graph/attributes.js';
 import { thresholdedReluOp } from '../../ops/thresholded-relu/definition.js';
 import { numberToFloat16, numberToBfloat16 } from '../../ops/float16.js';
@@ -50,7 +50,7 @@ export const decomposeThresholdedRelu = rule<State>({
     if (ctx.opset === undefined || ctx.opset < 9) return { ok: false, reason: `ai.onnx opset ${ctx.opset} has no Where (needs 9)`, candidate: true };
     if (ctx.opset >= 15) return { ok: true, state: { x, alpha } };
     const elemType = x.dtype;
-    if (elemType === undefined || ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16].includes(elemType)) {
+    if (!isArithmeticFloat(elemType)) {
       return { ok: false, reason: `below opset 15 the input type must be a known float type (got ${elemType === undefined ? 'unknown' : dataTypeName(elemType)})`, candidate: true };
     }
     return { ok: true, state: { x, alpha, elemType } };

@@ -6,7 +6,6 @@
  * It differs for NaN (NaN * 0 = NaN) and -inf (-inf * 0 = NaN) where
  * ThresholdedRelu gives 0, and gives -0 for negative x below the threshold.
  */
-import Long from 'long';
 import { PatternBuilder } from '../pattern.js';
 import { fuseRule } from '../fuse-rule.js';
 
@@ -26,7 +25,6 @@ export const fuseMulCastGreater = fuseRule({
   ],
   nanChange: 'Mul(X, mask) gives NaN for NaN and -inf inputs, ThresholdedRelu gives 0',
   extraCheck(match, _ctx, xType) {
-    const to = match.nodes.get('cast')!.attribute('to');
-    return to && Long.fromValue(to.i).toNumber() === xType ? undefined : 'the mask is not cast to the input\'s type';
+    return match.nodes.get('cast')!.attrs.int('to') === xType ? undefined : 'the mask is not cast to the input\'s type';
   },
 });
