@@ -89,10 +89,10 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
     return EXIT_OK;
   }
   const proto = modelToProto(model);
-  const saved = lazy ? saveLazyModel(lazy, proto, output) : saveModelFile(proto, output, { source: loaded });
+  const saved = lazy ? saveLazyModel(lazy, proto, output) : { ...saveModelFile(proto, output, { source: loaded }), copiedBytes: 0 };
   warnStaleTemps(io, saved.staleTemps);
   result.bytes = saved.bytes;
-  result.copiedBytes = 'copiedBytes' in saved ? saved.copiedBytes : 0;
+  result.copiedBytes = saved.copiedBytes; // tensor bytes copied from the input without being loaded
   if (!options.json) io.out(`wrote ${output}`);
   let code = EXIT_OK;
   if (options.verify) {
