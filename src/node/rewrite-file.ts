@@ -63,6 +63,8 @@ export interface LazyModel {
   readonly source: LoadedModel;
   /** The skipped tensors still in the file, by their (unique) offset there. */
   readonly ranges: ReadonlyMap<number, LazyRange>;
+  /** The input as it was when read: the save refuses a file that changed since. */
+  readonly stat: { readonly ino: number; readonly size: number; readonly mtimeMs: number };
 }
 
 interface LazyRange extends FileRange {
@@ -97,7 +99,7 @@ export function openModelFileLazy(input: string, options: Pick<RewriteOptions, '
 
   const location = path.basename(abs);
   const real = fs.realpathSync(abs);
-  const size = fs.statSync(real).size;
+  const { ino, size, mtimeMs } = fs.statSync(real);
   const ranges = new Map<number, LazyRange>();
   for (const [t, range] of skipped) {
     const own: LazyRange['own'] = {};
@@ -108,7 +110,7 @@ export function openModelFileLazy(input: string, options: Pick<RewriteOptions, '
     t.externalData = externalDataEntries(location, range.offset, range.length);
   }
   const source: LoadedModel = { model, path: abs, dir: path.dirname(abs), size, externalFiles: [{ location, path: real, size, tensors: skipped.size }] };
-  return { model, source, ranges };
+  return { model, source, ranges, stat: { ino, size, mtimeMs } };
 }
 
 /** The range of the input a tensor of `lazy` still refers to, or undefined (an ordinary tensor). */
@@ -194,7 +196,10 @@ export function saveLazyModel(lazy: LazyModel, model: ModelProto, output: string
       finish() {
         // Every placeholder must have been filled from the file: a missed one would be zeros in the output.
         if (filled !== expected) throw new Error(`saveLazyModel: ${filled} tensors copied, ${expected} expected`);
-        if (fs.fstatSync(inFd).size !== lazy.source.size) throw new TreluError('E_READ', `${input}: changed size during the rewrite`, { hint: 'run it again on a file nothing else writes' });
+        const now = fs.fstatSync(inFd);
+        if (now.ino !== lazy.stat.ino || now.size !== lazy.stat.size || now.mtimeMs !== lazy.stat.mtimeMs) {
+          throw new TreluError('E_READ', `${input}: changed during the rewrite`, { hint: 'run it again on a file nothing else writes' });
+        }
       },
     });
   } finally {
