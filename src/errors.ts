@@ -23,7 +23,9 @@ export type TreluErrorCode =
   | 'E_LIMIT'
   | 'E_CHECKPOINT'
   | 'E_DATA'
-  | 'E_DIVERGED';
+  | 'E_DIVERGED'
+  /** A bug in a rule or pass (a gradient rule reading a value its saves do not declare, say), not in the input. */
+  | 'E_INTERNAL';
 
 /** Exit code 2: the input or the command line was bad. 1 is for failed checks. */
 export const EXIT_OK = 0;

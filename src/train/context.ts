@@ -1,76 +1,121 @@
 /**
- * What a gradient rule gets: the forward node, the gradients flowing into its
- * outputs, a builder placed in the backward part of the graph, and helpers
- * for the things many rules need (constants of the right type, reducing a
- * broadcast gradient back to an input's shape).
+ * The GradContext a rule's backward function gets (the interface is in
+ * rule.ts): the forward node seen through ForwardNodeInfo, the saved values
+ * its `saves` declares and nothing else, and the helpers many rules need
+ * (constants of the right type, reducing a broadcast gradient back to an
+ * input's shape). buildGradient's own: rules never make one.
  */
 import { TreluError } from '../errors.js';
 import { onnx, DataType, type TensorProto } from '../onnx/proto.js';
 import type { Builder } from '../graph/builder.js';
 import type { Node } from '../graph/node.js';
-import type { Value } from '../graph/value.js';
-import type { TensorInfo } from '../graph/infer.js';
+import { Value } from '../graph/value.js';
+import type { TensorInfo } from '../graph/infer/types.js';
 import { attr } from '../graph/attributes.js';
 import { numberToFloat16, numberToBfloat16 } from '../ops/float16.js';
 import { makeTensor } from '../onnx/tensor.js';
+import { constantOf } from '../rewrite/constants.js';
+import type { ForwardNodeInfo, GradContext, GradRule, SavedValues, Saves, StaticInfo } from './rule.js';
 
-export interface GradContext {
-  readonly node: Node;
-  readonly b: Builder;
-  /** Gradient of the loss with respect to each output (undefined: no gradient flows there). */
-  readonly dY: readonly (Value | undefined)[];
-  /** Whether input i needs a gradient (it lies on a path from a --wrt tensor). */
-  needs(i: number): boolean;
-  /** Static type/shape knowledge. */
-  info(v: Value): TensorInfo | undefined;
-  /** ai.onnx opset of the model. */
-  readonly opset: number;
-  /** A scalar constant of `like`'s element type. */
-  scalar(value: number, like: Value): Value;
-  /** A 1-D int64 constant. */
-  ints(values: readonly number[], name?: string): Value;
-  /** Sums `grad` (shaped like a broadcast result) back to `input`'s shape. */
-  reduceTo(grad: Value, input: Value): Value;
-  /** Zeros of `like`'s shape and type (not Mul(like, 0), which is NaN where like is infinite). */
-  zerosLike(like: Value): Value;
-  /** Fails with the node named: the rule cannot handle this case. */
-  unsupported(why: string): never;
-  /** Notes something the user should know about the gradient model (in GradientReport.warnings). */
-  warn(message: string): void;
-}
-
-/** Forward values a rule's backward nodes read, by position on the forward node. */
-export interface Saves {
-  readonly inputs?: readonly number[];
-  readonly outputs?: readonly number[];
-}
+/** What buildGradient knows about a value: declared, inferred, or (for a gradient) its tensor's shape. */
+export type InfoLookup = (v: Value) => TensorInfo | undefined;
 
 /**
- * A gradient rule, in the style of tfjs's gradient configs: what it saves
- * from the forward pass (tfjs's inputsToSave / outputsToSave) and a function
- * that builds the backward nodes with the IR builder.
+ * TEMPORARY (for legacy-rule.ts, which the integrator removes with it): the
+ * forward node and the lookup behind each view and context made here, in a
+ * WeakMap a rule cannot enumerate (src/train/index.ts exports neither).
  */
-export interface GradRule {
-  readonly opType: string;
-  /**
-   * The forward values the backward nodes may read (values, or only their
-   * shapes or types: anything they take as an input). These are what must
-   * stay alive between the forward and backward passes. A function where it
-   * depends on the node (ThresholdedRelu saves Y for alpha >= 0, X below).
-   * buildGradient checks every rule against it.
-   */
-  readonly saves: Saves | ((node: Node, info: (v: Value) => TensorInfo | undefined) => Saves);
-  /** Returns a gradient per input (undefined where none is needed or defined). */
-  backward(ctx: GradContext): (Value | undefined)[];
+export interface LegacyForward {
+  readonly node: Node;
+  readonly info: InfoLookup;
+}
+const legacyForward = new WeakMap<object, LegacyForward>();
+export function legacyForwardOf(x: ForwardNodeInfo): LegacyForward | undefined {
+  return legacyForward.get(x);
+}
+
+const NOTHING: StaticInfo = { name: undefined, dtype: undefined, shape: undefined, rank: undefined };
+
+function staticInfo(v: Value | undefined, info: InfoLookup): StaticInfo {
+  if (!v) return NOTHING;
+  const t = info(v);
+  return { name: v.name, dtype: t?.elemType, shape: t?.shape, rank: t?.shape?.length };
+}
+
+/** The forward node as a rule may see it (for `saves` functions and as the base of GradContext). */
+export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): ForwardNodeInfo {
+  const view: ForwardNodeInfo = {
+    opType: node.opType,
+    domain: node.domain,
+    name: node.name || node.outputs[0]?.name || '',
+    attrs: node.attrs,
+    attributes: node.attributes,
+    hasInput: (i) => !!node.inputs[i],
+    hasOutput: (i) => !!node.outputs[i],
+    inputInfo: (i) => staticInfo(node.inputs[i], info),
+    outputInfo: (i) => staticInfo(node.outputs[i], info),
+    constantInput: (i) => (node.inputs[i] ? constantOf(node.inputs[i]!)?.values : undefined),
+    opset,
+  } as Omit<ForwardNodeInfo, 'inputCount' | 'outputCount'> as ForwardNodeInfo;
+  withLiveCounts(view, node);
+  legacyForward.set(view, { node, info });
+  return view;
+}
+
+/** inputCount and outputCount read the node when asked (ensureOutput adds an output), also on objects spread from a view. */
+function withLiveCounts(target: object, node: Node): void {
+  Object.defineProperties(target, {
+    inputCount: { get: () => node.inputs.length, enumerable: true },
+    outputCount: { get: () => node.outputs.length, enumerable: true },
+  });
+}
+
+/** The positions `rule` declares for `node`. */
+export function declaredSaves(rule: GradRule, node: Node, info: InfoLookup, opset: number): Saves {
+  return typeof rule.saves === 'function' ? rule.saves(forwardNodeInfo(node, info, opset)) : rule.saves;
 }
 
 /** The values `rule` declares it reads from `node`. */
-export function savedValues(rule: GradRule, node: Node, info: (v: Value) => TensorInfo | undefined): Set<Value> {
-  const s = typeof rule.saves === 'function' ? rule.saves(node, info) : rule.saves;
+export function savedValues(rule: GradRule, node: Node, info: InfoLookup, opset: number): Set<Value> {
+  const s = declaredSaves(rule, node, info, opset);
   const out = new Set<Value>();
   for (const i of s.inputs ?? []) if (node.inputs[i]) out.add(node.inputs[i]!);
   for (const i of s.outputs ?? []) if (node.outputs[i]) out.add(node.outputs[i]!);
   return out;
+}
+
+function saved(rule: GradRule | undefined, node: Node, b: Builder, s: Saves): SavedValues {
+  const label = () => `node '${node.name || node.outputs[0]?.name}' (${node.opType})`;
+  const declared = (kind: 'input' | 'output', i: number) => {
+    const list = kind === 'input' ? s.inputs : s.outputs;
+    if (!list?.includes(i)) {
+      throw new TreluError('E_INTERNAL', `the gradient rule for ${rule?.opType ?? node.opType} reads ${kind} ${i} of ${label()}, which its saves do not declare`, {
+        hint: `add ${i} to the rule's saves.${kind}s`,
+      });
+    }
+  };
+  const optionalInput = (i: number) => {
+    declared('input', i);
+    return node.inputs[i];
+  };
+  return {
+    optionalInput,
+    input(i) {
+      return optionalInput(i) ?? (() => { throw new TreluError('E_GRAPH', `${label()}: input ${i} is missing`); })();
+    },
+    output(i) {
+      declared('output', i);
+      return node.outputs[i] ?? (() => { throw new TreluError('E_GRAPH', `${label()}: output ${i} is missing`); })();
+    },
+    ensureOutput(i, suffix) {
+      declared('output', i);
+      if (node.outputs[i]) return node.outputs[i]!;
+      if (i !== node.outputs.length) throw new TreluError('E_INTERNAL', `${label()}: output ${i} cannot be added before output ${node.outputs.length}`);
+      const v = new Value(b.scope.valueNames.unique(`${node.outputs[0]!.name}_${suffix}`));
+      node.appendOutput(v);
+      return v;
+    },
+  };
 }
 
 function scalarTensor(value: number, elemType: number): TensorProto {
@@ -90,18 +135,26 @@ export function makeContext(init: {
   b: Builder;
   dY: (Value | undefined)[];
   needs: (i: number) => boolean;
-  info: (v: Value) => TensorInfo | undefined;
+  info: InfoLookup;
   opset: number;
+  /** The rule the context is for (undefined: buildGradient's own helpers, which read no saved values). */
+  rule?: GradRule;
   warn?: (message: string) => void;
   /** Types the nodes the rule has built so far, so that reduceTo sees their shapes. */
   settle?: () => void;
 }): GradContext {
-  const { b, node } = init;
+  const { b, node, info } = init;
+  const view = forwardNodeInfo(node, info, init.opset);
+  const saves = init.rule ? declaredSaves(init.rule, node, info, init.opset) : {};
   const ctx: GradContext = {
-    ...init,
+    ...view,
+    b,
+    dY: init.dY,
+    needs: init.needs,
+    saved: saved(init.rule, node, b, saves),
     scalar(value, like) {
       if (!like) throw new TreluError('E_GRAPH', `node '${node.name}' (${node.opType}): a required input is missing`);
-      const et = init.info(like)?.elemType;
+      const et = like instanceof Value ? info(like)?.elemType : like.dtype;
       if (et === undefined) ctx.unsupported(`the element type of '${like.name}' is unknown`);
       return b.op('Constant', [], { name: 'grad_const', attributes: [attr.tensor('value', scalarTensor(value, et))] });
     },
@@ -112,7 +165,7 @@ export function makeContext(init: {
       return b.op('Constant', [], { name, attributes: [attr.tensor('value', makeTensor('', [values.length], BigInt64Array.from(values.map(BigInt))))] });
     },
     reduceTo(grad, input) {
-      return reduceToShape(ctx, grad, input, init.settle);
+      return reduceToShape(ctx, info, grad, input, init.settle);
     },
     zerosLike(like) {
       const zeros = b.op('ConstantOfShape', [b.op('Shape', [like], { name: 'grad_shape' })], { name: 'grad_zeros' });
@@ -125,6 +178,8 @@ export function makeContext(init: {
       throw new TreluError('E_UNSUPPORTED', `no gradient for ${node.opType} node '${node.name || node.outputs[0]?.name}': ${why}`);
     },
   };
+  withLiveCounts(ctx, node);
+  legacyForward.set(ctx, { node, info });
   return ctx;
 }
 
@@ -134,10 +189,10 @@ export function makeContext(init: {
  * graph: sum over every axis where the input's (left-padded) shape is 1, then
  * reshape to Shape(input).
  */
-function reduceToShape(ctx: GradContext, grad: Value, input: Value, settle?: () => void): Value {
+function reduceToShape(ctx: GradContext, info: InfoLookup, grad: Value, input: Value, settle?: () => void): Value {
   settle?.();
-  const xs = ctx.info(input)?.shape;
-  const gs = ctx.info(grad)?.shape;
+  const xs = info(input)?.shape;
+  const gs = info(grad)?.shape;
   if (xs && gs) {
     if (xs.length === gs.length && xs.every((d, i) => d === gs[i] && d !== undefined)) return grad;
     const lead = gs.length - xs.length;

@@ -17,9 +17,10 @@ import { tensorValues } from '../rewrite/constants.js';
 import { eliminateDeadNodes } from '../graph/passes.js';
 import type { Node } from '../graph/node.js';
 import { Builder } from '../graph/builder.js';
-import { inferTypes } from '../graph/infer.js';
+import { inferModel } from '../graph/infer/index.js';
 import { replaceValue } from '../graph/mutate.js';
 import { makeTensor } from '../onnx/tensor.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
 
 function doubleTensor(t: TensorProto): TensorProto {
   const c = tensorValues(t);
@@ -51,14 +52,12 @@ function retypeAttribute(a: AttributeProto): AttributeProto {
  * check falls back to float32).
  */
 function lowerConv(model: Model, node: Node): void {
-  const types = inferTypes(model);
+  inferModel(model);
   const [x, w, bias] = node.inputs;
-  const xs = x ? types.get(x)?.shape : undefined;
-  const ws = w ? types.get(w)?.shape : undefined;
-  const list = (name: string, d: number[]) => node.attribute(name)?.ints.map((i) => Long.fromValue(i).toNumber()) ?? d;
-  const group = node.attribute('group') ? Long.fromValue(node.attribute('group')!.i).toNumber() : 1;
-  const autoPad = node.attribute('auto_pad');
-  if (!xs || !ws || xs.length !== 4 || group !== 1 || (autoPad && new TextDecoder().decode(autoPad.s) !== 'NOTSET')) return;
+  const xs = x?.shapeInfo;
+  const ws = w?.shapeInfo;
+  const list = (name: string, d: number[]) => node.attrs.ints(name, d);
+  if (!xs || !ws || xs.length !== 4 || node.attrs.int('group', 1) !== 1 || node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') return;
   const [, c, h, wd] = xs;
   const [m, , kh, kw] = ws;
   if (![c, h, wd, m, kh, kw].every((d) => typeof d === 'number')) return;
@@ -98,16 +97,20 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
   for (const v of [...graph.inputs, ...graph.outputs]) v.info = retypeInfo(v.info);
   for (const [v, vi] of graph.outputInfos) graph.outputInfos.set(v, retypeInfo(vi)!);
   graph.valueInfos = graph.valueInfos.map((e) => ({ value: e.value, proto: retypeInfo(e.proto)! }));
-  for (const n of graph.nodes) if (n.opType === 'Conv' && (n.domain === '' || n.domain === 'ai.onnx')) lowerConv(model, n);
-  const types = inferTypes(model);
+  for (const n of graph.nodes) if (n.opType === 'Conv' && isAiOnnxDomain(n.domain)) lowerConv(model, n);
+  inferModel(model);
   for (const n of graph.nodes) {
     // ORT's CPU GlobalAveragePool is float-only; ReduceMean over the spatial axes is the same in double.
-    if (n.opType === 'GlobalAveragePool' && (n.domain === '' || n.domain === 'ai.onnx')) {
-      const rank = n.inputs[0] ? types.get(n.inputs[0])?.shape?.length : undefined;
+    if (n.opType === 'GlobalAveragePool' && isAiOnnxDomain(n.domain)) {
+      const rank = n.inputs[0]?.shapeInfo?.length;
       if (rank !== undefined) {
         n.opType = 'ReduceMean';
         n.attributes = [attr.ints('axes', [...Array(rank).keys()].slice(2)), attr.int('keepdims', 1)];
       }
+    }
+    // ConstantOfShape without `value` makes float32 zeros: double ones here, like every other float.
+    if (n.opType === 'ConstantOfShape' && isAiOnnxDomain(n.domain) && !n.attrs.has('value')) {
+      n.attributes = [...n.attributes, attr.tensor('value', onnx.TensorProto.create({ dataType: DataType.DOUBLE, dims: [Long.fromNumber(1)], rawData: new Uint8Array(8) }) as TensorProto)];
     }
     n.attributes = n.attributes.map(retypeAttribute);
     for (const v of n.outputs) v.info = retypeInfo(v.info);

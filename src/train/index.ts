@@ -8,8 +8,8 @@ export { appendLoss, LOSS_FUNCTIONS, type LossFunction } from './loss.js';
 export { findPath, differentiableInput, type GradientPath } from './path.js';
 export { parameterValue, type ExternalReader } from './parameter-values.js';
 export { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from './rules/index.js';
-// Rules are written against GradContext; makeContext is autodiff's own.
-export type { GradContext, GradRule, Saves } from './context.js';
+// Rules are written against GradContext (rule.ts); makeContext is buildGradient's own.
+export type { GradContext, GradRule, Saves, SavedValues, ForwardNodeInfo, StaticInfo } from './rule.js';
 export { checkGradients, parameterFeeds, verdict, type GradientCheck, type GradientCheckReport, type CheckOptions, type CheckVerdict } from './check.js';
 export { toFloat64 } from './float64.js';
 

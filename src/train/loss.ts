@@ -12,7 +12,7 @@ import { onnx, DataType, type ValueInfoProto } from '../onnx/proto.js';
 import type { Model } from '../graph/model.js';
 import { Builder } from '../graph/builder.js';
 import { Value } from '../graph/value.js';
-import { inferTypes } from '../graph/infer.js';
+import { inferModel } from '../graph/infer/index.js';
 
 export type LossFunction = 'mse' | 'l1' | 'bce-with-logits' | 'cross-entropy' | 'nll';
 export const LOSS_FUNCTIONS: readonly LossFunction[] = ['mse', 'l1', 'bce-with-logits', 'cross-entropy', 'nll'];
@@ -23,10 +23,10 @@ export function appendLoss(model: Model, fn: LossFunction, on: string): Value {
   const graph = model.graph;
   const out = graph.outputs.find((v) => v.name === on) ?? graph.nodes.flatMap((n) => n.outputs).find((v) => v.name === on);
   if (!out) throw new TreluError('E_USAGE', `no output or tensor named '${on}'`, { hint: `outputs: ${graph.outputs.map((v) => v.name).join(', ')}` });
-  const info = inferTypes(model).get(out);
-  const et = info?.elemType;
+  inferModel(model);
+  const et = out.dtype;
   if (et === undefined || ![DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16].includes(et)) throw new TreluError('E_USAGE', `'${on}' is not a float tensor`);
-  const shape = info?.shape;
+  const shape = out.shapeInfo;
   const dims = (d: (number | string | undefined)[]) => d.map((x) => (typeof x === 'number' ? { dimValue: x } : typeof x === 'string' ? { dimParam: x } : {}));
   const labelsName = model.valueNames.unique('labels');
   let labelsInfo: ValueInfoProto;

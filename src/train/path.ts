@@ -10,10 +10,13 @@ import { DataType } from '../onnx/proto.js';
 import type { Graph } from '../graph/graph.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
-import type { TensorInfo } from '../graph/infer.js';
+import type { TensorInfo } from '../graph/infer/types.js';
 import { topologicalOrder } from '../graph/toposort.js';
+import { isAiOnnxDomain } from '../onnx/domain.js';
+import { ARITHMETIC_FLOAT_TYPES } from '../onnx/dtypes.js';
 
-export const FLOAT_TYPES: readonly number[] = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
+/** The float types a gradient flows in (onnx/dtypes.ts's ARITHMETIC_FLOAT_TYPES: FLOAT, DOUBLE, FLOAT16, BFLOAT16). */
+export const FLOAT_TYPES: readonly number[] = ARITHMETIC_FLOAT_TYPES;
 
 /** Ops whose outputs carry no gradient: integer/bool results, or constant almost everywhere (as in PyTorch). */
 const NO_GRADIENT_OUT = new Set([
@@ -32,7 +35,7 @@ const NON_DIFFERENTIABLE_INPUTS: Readonly<Record<string, readonly number[]>> = {
   ReduceLogSum: [1], ReduceLogSumExp: [1], ReduceSumSquare: [1],
 };
 
-const isOnnx = (n: Node) => n.domain === '' || n.domain === 'ai.onnx';
+const isOnnx = (n: Node) => isAiOnnxDomain(n.domain);
 
 /** Whether input `i` of `node` can carry a gradient (by the op's definition, not by what feeds it). */
 export function differentiableInput(node: Node, i: number): boolean {

@@ -132,8 +132,6 @@ export async function float64Forward(cpu: Backend, b: BuiltGradient): Promise<{ 
   const m = modelFromProto(decodeModel(b.forwardBytes));
   if (m.graph.nodes.some((n) => n.subgraphs.size)) throw new Error('subgraphs: not retyped');
   const convs = lowerConvToTaps(m);
-  // ConstantOfShape's default value is a float32 zero, which toFloat64 leaves float32: make it explicit.
-  for (const n of m.graph.nodes) if (n.opType === 'ConstantOfShape' && !n.attribute('value')) n.setAttribute(attr.tensor('value', makeTensor('value', [1], Float32Array.of(0))));
   toFloat64(m, b.outputs);
   const bytes = encodeModel(modelToProto(m));
   const y32 = await runOnce(cpu, b.forwardBytes, b.base);

@@ -18,7 +18,7 @@ import type { Node } from '../../graph/node.js';
 import type { Value } from '../../graph/value.js';
 import { Builder } from '../../graph/builder.js';
 import { replaceAllUsesWith } from '../../graph/mutate.js';
-import type { TensorInfo } from '../../graph/infer.js';
+import type { TensorInfo } from '../../graph/infer/types.js';
 import { f32, i64s } from './graph-constants.js';
 
 export interface LoweredBatchNorm {

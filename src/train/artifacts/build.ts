@@ -19,7 +19,7 @@ import { Builder } from '../../graph/builder.js';
 import { modelFromProto } from '../../graph/from-proto.js';
 import { modelToProto } from '../../graph/to-proto.js';
 import { eliminateDeadNodes } from '../../graph/passes.js';
-import { inferTypes, type Dim } from '../../graph/infer.js';
+import { inferModel } from '../../graph/infer/index.js';
 import { upgradeOpset } from '../../rewrite/opset-upgrade.js';
 import { initializersToInputs } from '../autodiff.js';
 import { appendLoss } from '../loss.js';
@@ -60,6 +60,11 @@ export const ARTIFACT_FILES = { trainStep: 'train_step.onnx', eval: 'eval.onnx',
 const MIN_OPSET = 16;
 
 const typeName = (et: number) => ({ [DataType.FLOAT]: 'float32', [DataType.INT64]: 'int64', [DataType.BOOL]: 'bool', [DataType.DOUBLE]: 'float64', [DataType.INT32]: 'int32' } as Record<number, string>)[et] ?? `onnx:${et}`;
+
+/** A manifest entry for `v`, typed from what it carries (declared, else inferred: run inferModel first). */
+function ioEntry(v: Value, kind: IoEntry['kind'], description: string, key?: string): IoEntry {
+  return { name: v.name, kind, dtype: typeName(v.dtype ?? DataType.FLOAT), shape: v.shapeInfo, ...(key ? { key } : {}), description };
+}
 
 export function buildTrainingArtifacts(source: ModelProto | Model, options: TrainingArtifactsOptions): TrainingArtifacts {
   const proto = source instanceof Model ? modelToProto(source) : source;
@@ -125,11 +130,8 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
   const masks = lg.dropouts.map((d) => g.inputs.find((v) => v.name === d.mask)!);
   g.inputs = [...lg.dataInputs, ...(lg.labels ? [lg.labels] : []), ...masks, lr, step, ...(apply ? [apply] : []), ...lg.params.map((p) => p.value), ...stateInputs.map((s) => s.value), ...lg.buffers.map((x) => x.value)];
   eliminateDeadNodes.run(m);
-  const types = inferTypes(m);
-  const io = (v: Value, kind: IoEntry['kind'], description: string, key?: string): IoEntry => {
-    const t = types.get(v);
-    return { name: v.name, kind, dtype: typeName(t?.elemType ?? v.elemType ?? DataType.FLOAT), shape: (t?.shape ?? v.shape) as Dim[] | undefined, ...(key ? { key } : {}), description };
-  };
+  inferModel(m);
+  const io = ioEntry;
   const trainInputs: IoEntry[] = [
     ...lg.dataInputs.map((v) => io(v, 'data', 'a batch of the model input')),
     ...(lg.labels ? [io(lg.labels, 'labels', options.lossFn === 'cross-entropy' ? 'class indices (int64)' : 'targets, shaped like the scores')] : []),
@@ -176,11 +178,8 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
   e.graph.outputs = [evalLoss, ...(evalAccuracy ? [evalAccuracy] : []), ...originalOutputs.filter((v) => v !== evalLoss)];
   e.graph.inputs = [...evalData, ...(evalLabels ? [evalLabels] : []), ...evalState];
   eliminateDeadNodes.run(e);
-  const et = inferTypes(e);
-  const eio = (v: Value, kind: IoEntry['kind'], description: string, key?: string): IoEntry => {
-    const t = et.get(v);
-    return { name: v.name, kind, dtype: typeName(t?.elemType ?? v.elemType ?? DataType.FLOAT), shape: (t?.shape ?? v.shape) as Dim[] | undefined, ...(key ? { key } : {}), description };
-  };
+  inferModel(e);
+  const eio = ioEntry;
   const evalInputs: IoEntry[] = [
     ...evalData.map((v) => eio(v, 'data', 'a batch of the model input')),
     ...(evalLabels ? [eio(evalLabels, 'labels', 'as for the train step')] : []),

@@ -12,7 +12,7 @@ import type { Node } from '../../graph/node.js';
 import { Value } from '../../graph/value.js';
 import { Builder } from '../../graph/builder.js';
 import { replaceAllUsesWith } from '../../graph/mutate.js';
-import type { TensorInfo, Dim } from '../../graph/infer.js';
+import type { TensorInfo, Dim } from '../../graph/infer/types.js';
 import { constantOf } from '../../rewrite/constants.js';
 
 export interface LoweredDropout {

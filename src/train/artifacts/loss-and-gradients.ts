@@ -15,7 +15,7 @@ import type { Value } from '../../graph/value.js';
 import { Builder } from '../../graph/builder.js';
 import { buildGradient, initializersToInputs, type GradientReport } from '../autodiff.js';
 import type { LossFunction } from '../loss.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 import { toTrainingMode } from './modes.js';
 import type { LoweredDropout } from './dropout-training.js';
 import { nameSelector, unknownNames } from './names.js';

@@ -1,5 +1,5 @@
 /** manifest.json: what every input and output of the artifacts is, the name map, hyperparameters, versions. */
-import type { Dim } from '../../graph/infer.js';
+import type { Dim } from '../../graph/infer/types.js';
 import type { OptimizerConfig } from '../optim/optimizers.js';
 import type { LossOptions } from './loss-and-gradients.js';
 

@@ -9,9 +9,10 @@ import type { Model } from '../../graph/model.js';
 import type { Value } from '../../graph/value.js';
 import { Builder } from '../../graph/builder.js';
 import { replaceAllUsesWith } from '../../graph/mutate.js';
-import { inferTypes } from '../../graph/infer.js';
+import { inferModel } from '../../graph/infer/index.js';
 import { lowerBatchNormTraining, type LoweredBatchNorm } from './batch-norm-training.js';
 import { lowerDropoutTraining, type LoweredDropout } from './dropout-training.js';
+import { isAiOnnxDomain } from '../../onnx/domain.js';
 
 export interface TrainingModeReport {
   batchNorms: LoweredBatchNorm[];
@@ -19,12 +20,12 @@ export interface TrainingModeReport {
 }
 
 export function toTrainingMode(model: Model): TrainingModeReport {
-  const types = inferTypes(model);
-  const info = (v: Value) => types.get(v);
+  inferModel(model);
+  const info = (v: Value) => ({ elemType: v.dtype, shape: v.shapeInfo });
   const batchNorms: LoweredBatchNorm[] = [];
   const dropouts: LoweredDropout[] = [];
   for (const node of [...model.graph.nodes]) {
-    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    if (!isAiOnnxDomain(node.domain)) continue;
     if (node.opType === 'BatchNormalization') batchNorms.push(lowerBatchNormTraining(model, node, info));
     else if (node.opType === 'Dropout') dropouts.push(lowerDropoutTraining(model, node, info));
   }
@@ -36,7 +37,7 @@ export function toInferenceMode(model: Model): number {
   const graph = model.graph;
   let changed = 0;
   for (const node of [...graph.nodes]) {
-    if (node.domain !== '' && node.domain !== 'ai.onnx') continue;
+    if (!isAiOnnxDomain(node.domain)) continue;
     const training = node.opType === 'BatchNormalization' ? node.attrs.int('training_mode', 0) === 1 || node.outputs.length > 1
       : node.opType === 'Dropout' ? !!node.inputs[2] || node.outputs.length > 1 || node.attrs.int('is_test', 1) === 0 : false;
     if (node.opType !== 'Dropout' && !training) continue;

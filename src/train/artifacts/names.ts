@@ -3,7 +3,7 @@ import { TreluError } from '../../errors.js';
 import { onnx, DataType, type ValueInfoProto } from '../../onnx/proto.js';
 import type { Builder } from '../../graph/builder.js';
 import type { Value } from '../../graph/value.js';
-import type { Dim } from '../../graph/infer.js';
+import type { Dim } from '../../graph/infer/types.js';
 
 /** Parses `a,b` or `/re/flags` (repeatable) into a predicate over names. */
 export function nameSelector(specs: readonly string[]): (name: string) => boolean {

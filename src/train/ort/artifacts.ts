@@ -32,10 +32,11 @@ import { modelFromProto } from '../../graph/from-proto.js';
 import { modelToProto } from '../../graph/to-proto.js';
 import { buildGradient, initializersToInputs, type GradientReport } from '../autodiff.js';
 import { appendLoss, type LossFunction } from '../loss.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 import { buildOptimizerModel, momentumKeys, type OptimizerSpec } from './optimizer-model.js';
 import { ORT_CHECKPOINT_VERSION, OPTIMIZER_GROUP, emptyProperties, writeOrtCheckpoint, type OrtCheckpoint, type PropertyBagState } from './checkpoint.js';
 import { checkpointTensorFromProto, zerosLike } from './tensors.js';
+import { isAiOnnxDomain } from '../../onnx/domain.js';
 
 export const LAZY_RESET_GRAD = 'lazy_reset_grad';
 export const gradBufferName = (param: string) => `${param}_grad.accumulation.buffer`;
@@ -189,7 +190,7 @@ function newInput(model: Model, name: string, info: ValueInfoProto): Value {
 /** What ORT's _disable_training_mode does to the eval model. */
 function disableTrainingMode(model: Model): void {
   for (const n of model.graph.nodes) {
-    if (n.domain !== '' && n.domain !== 'ai.onnx') continue;
+    if (!isAiOnnxDomain(n.domain)) continue;
     if (n.opType === 'Dropout' && n.inputs.length > 2) n.replaceInput(2, undefined);
     if (n.opType === 'BatchNormalization' && n.attrs.has('training_mode')) n.setAttribute(attr.int('training_mode', 0));
   }

@@ -7,16 +7,16 @@
  */
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const batchNormalizationGrad: GradRule = {
   opType: 'BatchNormalization',
   saves: { inputs: [0, 1, 3, 4] }, // X, scale, mean, var; not B
-  backward({ node, b, dY, needs, info, ints, scalar, unsupported }) {
-    if (node.outputs.length > 1 || node.attrs.int('training_mode', 0) === 1) unsupported('training mode');
-    const [x, scale, , mean, variance] = node.inputs as Value[];
-    const rank = info(x!)?.shape?.length ?? unsupported('input rank unknown');
-    const eps = node.attrs.float('epsilon', 1e-5);
+  backward({ attrs, outputCount, b, dY, saved, needs, inputInfo, ints, scalar, unsupported }) {
+    if (outputCount > 1 || attrs.int('training_mode', 0) === 1) unsupported('training mode');
+    const [x, scale, mean, variance] = [saved.input(0), saved.input(1), saved.input(3), saved.input(4)];
+    const rank = inputInfo(0).rank ?? unsupported('input rank unknown');
+    const eps = attrs.float('epsilon', 1e-5);
     const axes = [0, ...[...Array(rank).keys()].slice(2)];
     const perChannel = (v: Value, name: string) => b.op('Unsqueeze', [v, ints(axes.filter((a) => a !== 0).length ? [0, ...axes.slice(1)] : [0])], { name });
     const inv = b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, scalar(eps, x!)], { name: 'bn_ve' })], { name: 'bn_sd' })], { name: 'bn_inv' });

@@ -9,7 +9,7 @@
 import { DataType } from '../../onnx/proto.js';
 import { MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import type { Value } from '../../graph/value.js';
-import type { GradContext } from '../context.js';
+import type { GradContext } from '../rule.js';
 
 export interface ClassLossParts {
   /** [N, C, d..] float (like x): 1 at each element's label (0 on ignored elements: their label is clamped to 0 and coef is 0). */
@@ -18,13 +18,15 @@ export interface ClassLossParts {
   coef: Value;
 }
 
-export function classLossParts(ctx: GradContext, x: Value, labels: Value, weights: Value | undefined): ClassLossParts {
-  const { node, b, dY, info, ints } = ctx;
-  const reduction = node.attrs.string('reduction', 'mean');
+/** For the loss node of `ctx` (inputs: x [N, C, d..], labels [N, d..], weight [C]?; all three saved). */
+export function classLossParts(ctx: GradContext): ClassLossParts {
+  const { attrs, b, dY, saved, inputInfo, ints } = ctx;
+  const [x, labels, weights] = [saved.input(0), saved.input(1), saved.optionalInput(2)];
+  const reduction = attrs.string('reduction', 'mean');
   if (!['mean', 'sum', 'none'].includes(reduction)) ctx.unsupported(`reduction '${reduction}'`);
-  const ignoreIndex = node.attrs.int('ignore_index');
+  const ignoreIndex = attrs.int('ignore_index');
   if (weights && ctx.needs(2)) ctx.unsupported('a gradient with respect to the class weights');
-  const labels64 = info(labels)?.elemType === DataType.INT64 ? labels : b.op('Cast', [labels], { name: 'loss_labels', attributes: { to: DataType.INT64 } });
+  const labels64 = inputInfo(1).dtype === DataType.INT64 ? labels : b.op('Cast', [labels], { name: 'loss_labels', attributes: { to: DataType.INT64 } });
   let mask: Value | undefined;
   let safe = labels64;
   if (ignoreIndex !== undefined) {
@@ -44,7 +46,7 @@ export function classLossParts(ctx: GradContext, x: Value, labels: Value, weight
   } else {
     let scale = dY[0]!;
     if (reduction === 'mean') {
-      const labelDims = info(labels)?.shape;
+      const labelDims = inputInfo(1).shape;
       const denom = w
         ? b.op('ReduceSum', [w], { name: 'loss_denom', attributes: { keepdims: 0 } })
         : labelDims?.every((d) => typeof d === 'number')
@@ -59,10 +61,10 @@ export function classLossParts(ctx: GradContext, x: Value, labels: Value, weight
   return { onehot, coef };
 }
 
-/** onehot(labels) along axis 1 of x, in x's type: Equal against 0..C-1 (ORT's OneHot is ~10x slower) where the rank is known. */
+/** onehot(labels) along axis 1 of x (input 0), in x's type: Equal against 0..C-1 (ORT's OneHot is ~10x slower) where the rank is known. */
 function oneHot(ctx: GradContext, x: Value, labels: Value): Value {
-  const { b, info, ints } = ctx;
-  const shape = info(x)?.shape;
+  const { b, inputInfo, ints } = ctx;
+  const shape = inputInfo(0).shape;
   const c = shape?.[1];
   let classes: Value;
   // A constant 0..C-1 for a sane C; a huge (or malformed) declared C is computed at run time instead

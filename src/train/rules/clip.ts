@@ -4,19 +4,19 @@
  * opset 11 (either may be absent), attributes before. No gradient for min/max.
  */
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const clipGrad: GradRule = {
   opType: 'Clip',
   saves: { inputs: [0, 1, 2] },
-  backward({ node, b, dY, needs, opset, scalar, unsupported }) {
+  backward({ attrs, b, dY, saved, needs, opset, scalar, unsupported }) {
     if (needs(1) || needs(2)) unsupported('a gradient with respect to min or max');
-    const x = node.inputs[0]!;
-    let lo: Value | undefined = node.inputs[1];
-    let hi: Value | undefined = node.inputs[2];
+    const x = saved.input(0);
+    let lo: Value | undefined = saved.optionalInput(1);
+    let hi: Value | undefined = saved.optionalInput(2);
     if (opset < 11) {
-      lo = node.attrs.has('min') ? scalar(node.attrs.float('min', 0), x) : undefined;
-      hi = node.attrs.has('max') ? scalar(node.attrs.float('max', 0), x) : undefined;
+      lo = attrs.has('min') ? scalar(attrs.float('min', 0), x) : undefined;
+      hi = attrs.has('max') ? scalar(attrs.float('max', 0), x) : undefined;
     }
     let keep: Value | undefined;
     if (lo) keep = b.op('Greater', [x, lo], { name: 'clip_above' });

@@ -18,7 +18,7 @@
 import { TreluError } from '../../errors.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../legacy-rule.js';
 import { oneHotKernels } from './one-hot-kernels.js';
 import { backwardAs2d, isOneD } from './lift-1d.js';
 

@@ -13,19 +13,19 @@
  */
 import { DataType } from '../../onnx/proto.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../rule.js';
 import { FLOAT_TYPES } from '../path.js';
 
 export const whereGrad: GradRule = {
   opType: 'Where',
   saves: { inputs: [0, 1, 2] }, // the condition; A and B for their shapes
-  backward({ node, b, dY, needs, reduceTo, zerosLike }) {
-    const [c, x, y] = node.inputs as Value[];
+  backward({ b, dY, saved, needs, reduceTo, zerosLike }) {
+    const [c, x, y] = [saved.input(0), saved.input(1), saved.input(2)];
     const zero = zerosLike(dY[0]!);
     return [
       undefined,
-      needs(1) ? reduceTo(b.op('Where', [c, dY[0], zero], { name: 'where_da' }), x!) : undefined,
-      needs(2) ? reduceTo(b.op('Where', [c, zero, dY[0]], { name: 'where_db' }), y!) : undefined,
+      needs(1) ? reduceTo(b.op('Where', [c, dY[0], zero], { name: 'where_da' }), x) : undefined,
+      needs(2) ? reduceTo(b.op('Where', [c, zero, dY[0]], { name: 'where_db' }), y) : undefined,
     ];
   },
 };
@@ -33,38 +33,38 @@ export const whereGrad: GradRule = {
 export const expandGrad: GradRule = {
   opType: 'Expand',
   saves: { inputs: [0] },
-  backward: ({ node, dY, reduceTo }) => [reduceTo(dY[0]!, node.inputs[0]!), undefined],
+  backward: ({ dY, saved, reduceTo }) => [reduceTo(dY[0]!, saved.input(0)), undefined],
 };
 
 export const castGrad: GradRule = {
   opType: 'Cast',
   saves: { inputs: [0] }, // for its type
-  backward({ node, b, dY, info, unsupported }) {
-    const to = node.attrs.int('to', 0);
+  backward({ attrs, b, dY, saved, inputInfo, unsupported }) {
+    const to = attrs.int('to', 0);
     if (!FLOAT_TYPES.includes(to)) unsupported(`a Cast to ${DataType[to] ?? to} carries no gradient`);
-    const from = info(node.inputs[0]!)?.elemType;
+    const from = inputInfo(0).dtype;
     if (from !== undefined && !FLOAT_TYPES.includes(from)) return [undefined];
-    return [b.op('CastLike', [dY[0], node.inputs[0]], { name: 'cast_grad' })];
+    return [b.op('CastLike', [dY[0], saved.input(0)], { name: 'cast_grad' })];
   },
 };
 
 export const softplusGrad: GradRule = {
   opType: 'Softplus',
   saves: { inputs: [0] },
-  backward: ({ node, b, dY }) => [b.op('Mul', [dY[0], b.op('Sigmoid', [node.inputs[0]], { name: 'softplus_d' })], { name: 'softplus_grad' })],
+  backward: ({ b, dY, saved }) => [b.op('Mul', [dY[0], b.op('Sigmoid', [saved.input(0)], { name: 'softplus_d' })], { name: 'softplus_grad' })],
 };
 
 export const reciprocalGrad: GradRule = {
   opType: 'Reciprocal',
   saves: { outputs: [0] },
-  backward({ node, b, dY }) {
-    const y = node.outputs[0]!;
+  backward({ b, dY, saved }) {
+    const y = saved.output(0);
     return [b.op('Neg', [b.op('Mul', [dY[0], b.op('Mul', [y, y], { name: 'reciprocal_y2' })], { name: 'reciprocal_grad' })], { name: 'reciprocal_grad' })];
   },
 };
 
 /** dY * k where lo < X < hi (strict, as PyTorch's hardsigmoid/hardswish backward). */
-function inside(ctx: Parameters<GradRule['backward']>[0], x: Value, lo: number, hi: number): Value {
+function inside(ctx: GradContext, x: Value, lo: number, hi: number): Value {
   const { b, scalar } = ctx;
   return b.op('And', [b.op('Greater', [x, scalar(lo, x)], { name: 'hard_lo' }), b.op('Less', [x, scalar(hi, x)], { name: 'hard_hi' })], { name: 'hard_in' });
 }
@@ -73,10 +73,10 @@ export const hardSigmoidGrad: GradRule = {
   opType: 'HardSigmoid',
   saves: { inputs: [0] },
   backward(ctx) {
-    const { node, b, dY, scalar } = ctx;
-    const x = node.inputs[0]!;
-    const alpha = node.attrs.float('alpha', 0.2);
-    const beta = node.attrs.float('beta', 0.5);
+    const { attrs, b, dY, saved, scalar } = ctx;
+    const x = saved.input(0);
+    const alpha = attrs.float('alpha', 0.2);
+    const beta = attrs.float('beta', 0.5);
     // 0 < alpha x + beta < 1  ⇔  x in (-beta/alpha, (1-beta)/alpha) for alpha > 0
     const [lo, hi] = alpha > 0 ? [-beta / alpha, (1 - beta) / alpha] : [(1 - beta) / alpha, -beta / alpha];
     return [b.op('Where', [inside(ctx, x, lo, hi), b.op('Mul', [dY[0], scalar(alpha, x)], { name: 'hsig_grad' }), scalar(0, x)], { name: 'hsig_grad' })];
@@ -87,8 +87,8 @@ export const hardSwishGrad: GradRule = {
   opType: 'HardSwish',
   saves: { inputs: [0] },
   backward(ctx) {
-    const { node, b, dY, scalar } = ctx;
-    const x = node.inputs[0]!;
+    const { b, dY, saved, scalar } = ctx;
+    const x = saved.input(0);
     // y = x * clip(x/6 + 1/2, 0, 1): dy/dx = x/3 + 1/2 inside (-3, 3), 1 above, 0 below (PyTorch: 1 at x >= 3)
     const mid = b.op('Add', [b.op('Div', [x, scalar(3, x)], { name: 'hswish_x3' }), scalar(0.5, x)], { name: 'hswish_mid' });
     const above = b.op('Where', [b.op('GreaterOrEqual', [x, scalar(3, x)], { name: 'hswish_above' }), scalar(1, x), scalar(0, x)], { name: 'hswish_out' });
@@ -100,10 +100,9 @@ export const hardSwishGrad: GradRule = {
 export const eluGrad: GradRule = {
   opType: 'Elu',
   saves: { inputs: [0], outputs: [0] },
-  backward({ node, b, dY, scalar }) {
-    const [x] = node.inputs as Value[];
-    const y = node.outputs[0]!;
-    const alpha = node.attrs.float('alpha', 1);
+  backward({ attrs, b, dY, saved, scalar }) {
+    const [x, y] = [saved.input(0), saved.output(0)];
+    const alpha = attrs.float('alpha', 1);
     const neg = b.op('Mul', [dY[0], b.op('Add', [y, scalar(alpha, x!)], { name: 'elu_d' })], { name: 'elu_neg' });
     return [b.op('Where', [b.op('Greater', [x, scalar(0, x!)], { name: 'elu_pos' }), dY[0], neg], { name: 'elu_grad' })];
   },
@@ -112,11 +111,10 @@ export const eluGrad: GradRule = {
 export const seluGrad: GradRule = {
   opType: 'Selu',
   saves: { inputs: [0], outputs: [0] },
-  backward({ node, b, dY, scalar }) {
-    const [x] = node.inputs as Value[];
-    const y = node.outputs[0]!;
-    const alpha = node.attrs.float('alpha', 1.67326319217681884765625);
-    const gamma = node.attrs.float('gamma', 1.05070102214813232421875);
+  backward({ attrs, b, dY, saved, scalar }) {
+    const [x, y] = [saved.input(0), saved.output(0)];
+    const alpha = attrs.float('alpha', 1.67326319217681884765625);
+    const gamma = attrs.float('gamma', 1.05070102214813232421875);
     const d = b.op('Where', [b.op('Greater', [x, scalar(0, x!)], { name: 'selu_pos' }), scalar(gamma, x!), b.op('Add', [y, scalar(alpha * gamma, x!)], { name: 'selu_neg' })], { name: 'selu_d' });
     return [b.op('Mul', [dY[0], d], { name: 'selu_grad' })];
   },
@@ -125,8 +123,8 @@ export const seluGrad: GradRule = {
 export const preluGrad: GradRule = {
   opType: 'PRelu',
   saves: { inputs: [0, 1] },
-  backward({ node, b, dY, needs, reduceTo, scalar, zerosLike }) {
-    const [x, slope] = node.inputs as Value[];
+  backward({ b, dY, saved, needs, reduceTo, scalar, zerosLike }) {
+    const [x, slope] = [saved.input(0), saved.input(1)];
     const pos = b.op('Greater', [x, scalar(0, x!)], { name: 'prelu_pos' });
     const dx = needs(0) ? reduceTo(b.op('Where', [pos, dY[0], b.op('Mul', [dY[0], slope], { name: 'prelu_neg' })], { name: 'prelu_dx' }), x!) : undefined;
     const ds = needs(1) ? reduceTo(b.op('Where', [pos, zerosLike(dY[0]!), b.op('Mul', [dY[0], x], { name: 'prelu_dyx' })], { name: 'prelu_ds' }), slope!) : undefined;

@@ -1,4 +1,4 @@
 /** Exp: dX = dY * Y. */
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
-export const expGrad: GradRule = { opType: 'Exp', saves: { outputs: [0] }, backward: ({ node, b, dY }) => [b.op('Mul', [dY[0], node.outputs[0]], { name: 'exp_grad' })] };
+export const expGrad: GradRule = { opType: 'Exp', saves: { outputs: [0] }, backward: ({ b, dY, saved }) => [b.op('Mul', [dY[0], saved.output(0)], { name: 'exp_grad' })] };

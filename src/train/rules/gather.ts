@@ -4,18 +4,17 @@
  * (reduction 'add', opset 16) can do it.
  */
 import { attr } from '../../graph/attributes.js';
-import { constantOf } from '../../rewrite/constants.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const gatherGrad: GradRule = {
   opType: 'Gather',
   saves: { inputs: [0, 1] }, // X for its shape, and the indices
-  backward({ node, b, dY, info, ints, zerosLike, opset, unsupported }) {
+  backward({ attrs, b, dY, saved, inputInfo, constantInput, ints, zerosLike, opset, unsupported }) {
     if (opset < 16) unsupported('needs ScatterND with reduction (opset 16)');
-    const [x, idx] = node.inputs as [NonNullable<typeof node.inputs[0]>, NonNullable<typeof node.inputs[0]>];
-    const rank = info(x)?.shape?.length ?? unsupported('input rank unknown');
-    const idxRank = info(idx)?.shape?.length ?? unsupported('indices rank unknown');
-    let axis = node.attrs.int('axis', 0);
+    const [x, idx] = [saved.input(0), saved.input(1)];
+    const rank = inputInfo(0).rank ?? unsupported('input rank unknown');
+    const idxRank = inputInfo(1).rank ?? unsupported('indices rank unknown');
+    let axis = attrs.int('axis', 0);
     if (axis < 0) axis += rank;
     // Move the gathered axis to the front: X^ = Transpose(X, [axis, rest]); dY^ likewise with the index dims first.
     const permX = [axis, ...[...Array(rank).keys()].filter((i) => i !== axis)];
@@ -25,7 +24,7 @@ export const gatherGrad: GradRule = {
     const dyT = b.op('Transpose', [dY[0]], { name: 'gather_dyt', attributes: [attr.ints('perm', permY)] });
     const zeros = zerosLike(xT);
     // Negative indices count from the end of the axis; ScatterND wants them in range.
-    const known = constantOf(idx)?.values;
+    const known = constantInput(1);
     let index: typeof idx = idx;
     if (!known || known.some((v) => v < 0)) {
       const dim = b.op('Gather', [b.op('Shape', [x], { name: 'grad_shape' }), ints([axis])], { name: 'gather_dim', attributes: { axis: 0 } });

@@ -3,14 +3,14 @@
  * φ(x) = exp(-x²/2) / √(2π). approximate 'tanh' (t = tanh(u), u = √(2/π) (x + 0.044715 x³)):
  * dX = dY * (0.5 (1 + t) + 0.5 x (1 - t²) √(2/π) (1 + 3 * 0.044715 x²)).
  */
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const geluGrad: GradRule = {
   opType: 'Gelu',
   saves: { inputs: [0] },
-  backward({ node, b, dY, scalar, unsupported }) {
-    const x = node.inputs[0]!;
-    const approx = node.attrs.string('approximate', 'none');
+  backward({ b, dY, saved, attrs, scalar, unsupported }) {
+    const x = saved.input(0);
+    const approx = attrs.string('approximate', 'none');
     const k = (v: number) => scalar(v, x);
     const mul = (p: typeof x, q: typeof x, name = 'gelu_mul') => b.op('Mul', [p, q], { name });
     const add = (p: typeof x, q: typeof x, name = 'gelu_add') => b.op('Add', [p, q], { name });

@@ -7,17 +7,17 @@
  * Transpose node is emitted and alpha costs nothing.
  */
 import { attr } from '../../graph/attributes.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const gemmGrad: GradRule = {
   opType: 'Gemm',
   saves: { inputs: [0, 1, 2] }, // C for its shape
-  backward({ node, b, dY, needs, reduceTo, scalar }) {
-    const alpha = node.attrs.float('alpha', 1);
-    const beta = node.attrs.float('beta', 1);
-    const transA = node.attrs.int('transA', 0);
-    const transB = node.attrs.int('transB', 0);
-    const [a, bm, c] = node.inputs;
+  backward({ attrs, b, dY, saved, needs, reduceTo, scalar }) {
+    const alpha = attrs.float('alpha', 1);
+    const beta = attrs.float('beta', 1);
+    const transA = attrs.int('transA', 0);
+    const transB = attrs.int('transB', 0);
+    const [a, bm, c] = [saved.input(0), saved.input(1), saved.optionalInput(2)];
     const gemm = (p: NonNullable<typeof a>, q: NonNullable<typeof a>, tp: number, tq: number, name: string) =>
       b.op('Gemm', [p, q], { name, attributes: [attr.float('alpha', alpha), attr.int('transA', tp), attr.int('transB', tq)] });
     let dA, dB, dC;

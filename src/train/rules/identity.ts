@@ -1,4 +1,4 @@
 /** Identity: dX = dY. */
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const identityGrad: GradRule = { opType: 'Identity', saves: {}, backward: ({ dY }) => [dY[0]] };

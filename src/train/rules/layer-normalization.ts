@@ -7,12 +7,12 @@
  */
 import { TreluError } from '../../errors.js';
 import type { Value } from '../../graph/value.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../rule.js';
 
-/** The normalized axes axis..rank-1 as an int64 tensor: a constant where the rank is known, else computed. */
+/** The normalized axes axis..rank-1 as an int64 tensor: a constant where the rank is known, else computed (from x, input 0). */
 function normAxes(ctx: GradContext, x: Value, axis: number): Value {
   const { b, ints } = ctx;
-  const rank = ctx.info(x)?.shape?.length;
+  const rank = ctx.inputInfo(0).rank;
   if (rank !== undefined) {
     const start = axis < 0 ? axis + rank : axis;
     if (!Number.isInteger(start) || start < 0 || start >= rank) throw new TreluError('E_GRAPH', `LayerNormalization axis ${axis} is outside the input's rank ${rank}`);
@@ -27,15 +27,15 @@ export const layerNormalizationGrad: GradRule = {
   opType: 'LayerNormalization',
   saves: { inputs: [0, 1, 2] }, // X, Scale, B (B for its shape)
   backward(ctx) {
-    const { node, b, dY, needs, scalar, reduceTo } = ctx;
-    const [x, scale, bias] = node.inputs as (Value | undefined)[];
-    const axis = node.attrs.int('axis', -1);
-    const eps = node.attrs.float('epsilon', 1e-5);
+    const { attrs, b, dY, saved, needs, scalar, reduceTo } = ctx;
+    const [x, scale, bias] = [saved.input(0), saved.input(1), saved.optionalInput(2)];
+    const axis = attrs.int('axis', -1);
+    const eps = attrs.float('epsilon', 1e-5);
     const axes = normAxes(ctx, x!, axis);
     const sum = (v: Value, name: string) => b.op('ReduceSum', [v, axes], { name, attributes: { keepdims: 1 } });
     const xSum = sum(x!, 'ln_xsum');
     // n = Size(X) / Size(Σ X): the normalized elements per row, computed where shapes are unknown
-    const dims = ctx.info(x!)?.shape;
+    const dims = ctx.inputInfo(0).shape;
     const start = dims ? (axis < 0 ? axis + dims.length : axis) : -1;
     const inner = dims?.slice(start);
     const n = inner && inner.every((d) => typeof d === 'number')

@@ -8,7 +8,7 @@
 import { Node } from '../../graph/node.js';
 import { Value } from '../../graph/value.js';
 import type { TensorInfo } from '../../graph/infer.js';
-import { makeContext, type GradContext, type GradRule } from '../context.js';
+import { makeContext, type GradContext, type GradRule } from '../legacy-rule.js';
 
 const withUnit = (info: TensorInfo | undefined): TensorInfo | undefined =>
   info?.shape ? { ...info, shape: [...info.shape.slice(0, 2), 1, ...info.shape.slice(2)] } : undefined;

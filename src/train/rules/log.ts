@@ -1,4 +1,4 @@
 /** Log: dX = dY / X. */
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
-export const logGrad: GradRule = { opType: 'Log', saves: { inputs: [0] }, backward: ({ node, b, dY }) => [b.op('Div', [dY[0], node.inputs[0]], { name: 'log_grad' })] };
+export const logGrad: GradRule = { opType: 'Log', saves: { inputs: [0] }, backward: ({ b, dY, saved }) => [b.op('Div', [dY[0], saved.input(0)], { name: 'log_grad' })] };

@@ -8,16 +8,16 @@
  */
 import { TreluError } from '../../errors.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const matmulGrad: GradRule = {
   opType: 'MatMul',
   saves: { inputs: [0, 1] },
-  backward({ node, b, dY, needs, reduceTo, info, ints }) {
-    let [a, c] = node.inputs as [Value, Value];
-    const ra = info(a)?.shape?.length;
-    const rc = info(c)?.shape?.length;
-    if (ra === 0 || rc === 0) throw new TreluError('E_GRAPH', `MatMul node '${node.name}': an operand is a scalar (MatMul needs at least 1-D inputs)`);
+  backward({ name, b, dY, saved, needs, reduceTo, inputInfo, ints }) {
+    let [a, c] = [saved.input(0), saved.input(1)];
+    const ra = inputInfo(0).rank;
+    const rc = inputInfo(1).rank;
+    if (ra === 0 || rc === 0) throw new TreluError('E_GRAPH', `MatMul node '${name}': an operand is a scalar (MatMul needs at least 1-D inputs)`);
     let g = dY[0]!;
     // 1-D: [k] @ [.., k, n] is [1, k] @ .. with the 1 dropped from dY; [.., m, k] @ [k] likewise
     const aVec = ra === 1;
@@ -53,12 +53,12 @@ export const matmulGrad: GradRule = {
     if (needs(0)) {
       dA = known ? b.op('MatMul', [g, t(c, rC)], { name: 'matmul_da' }) : b.op('Einsum', [g, c], { name: 'matmul_da', attributes: { equation: '...ij,...kj->...ik' } });
       if (aVec) dA = b.op('Squeeze', [reduceTo(dA, a), ints([0])], { name: 'matmul_da' });
-      else dA = reduceTo(dA, node.inputs[0]!);
+      else dA = reduceTo(dA, saved.input(0));
     }
     if (needs(1)) {
       dC = known ? b.op('MatMul', [t(a, rA), g], { name: 'matmul_db' }) : b.op('Einsum', [a, g], { name: 'matmul_db', attributes: { equation: '...ji,...jk->...ik' } });
       if (cVec) dC = b.op('Squeeze', [reduceTo(dC, c), ints([1])], { name: 'matmul_db' });
-      else dC = reduceTo(dC, node.inputs[1]!);
+      else dC = reduceTo(dC, saved.input(1));
     }
     return [dA, dC];
   },

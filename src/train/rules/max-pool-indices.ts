@@ -22,7 +22,7 @@ import { attr } from '../../graph/attributes.js';
 import { DataType } from '../../onnx/proto.js';
 import { Value } from '../../graph/value.js';
 import type { Node } from '../../graph/node.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../legacy-rule.js';
 
 /** A MaxPool node's attributes, with the ONNX defaults filled in (shared with max-pool.ts). */
 export interface PoolAttributes {

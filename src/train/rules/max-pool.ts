@@ -21,7 +21,7 @@ import { makeTensor } from '../../onnx/tensor.js';
 import type { Node } from '../../graph/node.js';
 import type { TensorInfo } from '../../graph/infer.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../legacy-rule.js';
 import { maxPoolThroughIndices, poolAttributes } from './max-pool-indices.js';
 import { oneHotKernels } from './one-hot-kernels.js';
 

@@ -3,16 +3,14 @@
  * loss_i = -w_i * input[i, target_i]; dInput = -onehot(target) * coef (see class-loss.ts),
  * with ignore_index, weights and every reduction.
  */
-import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 import { classLossParts } from './class-loss.js';
 
 export const negativeLogLikelihoodLossGrad: GradRule = {
   opType: 'NegativeLogLikelihoodLoss',
   saves: { inputs: [0, 1, 2] }, // input (type, shape), target, weights
   backward(ctx) {
-    const [x, target, weights] = ctx.node.inputs as (Value | undefined)[];
-    const { onehot, coef } = classLossParts(ctx, x!, target!, weights);
+    const { onehot, coef } = classLossParts(ctx);
     return [ctx.b.op('Neg', [ctx.b.op('Mul', [onehot, coef], { name: 'nll_grad' })], { name: 'nll_grad' }), undefined, undefined];
   },
 };

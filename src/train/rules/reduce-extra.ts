@@ -7,13 +7,13 @@
  *   ReduceLogSumExp   dY * exp(X - Y)
  */
 import type { Value } from '../../graph/value.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../rule.js';
 import { reducedAxes, restoreAxes } from './reduce-back.js';
 
 function parts(ctx: GradContext) {
   const axes = reducedAxes(ctx);
   if (axes === 'none') return undefined;
-  return { axes, dy: restoreAxes(ctx, ctx.dY[0]!, axes), y: () => restoreAxes(ctx, ctx.node.outputs[0]!, axes), x: ctx.node.inputs[0]! };
+  return { axes, dy: restoreAxes(ctx, ctx.dY[0]!, axes), y: () => restoreAxes(ctx, ctx.saved.output(0), axes), x: ctx.saved.input(0) };
 }
 
 const reduceRule = (opType: string, saves: GradRule['saves'], grad: (ctx: GradContext, p: NonNullable<ReturnType<typeof parts>>) => Value): GradRule => ({

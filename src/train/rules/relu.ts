@@ -3,14 +3,14 @@
  * (NaN: neither), and reading Y leaves X to the forward node alone, so ORT
  * can fuse it into the op before.
  */
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const reluGrad: GradRule = {
   opType: 'Relu',
   saves: { outputs: [0] },
-  backward({ node, b, dY, scalar }) {
-    const y = node.outputs[0]!;
-    const zero = scalar(0, node.inputs[0]!);
+  backward({ b, dY, saved, inputInfo, scalar }) {
+    const y = saved.output(0);
+    const zero = scalar(0, inputInfo(0)); // X's type: only Y is saved
     return [b.op('Where', [b.op('Greater', [y, zero], { name: 'relu_mask' }), dY[0], zero], { name: 'relu_grad' })];
   },
 };

@@ -6,17 +6,16 @@
  * element of X says where each element of dY came from, and dY is
  * scattered there into zeros — exact for every case Slice allows.
  */
-import { constantOf } from '../../rewrite/constants.js';
-import type { GradContext, GradRule } from '../context.js';
+import type { GradContext, GradRule } from '../rule.js';
 import type { Value } from '../../graph/value.js';
 
 function padded(ctx: GradContext): Value | undefined {
-  const { node, b, dY, info, ints } = ctx;
-  const shape = info(node.inputs[0]!)?.shape;
-  const read = (i: number) => (node.inputs[i] ? constantOf(node.inputs[i])?.values : undefined);
+  const { b, dY, inputInfo, constantInput, hasInput, ints } = ctx;
+  const shape = inputInfo(0).shape;
+  const read = (i: number) => (hasInput(i) ? constantInput(i) : undefined);
   const starts = read(1);
   const ends = read(2);
-  if (!shape || !starts || !ends || (node.inputs[3] && !read(3)) || (node.inputs[4] && !read(4))) return undefined;
+  if (!shape || !starts || !ends || (hasInput(3) && !read(3)) || (hasInput(4) && !read(4))) return undefined;
   const axes = read(3) ?? starts.map((_, i) => i);
   const steps = read(4) ?? starts.map(() => 1);
   if (steps.some((s) => s !== 1)) return undefined;
@@ -36,8 +35,9 @@ function padded(ctx: GradContext): Value | undefined {
 }
 
 function scattered(ctx: GradContext): Value {
-  const { node, b, dY, ints } = ctx;
-  const [x, ...rest] = node.inputs as (Value | undefined)[];
+  const { b, dY, saved, ints } = ctx;
+  const x = saved.input(0);
+  const rest = [...Array(ctx.inputCount).keys()].slice(1).map((i) => saved.optionalInput(i)); // starts, ends, axes?, steps?
   const shape = b.op('Shape', [x], { name: 'grad_shape' });
   const size = b.op('Size', [x], { name: 'slice_size' });
   const scalar = (v: number) => b.op('Squeeze', [ints([v])], { name: 'slice_k' });

@@ -6,23 +6,17 @@
  *           + dLogProb - Softmax(scores) * Σ_c dLogProb      (when log_prob reaches the loss)
  * Softmax(scores) = Exp(log_prob): log_prob is the node's second output (added when absent).
  */
-import { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 import { classLossParts } from './class-loss.js';
 
 export const softmaxCrossEntropyLossGrad: GradRule = {
   opType: 'SoftmaxCrossEntropyLoss',
   saves: { inputs: [0, 1, 2], outputs: [1] }, // scores (type, shape), labels, weights, log_prob
   backward(ctx) {
-    const { node, b, dY, ints } = ctx;
-    const [scores, labels, weights] = node.inputs as (Value | undefined)[];
-    let logProb = node.outputs[1];
-    if (!logProb) {
-      logProb = new Value(b.scope.valueNames.unique(`${node.outputs[0]!.name}_log_prob`));
-      node.appendOutput(logProb);
-    }
+    const { b, dY, saved, ints } = ctx;
+    const logProb = saved.ensureOutput(1, 'log_prob');
     const p = b.op('Exp', [logProb], { name: 'sce_p' });
-    const { onehot, coef } = classLossParts(ctx, scores!, labels!, weights);
+    const { onehot, coef } = classLossParts(ctx);
     let grad = b.op('Mul', [b.op('Sub', [p, onehot], { name: 'sce_diff' }), coef], { name: 'sce_grad' });
     if (dY[1]) {
       // log_softmax's own gradient

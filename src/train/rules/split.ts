@@ -1,14 +1,13 @@
 /** Split: dX = Concat of the outputs' gradients along the axis (zeros for outputs that do not reach the loss). */
-import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const splitGrad: GradRule = {
   opType: 'Split',
-  saves: (node) => ({ outputs: node.outputs.map((_, i) => i) }), // their shapes, for the zeros of an unused one
-  backward({ node, b, dY, zerosLike }) {
-    const axis = node.attrs.int('axis', 0);
+  saves: (node) => ({ outputs: [...Array(node.outputCount).keys()] }), // their shapes, for the zeros of an unused one
+  backward({ attrs, outputCount, b, dY, saved, zerosLike }) {
+    const axis = attrs.int('axis', 0);
     // dY[0] is filled with zeros by buildGradient when absent; fill the others likewise
-    const parts = node.outputs.map((y, i) => dY[i] ?? zerosLike(y as Value));
+    const parts = [...Array(outputCount).keys()].map((i) => dY[i] ?? zerosLike(saved.output(i)));
     return [b.op('Concat', parts, { name: 'split_grad', attributes: { axis } }), undefined];
   },
 };

@@ -13,14 +13,14 @@
 import { attr } from '../../graph/attributes.js';
 import { thresholdedReluOp } from '../../ops/thresholded-relu/definition.js';
 import { TRELU_DOMAIN, GRAD_OP_TYPE } from '../../ops/thresholded-relu/grad-function.js';
-import type { GradRule } from '../context.js';
+import type { GradRule } from '../rule.js';
 
 export const thresholdedReluGrad: GradRule = {
   opType: 'ThresholdedRelu',
   saves: (node) => (thresholdedReluOp.parseAttributes(node.attributes).alpha >= 0 ? { outputs: [0] } : { inputs: [0] }),
-  backward({ node, b, dY }) {
-    const { alpha } = thresholdedReluOp.parseAttributes(node.attributes);
-    const saved = alpha >= 0 ? node.outputs[0] : node.inputs[0];
-    return [b.op(GRAD_OP_TYPE, [saved, dY[0]], { domain: TRELU_DOMAIN, name: 'trelu_grad', attributes: [attr.float('alpha', alpha)] })];
+  backward({ attributes, b, dY, saved }) {
+    const { alpha } = thresholdedReluOp.parseAttributes(attributes);
+    const s = alpha >= 0 ? saved.output(0) : saved.input(0);
+    return [b.op(GRAD_OP_TYPE, [s, dY[0]], { domain: TRELU_DOMAIN, name: 'trelu_grad', attributes: [attr.float('alpha', alpha)] })];
   },
 };

@@ -1,7 +1,7 @@
 /** Checking a batch against the artifacts' inputs: one clear error for a wrong shape or type. */
 import { TreluError } from '../../errors.js';
 import type { TensorLike } from '../../runtime/tensor.js';
-import type { Dim } from '../../graph/infer.js';
+import type { Dim } from '../../graph/infer/types.js';
 import type { IoEntry } from '../artifacts/manifest.js';
 
 /** A shape with its symbolic dims set to the batch size. */
