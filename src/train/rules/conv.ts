@@ -18,22 +18,22 @@
 import { TreluError } from '../../errors.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../legacy-rule.js';
+import type { GradRule } from '../rule.js';
 import { oneHotKernels } from './one-hot-kernels.js';
 import { backwardAs2d, isOneD } from './lift-1d.js';
 
 const conv2dGrad: GradRule = {
   opType: 'Conv',
   saves: { inputs: [0, 1] },
-  backward({ node, b, dY, needs, info, ints, unsupported }) {
-    const [x, w, bias] = node.inputs as Value[];
-    const xs = info(x!)?.shape;
-    const ws = info(w!)?.shape;
-    const ys = info(node.outputs[0]!)?.shape;
+  backward({ name, attrs, b, dY, saved, hasInput, needs, inputInfo, outputInfo, ints, unsupported }) {
+    const [x, w] = [saved.input(0), saved.input(1)];
+    const xs = inputInfo(0).shape;
+    const ws = inputInfo(1).shape;
+    const ys = outputInfo(0).shape;
     if (!xs || xs.length !== 4 || !ws || !ys) return unsupported('only 1-D and 2-D convolutions with known shapes');
-    if (node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') unsupported('auto_pad other than NOTSET');
-    const list = (n: string, d: number[]) => node.attrs.ints(n, d);
-    const group = node.attrs.int('group', 1);
+    if (attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') unsupported('auto_pad other than NOTSET');
+    const list = (n: string, d: number[]) => attrs.ints(n, d);
+    const group = attrs.int('group', 1);
     const strides = list('strides', [1, 1]);
     const dil = list('dilations', [1, 1]);
     const pads = list('pads', [0, 0, 0, 0]);
@@ -44,7 +44,7 @@ const conv2dGrad: GradRule = {
     if (!nums.every((v) => typeof v === 'number')) unsupported('channel, kernel and spatial sizes must be known');
     const [c, h, wd, m, kh, kw, oh, ow] = nums as number[];
     // Malformed attributes are the model's mistake: refuse them before any size is computed from them.
-    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${node.name}': ${why}`); };
+    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${name}': ${why}`); };
     if (!nums.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) bad(`shapes [${xs.join(',')}] and [${ws.join(',')}] are not non-negative integers`);
     if (!Number.isInteger(group) || group < 1 || c! % group !== 0 || m! % group !== 0) bad(`group ${group} does not divide ${c} input and ${m} output channels`);
     if (strides.length !== 2 || dil.length !== 2 || pads.length !== 4) bad('strides and dilations need 2 values and pads 4 for a 2-D convolution');
@@ -101,7 +101,7 @@ const conv2dGrad: GradRule = {
         }
       }
     }
-    if (bias && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, 2, 3])], { name: 'conv_db', attributes: [attr.int('keepdims', 0)] });
+    if (hasInput(2) && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, 2, 3])], { name: 'conv_db', attributes: [attr.int('keepdims', 0)] });
     return out;
   },
 };
