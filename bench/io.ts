@@ -22,8 +22,11 @@
  *   rewrite          vs cp + sync FILE             (load, Relu -> ThresholdedRelu(alpha 0), save)
  *   the same two through rewriteModelFile (large tensors copied from the input, never loaded)
  *   rewrite, external data, into another directory  vs cp of both files + sync
+ *   trelu replace model.onnx out.onnx (the CLI, its own process)  vs cp + sync;
+ *   with BENCH_TRELU_BEFORE=<checkout>/dist/src/cli/main.js the same command of that build too
  * Goals (issue #16): load + save <= 1.3x cp, peak RSS <= 1.2x the model.
- * BENCH_LAYERS, BENCH_ROUNDS, BENCH_KEEP=path (keep a copy of the model).
+ * BENCH_LAYERS, BENCH_ROUNDS, BENCH_KEEP=path (keep a copy of the model), BENCH_ONLY=substring
+ * (only the pairs whose label has it).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,6 +41,7 @@ import { saveModelFile } from '../src/node/save-model.js';
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 120);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? process.env.BENCH_RUNS ?? 5);
 const here = path.dirname(fileURLToPath(import.meta.url));
+const OUR_CLI = path.join(here, '..', 'src', 'cli', 'main.js');
 
 function buildModel(file: string, external: string | undefined): void {
   const graph = new Graph({ name: 'bench' });
@@ -84,12 +88,21 @@ function timed(step: () => void): number {
   return performance.now() - t0;
 }
 
-interface LibRun { loadMs: number; editMs: number; saveMs: number; totalMs: number; loadFaults: number; saveFaults: number; replaced: number; maxRssBytes: number; wallMs: number }
+interface LibRun { copiedBytes?: number; loadMs: number; editMs: number; saveMs: number; totalMs: number; loadFaults: number; saveFaults: number; replaced: number; maxRssBytes: number; wallMs: number }
 
 function lib(mode: string, input: string, output?: string): LibRun {
+  return child([path.join(here, 'io-child.js'), mode, input, ...(output ? [output] : [])]);
+}
+
+/** `trelu ARGS` of the CLI build at mainJs, in its own process (cli-child.ts). */
+function cli(mainJs: string, ...args: string[]): LibRun {
+  return child([path.join(here, 'cli-child.js'), mainJs, ...args]);
+}
+
+function child(args: string[]): LibRun {
   settle();
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [path.join(here, 'io-child.js'), mode, input, ...(output ? [output] : [])], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   const wallMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(r.stderr);
   return { ...(JSON.parse(r.stdout) as Omit<LibRun, 'wallMs'>), wallMs };
@@ -131,7 +144,13 @@ try {
       lib: () => lib('rewrite', extModel, copyOut),
       base: () => timed(() => { sh('cp', [extModel, extData, out]); sh('sync', [copyOut, path.join(out, 'model.onnx.data')]); }),
     },
-  ];
+    { label: 'trelu replace (CLI; fsync)', baseLabel: 'cp + sync', lib: () => cli(OUR_CLI, 'replace', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
+    ...(process.env.BENCH_TRELU_BEFORE ? [{
+      label: 'trelu replace, BENCH_TRELU_BEFORE build', baseLabel: 'cp + sync',
+      lib: () => cli(process.env.BENCH_TRELU_BEFORE!, 'replace', model, copyOut),
+      base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }),
+    }] : []),
+  ].filter((p) => !process.env.BENCH_ONLY || p.label.includes(process.env.BENCH_ONLY));
   const samples = pairs.map(() => ({ ratios: [] as number[], lib: [] as LibRun[], base: [] as number[] }));
   console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB (inline; and as model + external data)`);
   console.log(`${ROUNDS} rounds, each pair side by side (order alternating), ${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the start`);
@@ -150,7 +169,8 @@ try {
         if (!fs.readFileSync(copyOut).equals(fs.readFileSync(model))) throw new Error('library output differs from its input');
         clean();
       }
-      if ((p.label.includes('rewrite (') || p.label.startsWith('rewrite, external')) && l.replaced !== LAYERS) throw new Error(`rewrite replaced ${l.replaced} nodes, expected ${LAYERS}`);
+      if ((p.label.includes('rewrite (') || p.label.startsWith('rewrite, external') || p.label.startsWith('trelu replace')) && l.replaced !== LAYERS) throw new Error(`${p.label}: replaced ${l.replaced} nodes, expected ${LAYERS}`);
+      if (p.label.startsWith('trelu replace (CLI') && l.copiedBytes !== LAYERS * 4 * 2 ** 20) throw new Error(`trelu replace copied ${l.copiedBytes} bytes from the input, expected every weight`);
       samples[i]!.ratios.push(l.wallMs / b);
       samples[i]!.lib.push(l);
       samples[i]!.base.push(b);
@@ -163,14 +183,16 @@ try {
     const libMs = median(s.lib.map((l) => l.wallMs));
     console.log(`${p.label.padEnd(40)}${ms(libMs)}  vs ${p.baseLabel.padEnd(15)}${ms(median(s.base))}  = ${median(s.ratios).toFixed(2)}x  (${Math.min(...s.ratios).toFixed(2)}–${Math.max(...s.ratios).toFixed(2)})`);
   });
-  const rt = samples[1]!.lib;
-  console.log(`inside the process (no fsync pair): load ${median(rt.map((l) => l.loadMs)).toFixed(0)} ms (${median(rt.map((l) => l.loadFaults))} page faults), save ${median(rt.map((l) => l.saveMs)).toFixed(0)} ms (${median(rt.map((l) => l.saveFaults))} faults); node start-up and exit are the rest`);
-  const peak = (i: number) => Math.max(...samples[i]!.lib.map((l) => l.maxRssBytes));
-  const rss = Math.max(...[0, 1, 2, 3].map(peak));
-  console.log(`peak RSS (inline, max of all runs) ${(rss / 2 ** 20).toFixed(0)} MiB = ${(rss / size).toFixed(2)}x model size (goal <= 1.2x); rewriteModelFile: ${(Math.max(peak(4), peak(5)) / 2 ** 20).toFixed(0)} MiB; external data: ${(peak(6) / 2 ** 20).toFixed(0)} MiB`);
-  const lz = samples[4]!.lib;
-  console.log(`inside the process (rewriteModelFile round trip): walk + decode ${median(lz.map((l) => l.loadMs)).toFixed(0)} ms (${median(lz.map((l) => l.loadFaults))} faults), save ${median(lz.map((l) => l.saveMs)).toFixed(0)} ms (${median(lz.map((l) => l.saveFaults))} faults)`);
-  console.log('round-trip outputs (load + save, rewriteModelFile) identical to the input: yes');
+  const runs = (label: string) => samples[pairs.findIndex((p) => p.label.startsWith(label))]?.lib;
+  const peak = (label: string) => Math.max(0, ...(runs(label) ?? []).map((l) => l.maxRssBytes));
+  const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+  const rt = runs('load + save, no fsync');
+  if (rt) console.log(`inside the process (no fsync pair): load ${median(rt.map((l) => l.loadMs)).toFixed(0)} ms (${median(rt.map((l) => l.loadFaults))} page faults), save ${median(rt.map((l) => l.saveMs)).toFixed(0)} ms (${median(rt.map((l) => l.saveFaults))} faults); node start-up and exit are the rest`);
+  const rss = Math.max(...['load', 'load + save', 'rewrite ('].map(peak));
+  console.log(`peak RSS (max of all runs): load/save/rewrite ${mib(rss)} = ${(rss / size).toFixed(2)}x model size (goal <= 1.2x); rewriteModelFile ${mib(peak('rewriteModelFile'))}; external data ${mib(peak('rewrite, external'))}; trelu replace ${mib(peak('trelu replace (CLI'))}${process.env.BENCH_TRELU_BEFORE ? `, before: ${mib(peak('trelu replace, BENCH'))}` : ''}`);
+  const lz = runs('rewriteModelFile: round trip');
+  if (lz) console.log(`inside the process (rewriteModelFile round trip): walk + decode ${median(lz.map((l) => l.loadMs)).toFixed(0)} ms (${median(lz.map((l) => l.loadFaults))} faults), save ${median(lz.map((l) => l.saveMs)).toFixed(0)} ms (${median(lz.map((l) => l.saveFaults))} faults)`);
+  if (rt || lz) console.log('round-trip outputs (load + save, rewriteModelFile) identical to the input: yes');
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }

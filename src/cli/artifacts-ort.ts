@@ -19,6 +19,7 @@ import { buildOrtArtifacts } from '../train/ort/artifacts.js';
 import { ORT_DEFAULT_LEARNING_RATE, type OptimizerSpec } from '../train/ort/optimizer-model.js';
 import type { LossFunction } from '../train/loss.js';
 import { printJson, formatBytes, type Io } from './output.js';
+import { untieForArtifacts } from './untie.js';
 
 export interface ArtifactsOrtOptions {
   loss?: string;
@@ -39,6 +40,8 @@ export interface ArtifactsOrtOptions {
   /** Put the learning rate into the optimizer graph (onnxruntime-web cannot set it). */
   scaleLr?: boolean;
   keepOutputs?: boolean;
+  /** Give each reader of a shared initializer its own tensor first (see untieSharedWeights). */
+  untie?: boolean;
   json?: boolean;
 }
 
@@ -117,9 +120,11 @@ export function artifactsOrtCommand(io: Io, input: string, outDir: string, optio
   if (options.lossFn && !['mse', 'cross-entropy'].includes(options.lossFn)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not mse or cross-entropy`);
   const loaded = loadModelFile(input);
   const model = modelFromProto(loaded.model);
+  const untied = options.untie ? untieForArtifacts(model) : undefined;
   const initializers = model.graph.initializers.map((v) => v.name);
-  const wrt = expand(names(options.wrt), initializers, '--wrt');
-  const frozen = expand([...names(options.frozen), ...names(options.freeze)], initializers, '--freeze');
+  const widen = (xs: string[]) => untied?.widen(xs) ?? xs;
+  const wrt = widen(expand(names(options.wrt), initializers, '--wrt'));
+  const frozen = widen(expand([...names(options.frozen), ...names(options.freeze)], initializers, '--freeze'));
   const optimizer = optimizerFromOptions(options);
   const everything = !wrt.length || (wrt.length === 1 && wrt[0] === 'params');
   const a = buildOrtArtifacts(model, {
@@ -161,10 +166,12 @@ export function artifactsOrtCommand(io: Io, input: string, outDir: string, optio
   if (optimizer.type === 'sgd') warnings.push('ORT 1.19 training runtimes (the last onnxruntime-web with training) support AdamW only and refuse an SGD optimizer model; SGD follows the layout of later ORT runtimes');
   if (!options.scaleLr && optimizer.learningRate !== ORT_DEFAULT_LEARNING_RATE) warnings.push(`ORT trains at ${ORT_DEFAULT_LEARNING_RATE} until the app sets the rate (SetLearningRate); onnxruntime-web cannot: add --scale-lr to train at ${optimizer.learningRate} there`);
   const summary = { input, outDir, files: ORT_ARTIFACT_FILES.map((n) => ({ name: n, bytes: contents[n].length })), loss: a.report.loss, trainable: a.report.trainable, frozen: a.report.frozen, userInputs: a.report.userInputs, optimizer, warnings };
-  if (options.json) printJson(io, summary);
+  if (options.json) printJson(io, { ...summary, ...(untied ? { untied: untied.shared } : {}) });
   else {
     io.out(`loss: ${a.report.loss}; inputs to feed: ${a.report.userInputs.join(', ')}`);
     io.out(`trainable: ${a.report.trainable.length} parameter(s)${a.report.frozen.length ? `, frozen: ${a.report.frozen.length}` : ''}; optimizer: ${optimizer.type}, lr ${optimizer.learningRate}`);
+    for (const l of untied?.lines() ?? []) io.out(l);
+    if (untied && !untied.shared.length) io.out('untie: no initializer is read by several nodes');
     for (const n of ORT_ARTIFACT_FILES) io.out(`wrote ${path.join(outDir, n)} (${formatBytes(contents[n].length)})`);
     for (const w of warnings) io.err(`warning: ${w}`);
   }

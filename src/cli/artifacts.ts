@@ -14,6 +14,9 @@ import type { OptimizerKind } from '../train/optim/optimizers.js';
 import type { LossFunction } from '../train/loss.js';
 import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
 import { printJson, type Io } from './output.js';
+import { untieForArtifacts } from './untie.js';
+import { modelFromProto } from '../graph/from-proto.js';
+import { modelToProto } from '../graph/to-proto.js';
 
 export interface ArtifactsCliOptions {
   out?: string;
@@ -32,6 +35,7 @@ export interface ArtifactsCliOptions {
   clipGradNorm?: string;
   accumulate?: string;
   maxpoolIndices?: boolean;
+  untie?: boolean;
   json?: boolean;
 }
 
@@ -55,7 +59,7 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
   for (const f of [...Object.values(ARTIFACT_FILES), 'manifest.json']) assertSafeOutput(path.join(o.out, f), inputFilesOf(loaded), path.join(o.out, f));
   if (fs.existsSync(path.join(o.out, 'manifest.json'))) throw new TreluError('E_USAGE', `${o.out} already holds training artifacts`, { hint: 'choose another --out (trelu never overwrites a training folder)' });
   // External tensors are read in (the artifacts are self-contained).
-  const proto = cloneShallow(loaded.model);
+  let proto = cloneShallow(loaded.model);
   if (loaded.externalFiles.length) {
     proto.graph = cloneShallow(proto.graph!);
     proto.graph.initializer = proto.graph.initializer.map((t) => {
@@ -68,12 +72,15 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
     });
   }
   const bytes = fs.readFileSync(loaded.path);
+  // --untie: the model the artifacts start from, and model.onnx (what `trelu export` writes the weights into), has one tensor per reader.
+  const untied = o.untie ? untieForArtifacts(modelFromProto(proto)) : undefined;
+  if (untied?.shared.length) proto = modelToProto(untied.model);
   const a = buildTrainingArtifacts(proto, {
     loss: o.loss,
     lossFn: o.lossFn as LossFunction | undefined,
     on: o.on,
-    wrt: o.wrt?.filter((w) => w !== 'params'),
-    freeze: o.freeze,
+    wrt: untied ? untied.widen(o.wrt?.filter((w) => w !== 'params')) : o.wrt?.filter((w) => w !== 'params'),
+    freeze: untied ? untied.widen(o.freeze) : o.freeze,
     optimizer: { kind, lr: parseNumber('--lr', o.lr) ?? (kind === 'adamw' ? 1e-3 : 0.01), momentum: parseNumber('--momentum', o.momentum), nesterov: o.nesterov, weightDecay: parseNumber('--weight-decay', o.weightDecay), betas: betas as [number, number] | undefined, eps: parseNumber('--eps', o.eps) },
     clipGradNorm: parseNumber('--clip-grad-norm', o.clipGradNorm),
     accumulate: parseNumber('--accumulate', o.accumulate),
@@ -85,10 +92,10 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
   writeFileAtomic(at(ARTIFACT_FILES.trainStep), encodeModel(a.trainStep));
   writeFileAtomic(at(ARTIFACT_FILES.eval), encodeModel(a.eval));
   writeFileAtomic(at(ARTIFACT_FILES.checkpoint), a.checkpoint);
-  writeFileAtomic(at(ARTIFACT_FILES.model), loaded.externalFiles.length ? encodeModel(proto) : new Uint8Array(bytes));
+  writeFileAtomic(at(ARTIFACT_FILES.model), loaded.externalFiles.length || untied?.shared.length ? encodeModel(proto) : new Uint8Array(bytes));
   writeFileAtomic(at('manifest.json'), JSON.stringify(a.manifest, null, 2) + '\n');
   const m = a.manifest;
-  if (o.json) printJson(io, { out: o.out, manifest: m });
+  if (o.json) printJson(io, { out: o.out, manifest: m, ...(untied ? { untied: untied.shared } : {}) });
   else {
     const params = m.parameters.filter((p) => p.role === 'param');
     io.out(`train step: ${params.length} parameter(s) trained (${params.reduce((n, p) => n + p.shape.reduce((a2, d) => a2 * d, 1), 0)} values), optimizer ${m.optimizer.kind}${m.optimizer.nesterov ? ' (Nesterov)' : ''}, lr ${m.optimizer.lr}${m.accumulate > 1 ? `, gradients accumulated over ${m.accumulate} batches` : ''}${m.clipGradNorm !== undefined ? `, clip-grad-norm ${m.clipGradNorm}` : ''}`);
@@ -99,6 +106,8 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
     if (m.dropouts.length) io.out(`  dropout masks: ${m.dropouts.map((d) => d.input).join(', ')}`);
     io.out(`  inputs: ${m.trainStep.inputs.filter((e) => !e.key).map((e) => e.name).join(', ')} + state`);
     io.out(`  outputs: ${m.trainStep.outputs.filter((e) => !e.key).map((e) => e.name).join(', ')} + new state`);
+    for (const l of untied?.lines() ?? []) io.out(`  ${l}`);
+    if (untied && !untied.shared.length) io.out('  untie: no initializer is read by several nodes');
     for (const n of m.notes) io.out(`  note: ${n}`);
     io.out(`wrote ${o.out}/{${Object.values(ARTIFACT_FILES).join(',')},manifest.json}`);
   }

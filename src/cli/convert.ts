@@ -8,6 +8,8 @@ import { formatBytes, printJson, type Io } from './output.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import { upgradeOpset, type UpgradeReport } from '../rewrite/opset-upgrade.js';
+import { saveLazyModel } from '../node/rewrite-file.js';
+import { openCommandInput, loadReadableTensors, type CommandInput } from './lazy-input.js';
 
 export interface ConvertOptions {
   externalData?: string;
@@ -27,7 +29,8 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     if (!/^\d+$/.test(options.sizeThreshold)) throw new TreluError('E_USAGE', `--size-threshold '${options.sizeThreshold}' is not a byte count`, { hint: 'e.g. --size-threshold 1024' });
     sizeThreshold = Number(options.sizeThreshold);
   }
-  const loaded = await loadModelFileAsync(input);
+  // An inline output from an inline input: the large tensors are copied from the input file, never loaded (lazy-input.ts).
+  const { loaded, lazy }: CommandInput = options.externalData ? { loaded: await loadModelFileAsync(input) } : openCommandInput(input);
   assertSafeOutput(output, inputFilesOf(loaded)); // before any work; the save checks again, with the data files
 
   let proto = loaded.model;
@@ -36,10 +39,11 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     const target = Number(options.opset);
     if (!Number.isInteger(target) || target < 1) throw new TreluError('E_USAGE', `--opset '${options.opset}' is not an opset version`, { hint: 'e.g. --opset 17' });
     const model = modelFromProto(loaded.model);
+    if (lazy) loadReadableTensors(lazy, model);
     upgrade = upgradeOpset(model, target);
     proto = modelToProto(model);
   }
-  const report = await saveModelFileAsync(proto, output, {
+  const report = lazy ? { ...saveLazyModel(lazy, proto, output), externalFiles: [], superseded: [] } : await saveModelFileAsync(proto, output, {
     source: loaded,
     inlineData: options.inlineData,
     externalData: options.externalData ? { location: options.externalData, sizeThreshold } : undefined,

@@ -6,8 +6,9 @@
 import { assertSafeOutput, inputFilesOf } from '../node/output-safety.js';
 import { warnStaleTemps } from './stale-warning.js';
 import { TreluError, EXIT_CHECK_FAILED, EXIT_OK } from '../errors.js';
-import { loadModelFile } from '../node/model-file.js';
 import { saveModelFile } from '../node/save-model.js';
+import { saveLazyModel } from '../node/rewrite-file.js';
+import { openCommandInput, loadReadableTensors } from './lazy-input.js';
 import { modelFromProto } from '../graph/from-proto.js';
 import { modelToProto } from '../graph/to-proto.js';
 import type { Model } from '../graph/model.js';
@@ -63,10 +64,12 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   const tolerance = parseTolerance(options);
   const inputSpecs = (options.input ?? []).map(parseInputSpec);
   const shapes = parseShapes(options.shape);
-  const loaded = loadModelFile(input);
+  // Large inline tensors stay in the input file and are copied from there on the save, where nothing reads them (lazy-input.ts).
+  const { loaded, lazy } = openCommandInput(input);
   // An unsafe output (an input, a device, a FIFO, ...) is refused before any work, whatever the rewrite would find.
   if (!options.dryRun) assertSafeOutput(output, inputFilesOf(loaded));
   const model = modelFromProto(loaded.model);
+  if (lazy) loadReadableTensors(lazy, model);
   const t = transform(model, !!options.dryRun);
   const result: Record<string, unknown> = { command, input, output: options.dryRun ? null : output, changes: t.report.changes, candidates: t.report.candidates, warnings: t.warnings ?? [] };
   if (t.upgrade) result.opsetUpgrade = t.upgrade;
@@ -86,16 +89,18 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
     return EXIT_OK;
   }
   const proto = modelToProto(model);
-  const saved = saveModelFile(proto, output, { source: loaded });
+  const saved = lazy ? saveLazyModel(lazy, proto, output) : { ...saveModelFile(proto, output, { source: loaded }), copiedBytes: 0 };
   warnStaleTemps(io, saved.staleTemps);
   result.bytes = saved.bytes;
+  result.copiedBytes = saved.copiedBytes; // tensor bytes copied from the input without being loaded
   if (!options.json) io.out(`wrote ${output}`);
   let code = EXIT_OK;
   if (options.verify) {
     const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: inputSpecs, dims, seed, shapes });
     const verify: VerifyReport = {
       tolerance,
-      outputs: await compareModels(ortModelSource(loaded), ortModelBytes(loaded, proto), feeds, tolerance),
+      // the input unchanged on disk: ORT reads it there (a lazy `loaded` would be read back in whole)
+      outputs: await compareModels(lazy ? loaded.path : ortModelSource(loaded), ortModelBytes(loaded, proto), feeds, tolerance),
       nodes: [],
       unchecked: [],
       changed: t.report.changes.length,

@@ -48,12 +48,14 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
     .option('--adam-mode <mode>', "with --format ort: torch (torch.optim.AdamW) or huggingface (transformers' AdamW, ORT's generator's choice)")
     .option('--scale-lr', 'with --format ort: bake --lr into the optimizer graph (ORT 1.19 runtimes always feed their default 0.001)')
     .option('--keep-outputs', "with --format ort: keep the model's outputs after the loss")
+    .option('--untie', 'give each reader of a shared initializer its own parameter (weights an eval-mode export merged because they were equal train separately, as in the source model)')
     .option('--json', 'print the manifest as JSON')
     .addHelpText('after', [
       '',
       'Examples:',
       '  trelu artifacts out/mlp-trelu.onnx --out out/mlp-train --loss-fn cross-entropy --on logits --optimizer adamw --lr 1e-3',
       '  trelu artifacts model.onnx --out run/ --loss-fn cross-entropy --on logits --optimizer momentum --nesterov --freeze /^layer1\\./',
+      '  trelu artifacts squeezenet.onnx --out run/ --loss-fn cross-entropy --on logits --untie   # merged equal biases train apart',
       '  trelu artifacts out/mlp-trelu.onnx --out out/ort --format ort --loss-fn cross-entropy --on logits --lr 1e-3   # ORT on-device training',
     ].join('\n'))
     .action((model: string, opts: ArtifactsCliOptions & ArtifactsOrtOptions & { format?: string }) => runAsync(async () => artifactsAction(io, model, opts)));

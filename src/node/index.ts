@@ -14,4 +14,4 @@ export { writeFileAtomic, readArtifactsDir, listCheckpoints, saveCheckpointFile,
 export { writeParamsDir, readParamsDir, type ParamsManifest } from './params.js';
 export { findStaleTemps, removeStaleTemps, type StaleTemp } from './temp-files.js';
 export { createSimdPool, type SimdPool, type SimdPoolOptions } from './simd-workers.js';
-export { rewriteModelFile, type RewriteOptions, type RewriteReport } from './rewrite-file.js';
+export { rewriteModelFile, openModelFileLazy, saveLazyModel, loadTensorBytes, type RewriteOptions, type RewriteReport, type LazyModel } from './rewrite-file.js';

@@ -57,10 +57,31 @@ export const DEFAULT_SIZE_THRESHOLD = 1024;
 const ALIGNMENT = 4096;
 
 export function saveModelFile(model: ModelProto, outFile: string, options: SaveOptions = {}): SaveReport {
+  return saveModelFileFilling(model, outFile, options);
+}
+
+/**
+ * Writes some chunks of the model file by other means than from memory
+ * (rewrite-file.ts copies placeholder tensors' bytes from the input file).
+ * `fill(chunk, write)` returns true when it wrote `chunk`'s bytes itself;
+ * `finish()` runs after the last chunk, before anything is renamed into
+ * place, and may throw to abort the save.
+ */
+export interface ChunkFiller {
+  fill(chunk: Uint8Array, write: (bytes: Uint8Array) => void): boolean;
+  finish(): void;
+}
+
+/** saveModelFile, with `filler` writing the chunks it knows (every check, temp file, fsync and rename as in saveModelFile). */
+export function saveModelFileFilling(model: ModelProto, outFile: string, options: SaveOptions = {}, filler?: ChunkFiller): SaveReport {
   const pending: PendingFile[] = [];
   try {
     const plan = prepare(model, outFile, options, pending);
-    encodeModelChunked(plan.toWrite, (chunk) => plan.modelFile.write(chunk));
+    const write = (bytes: Uint8Array) => plan.modelFile.write(bytes);
+    encodeModelChunked(plan.toWrite, (chunk) => {
+      if (!filler?.fill(chunk, write)) write(chunk);
+    });
+    filler?.finish();
     return finish(plan, pending, plan.modelFile.position);
   } catch (e) {
     for (const p of pending) p.abort();

@@ -12,6 +12,7 @@ export { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from './rules/index.js'
 export type { GradContext, GradRule, Saves, SavedValues, ForwardNodeInfo, StaticInfo } from './rule.js';
 export { checkGradients, parameterFeeds, verdict, type GradientCheck, type GradientCheckReport, type CheckOptions, type CheckVerdict } from './check.js';
 export { toFloat64 } from './float64.js';
+export { untieSharedWeights } from './shared-weights.js';
 
 // Training artifacts (train_step.onnx, eval.onnx, checkpoint, manifest) and the Trainer over any backend.
 export { buildTrainingArtifacts, ARTIFACT_FILES, type TrainingArtifacts, type TrainingArtifactsOptions } from './artifacts/build.js';

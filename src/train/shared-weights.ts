@@ -9,6 +9,7 @@ import type { Model } from '../graph/model.js';
 import type { Node } from '../graph/node.js';
 import { Value } from '../graph/value.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
+import { isArithmeticFloat } from '../onnx/dtypes.js';
 
 /** An initializer read by several nodes (directly or through Identity nodes): its gradient is the sum over them. */
 export interface SharedParameter {
@@ -59,3 +60,19 @@ export function untie(model: Model, wrt: readonly Value[], shared: SharedParamet
   return out;
 }
 
+
+/**
+ * Unties every float initializer of rank >= 1 that several nodes read, as a
+ * pass on `model` before training artifacts are built: torch.onnx's eval-mode
+ * export merges initializers whose values happen to be equal (squeezenet's
+ * zero Conv biases, BatchNorm running statistics at their initial values), and
+ * tied they would train, or be updated, as one tensor. Returns what was untied
+ * (`untiedAs[k]` is reader k's tensor; the first keeps the original). Keep the
+ * untied model as the one the trained weights are exported into.
+ */
+export function untieSharedWeights(model: Model): SharedParameter[] {
+  const candidates = model.graph.initializers.filter((v) => isArithmeticFloat(v.initializer!.dataType) && v.initializer!.dims.length > 0);
+  const shared = sharedParameters(candidates);
+  if (shared.length) untie(model, candidates, shared);
+  return shared;
+}

@@ -10,9 +10,10 @@ import { decodeModel } from '../../src/onnx/decode.js';
 import { Graph, Model, Builder, Value, modelToProto } from '../../src/graph/index.js';
 import { saveModelFile, saveModelFileAsync } from '../../src/node/save-model.js';
 import { loadModelFileAsync, readExternalBytes } from '../../src/node/model-file.js';
-import { rewriteModelFile } from '../../src/node/rewrite-file.js';
+import { rewriteModelFile, openModelFileLazy, saveLazyModel, loadTensorBytes } from '../../src/node/rewrite-file.js';
 import { decodeSkippingTensors } from '../../src/node/lazy-tensors.js';
 import { tmpDir } from '../helpers.js';
+import { TreluError } from '../../src/errors.js';
 
 const BIG = 256 * 256; // floats: 256 KiB tensors, above the 100 kB threshold used here
 
@@ -130,6 +131,30 @@ test('refusals: the input as output, a tensor with both rawData and external dat
     m.graph!.initializer[0]!.rawData = new Uint8Array(4);
   }, { threshold: 100_000 }), /both rawData and external data/);
   assert.deepEqual(fs.readdirSync(dir), ['m.onnx']);
+});
+
+test('openModelFileLazy + saveLazyModel: an input changed in place before the save is refused, nothing written; loadTensorBytes reads a tensor in', () => {
+  const dir = tmpDir();
+  const file = path.join(dir, 'm.onnx');
+  writeModel(file);
+  const lazy = openModelFileLazy(file, { threshold: 100_000 })!;
+  assert.ok(lazy, 'the walk applies');
+  const w1 = lazy.model.graph!.initializer.find((t) => t.name === 'w1')!;
+  loadTensorBytes(lazy, w1);
+  assert.ok(Buffer.from(w1.rawData).equals(Buffer.from(weights(1, BIG))), 'w1 in memory, its real bytes');
+  const out = path.join(dir, 'out.onnx');
+  const r = saveLazyModel(lazy, lazy.model, out);
+  assert.equal(r.copiedBytes, 2 * BIG * 4, 'w0 and w2 copied from the file, w1 written from memory');
+  assert.ok(fs.readFileSync(out).equals(fs.readFileSync(file)));
+  // same size, other bytes: another writer touched the input between the read and the save
+  const again = openModelFileLazy(file, { threshold: 100_000 })!;
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.from([1, 2, 3, 4]), 0, 4, fs.statSync(file).size - 8);
+  fs.closeSync(fd);
+  fs.utimesSync(file, new Date(), new Date(Date.now() + 5000)); // a distinct mtime even on a coarse clock
+  const out2 = path.join(dir, 'out2.onnx');
+  assert.throws(() => saveLazyModel(again, again.model, out2), (e: unknown) => e instanceof TreluError && e.code === 'E_READ' && /changed during the rewrite/.test(e.message));
+  assert.deepEqual(fs.readdirSync(dir).sort(), ['m.onnx', 'out.onnx']);
 });
 
 test('a model that already has external data goes the ordinary way, with the same result', async () => {

@@ -224,6 +224,8 @@ for (const [label, o] of [
   ['Conv (groups 2, dilation 2)', { strides: [1, 1], pads: [1, 1, 1, 1], dil: [2, 2], group: 2, x: [1, 4, 6, 6], w: [4, 2, 2, 2] }],
   ['Conv (1x1, pads past the kernel: ConvTranspose for dX)', { strides: [1, 1], pads: [1, 0, 1, 2], dil: [1, 1], group: 1, x: [2, 3, 4, 4], w: [2, 3, 1, 1] }],
   ['Conv (stride 1, asymmetric pads, dilation)', { strides: [1, 1], pads: [2, 0, 1, 1], dil: [1, 2], group: 1, x: [2, 3, 5, 6], w: [2, 3, 3, 2] }],
+  ['Conv (depthwise: one output channel per group, stride 2)', { strides: [2, 2], pads: [1, 1, 1, 1], dil: [1, 1], group: 4, x: [2, 4, 6, 6], w: [4, 1, 3, 3] }],
+  ['Conv (groups 2, one output channel and two inputs per group)', { strides: [1, 1], pads: [0, 1, 1, 0], dil: [1, 1], group: 2, x: [2, 4, 5, 5], w: [2, 2, 3, 2] }],
 ] as const) {
   test(`gradient rule: ${label} against a float64 reference`, async () => {
     const f: Fixture = {

@@ -194,7 +194,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
   // One initializer read by several nodes is one parameter here: torch.onnx's eval-mode export merges
   // initializers whose values happen to be equal (squeezenet's zero biases), which ties them in training.
   const tied = evalState.filter((v) => lg.params.some((p) => p.name === v.name) && new Set(v.uses().map((u) => u.node)).size > 1)
-    .map((v) => `parameter '${v.name}' is read by ${new Set(v.uses().map((u) => u.node)).size} nodes and trains as one tensor (if torch.onnx merged equal initializers, export with training=TrainingMode.TRAINING or from non-equal weights to keep them apart)`);
+    .map((v) => `parameter '${v.name}' is read by ${new Set(v.uses().map((u) => u.node)).size} nodes and trains as one tensor (if torch.onnx merged equal initializers: trelu artifacts --untie, or untieSharedWeights(model) first, gives each reader its own)`);
 
   // --- checkpoint and manifest
   const parameters: ParamEntry[] = [

@@ -8,6 +8,7 @@
  *   inputs:  data…, labels, <dropout>.mask…, params…, buffers…
  *   values:  loss, accuracy (cross-entropy), <param>_grad…, each buffer's update
  */
+import { isArithmeticFloat } from '../../onnx/dtypes.js';
 import { TreluError } from '../../errors.js';
 import { DataType, type TensorProto } from '../../onnx/proto.js';
 import type { Model } from '../../graph/model.js';
@@ -71,7 +72,6 @@ export interface LossAndGradients {
   dropouts: LoweredDropout[];
 }
 
-const FLOATS = [DataType.FLOAT, DataType.DOUBLE, DataType.FLOAT16, DataType.BFLOAT16];
 
 /** Mutates `model` into the loss-and-gradients graph (its outputs are set: loss, accuracy?, gradients, buffer updates, original outputs). */
 export function buildLossAndGradients(model: Model, options: LossAndGradientsOptions): LossAndGradients {
@@ -82,7 +82,7 @@ export function buildLossAndGradients(model: Model, options: LossAndGradientsOpt
   const bufferValues = new Set(modes.batchNorms.flatMap((bn) => [bn.runningMean, bn.runningVar]));
   for (const v of bufferValues) if (!v.initializer) throw new TreluError('E_UNSUPPORTED', `BatchNormalization running statistic '${v.name}' is not an initializer; cannot train it`);
   // Candidates: float initializers of rank >= 1 (scalars are constants in exported models) that are not running statistics.
-  const floatInits = graph.initializers.filter((v) => FLOATS.includes(v.initializer!.dataType));
+  const floatInits = graph.initializers.filter((v) => isArithmeticFloat(v.initializer!.dataType));
   const candidates = floatInits.filter((v) => !bufferValues.has(v) && v.initializer!.dims.length > 0);
   const names = candidates.map((v) => v.name);
   for (const list of [options.wrt ?? [], options.freeze ?? []]) {

@@ -1,37 +1,39 @@
 /**
  * Conv (2-D, explicit pads, any groups, strides, dilations):
- *   dX = stride 1: Conv(dY, W'), W' = W with input and output channels swapped
- *        (per group) and the kernel flipped (one Gather), pads (k-1)*d - p; ORT runs it
- *        1.3-2x faster than ConvTranspose at batch 128 (bench:grad);
- *        otherwise (or pads past the kernel's extent): ConvTranspose(dY, W),
- *        with output_padding chosen to give X's size back;
- *   dW = per group, the patches of X times dY, summed over the batch:
+ *   dX = ConvTranspose(dY, W), output_padding chosen to give X's size back. No
+ *        work on W: the flipped, channel-swapped W' of a Conv(dY, W') took a
+ *        Transpose and a Gather over every weight per step, 60-90% of
+ *        resnet18's backward at batch 2 (bench:grad-compare);
+ *   dW = the patches of X times dY, summed over the batch:
  *          patches = Conv of each channel of X with one-hot kernels   [N*C, kh*kw, OH, OW]
- *          dW_g    = Σ_n patches[n, g] @ dY[n, g]^T             (one MatMul per group, the batch folded into the contraction)
+ *          group 1:  dW = Gemm(dY as [M, N*P], patches as [C*kh*kw, N*P], transB)
+ *          one output channel per group (depthwise): dW_g = patches_g [cg*kh*kw, N*P] @ dY_g [N*P, 1]
+ *          otherwise, per group: (patches_g @ dY_g^T)^T
+ *        (P = OH*OW; the batch folded into the contraction). The operands are laid out by
+ *        Transposes that move whole rows of P elements; the results need no Transpose;
  *   dB = ReduceSum(dY, [0, 2, 3]).
  * Needs the channel, kernel and spatial sizes at build time. 1-D: through the
  * 2-D rule with a unit axis (lift-1d.ts).
  */
 import { TreluError } from '../../errors.js';
-import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../legacy-rule.js';
+import type { GradRule } from '../rule.js';
 import { oneHotKernels } from './one-hot-kernels.js';
 import { backwardAs2d, isOneD } from './lift-1d.js';
 
 const conv2dGrad: GradRule = {
   opType: 'Conv',
   saves: { inputs: [0, 1] },
-  backward({ node, b, dY, needs, info, ints, unsupported }) {
-    const [x, w, bias] = node.inputs as Value[];
-    const xs = info(x!)?.shape;
-    const ws = info(w!)?.shape;
-    const ys = info(node.outputs[0]!)?.shape;
+  backward({ name, attrs, b, dY, saved, hasInput, needs, inputInfo, outputInfo, ints, unsupported }) {
+    const [x, w] = [saved.input(0), saved.input(1)];
+    const xs = inputInfo(0).shape;
+    const ws = inputInfo(1).shape;
+    const ys = outputInfo(0).shape;
     if (!xs || xs.length !== 4 || !ws || !ys) return unsupported('only 1-D and 2-D convolutions with known shapes');
-    if (node.attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') unsupported('auto_pad other than NOTSET');
-    const list = (n: string, d: number[]) => node.attrs.ints(n, d);
-    const group = node.attrs.int('group', 1);
+    if (attrs.string('auto_pad', 'NOTSET') !== 'NOTSET') unsupported('auto_pad other than NOTSET');
+    const list = (n: string, d: number[]) => attrs.ints(n, d);
+    const group = attrs.int('group', 1);
     const strides = list('strides', [1, 1]);
     const dil = list('dilations', [1, 1]);
     const pads = list('pads', [0, 0, 0, 0]);
@@ -42,27 +44,13 @@ const conv2dGrad: GradRule = {
     if (!nums.every((v) => typeof v === 'number')) unsupported('channel, kernel and spatial sizes must be known');
     const [c, h, wd, m, kh, kw, oh, ow] = nums as number[];
     // Malformed attributes are the model's mistake: refuse them before any size is computed from them.
-    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${node.name}': ${why}`); };
+    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `Conv node '${name}': ${why}`); };
     if (!nums.every((v) => Number.isSafeInteger(v) && (v as number) >= 0)) bad(`shapes [${xs.join(',')}] and [${ws.join(',')}] are not non-negative integers`);
-    checkedElementCount([kh!, kw!], `Conv node '${node.name}' kernel`, MAX_CONSTANT_ELEMENTS); // the flip builds a kh*kw index constant
     if (!Number.isInteger(group) || group < 1 || c! % group !== 0 || m! % group !== 0) bad(`group ${group} does not divide ${c} input and ${m} output channels`);
     if (strides.length !== 2 || dil.length !== 2 || pads.length !== 4) bad('strides and dilations need 2 values and pads 4 for a 2-D convolution');
     if (![...strides, ...dil].every((v) => Number.isInteger(v) && v >= 1) || !pads.every((p) => Number.isInteger(p) && p >= 0)) bad('strides and dilations must be >= 1 and pads >= 0');
     const out: (Value | undefined)[] = [undefined, undefined, undefined];
-    const flipPads = [(kh! - 1) * dil[0]! - pads[0]!, (kw! - 1) * dil[1]! - pads[1]!, (kh! - 1) * dil[0]! - pads[2]!, (kw! - 1) * dil[1]! - pads[3]!];
-    if (needs(0) && strides.every((st) => st === 1) && flipPads.every((p) => p >= 0)) {
-      const cg = c! / group;
-      const mg = m! / group;
-      // W [M, cg, kh, kw] -> [G, mg, cg, kh, kw] -> [G, cg, mg, kh, kw] -> [C, mg, kh, kw], flipped in space.
-      const wt = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [w!, ints([group, mg, cg, kh!, kw!])], { name: 'conv_wg' })], { name: 'conv_wt', attributes: [attr.ints('perm', [0, 2, 1, 3, 4])] }), ints([c!, mg, kh!, kw!])], { name: 'conv_wt' });
-      // Flipped in space by Gather (ORT's Slice with negative steps is several times slower); 1x1 needs none.
-      // Reversing both spatial axes is reversing their flattened index: one Gather on [C, mg, kh*kw].
-      const wf = kh! * kw! === 1 ? wt : b.op('Reshape', [
-        b.op('Gather', [b.op('Reshape', [wt, ints([c!, mg, kh! * kw!])], { name: 'conv_wflat' }), ints([...Array(kh! * kw!).keys()].reverse())], { name: 'conv_wflip', attributes: { axis: 2 } }),
-        ints([c!, mg, kh!, kw!]),
-      ], { name: 'conv_wflip' });
-      out[0] = b.op('Conv', [dY[0]!, wf], { name: 'conv_dx', attributes: [attr.ints('pads', flipPads), attr.ints('dilations', dil), attr.int('group', group), attr.ints('kernel_shape', [kh!, kw!])] });
-    } else if (needs(0)) {
+    if (needs(0)) {
       const span = (k: number, d: number) => (k - 1) * d + 1;
       const opad = [h! - (strides[0]! * (oh! - 1) + span(kh!, dil[0]!) - pads[0]! - pads[2]!), wd! - (strides[1]! * (ow! - 1) + span(kw!, dil[1]!) - pads[1]! - pads[3]!)];
       out[0] = b.op('ConvTranspose', [dY[0], w], {
@@ -76,8 +64,11 @@ const conv2dGrad: GradRule = {
       // (exact) for kh*kw multiplies. A dense one-hot Conv (C*kh*kw outputs from all C inputs)
       // costs C times more and ran 2.5x slower in ORT; a grouped Conv (group C) is as fast on
       // the CPU but ORT's WebGPU EP computes grouped Convs with 5-7 or 9 outputs per group
-      // wrongly (ORT 1.30). im2col by Gather and a Conv of X^T with dY^T as the kernel were
-      // slower still (bench:grad).
+      // wrongly (ORT 1.30). im2col by Gather was slower still (bench:grad), and so was the
+      // classic dW = Conv(X^T, dY^T as the kernel, strides and dilations swapped) for group 1:
+      // its result needs a Transpose (and often a Slice) over every weight; resnet18's backward
+      // kernels took 70 ms that way against 22 ms with the Gemm below, cnn.onnx's gradient
+      // 33 ms against 25 ms (bench:grad-compare, one run, load 13).
       const cg = c! / group;
       const mg = m! / group;
       const taps = kh! * kw!;
@@ -86,16 +77,31 @@ const conv2dGrad: GradRule = {
       const patches = b.op('Conv', [perChannel, eye], {
         name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],
       });
-      // The batch folded into the contraction: [G, cg*taps, N*P] @ [G, N*P, mg], one MatMul and no
-      // ReduceSum over N (ORT's ReduceSum over axis 0 took a third of squeezenet's backward pass).
       const p = oh! * ow!;
-      const pmat = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [patches, ints([-1, group, cg * taps, p])], { name: 'conv_pmat' })], { name: 'conv_pmat', attributes: { perm: [1, 2, 0, 3] } }), ints([group, cg * taps, -1])], { name: 'conv_pmat' });
-      const dyT = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [dY[0]!, ints([0, group, mg, p])], { name: 'conv_dymat' })], { name: 'conv_dyt', attributes: { perm: [1, 0, 3, 2] } }), ints([group, -1, mg])], { name: 'conv_dyt' });
-      const summed = b.op('MatMul', [pmat, dyT], { name: 'conv_dw_mm' }); // [G, cg*taps, mg]
-      const dwT = b.op('Transpose', [summed], { name: 'conv_dw_t', attributes: [attr.ints('perm', [0, 2, 1])] }); // [G, mg, cg*taps]
-      out[1] = b.op('Reshape', [dwT, ints([m!, cg, kh!, kw!])], { name: 'conv_dw' });
+      // [A, B, P] -> [B, A, P] -> [B, A*P]: moves runs of P elements (an element-wise transpose
+      // of dY's last two axes took 22 ms of cnn.onnx's 35 ms backward at batch 128).
+      const rows = (v: Value, dims: number[], perm: number[], to: number[], name: string) => b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [v, ints(dims)], { name })], { name, attributes: { perm } }), ints(to)], { name });
+      // dY also feeds dX and dB: a Reshape of it would be a copy (ORT reshapes in place only a
+      // tensor nothing else reads), so its batch and channel axes are swapped as they are.
+      const dyRows = (to: number[]) => b.op('Reshape', [b.op('Transpose', [dY[0]!], { name: 'conv_dymat', attributes: { perm: [1, 0, 2, 3] } }), ints(to)], { name: 'conv_dymat' });
+      if (group === 1) {
+        const dyM = dyRows([m!, -1]);
+        const pM = rows(patches, [-1, c! * taps, p], [1, 0, 2], [c! * taps, -1], 'conv_pmat');
+        out[1] = b.op('Reshape', [b.op('Gemm', [dyM, pM], { name: 'conv_dw_mm', attributes: { transB: 1 } }), ints([m!, c!, kh!, kw!])], { name: 'conv_dw' });
+      } else {
+        const pmat = rows(patches, [-1, group, cg * taps, p], [1, 2, 0, 3], [group, cg * taps, -1], 'conv_pmat'); // [G, cg*taps, N*P]
+        if (mg === 1) {
+          const dyV = dyRows([group, -1, 1]); // [G, N*P, 1]
+          out[1] = b.op('Reshape', [b.op('MatMul', [pmat, dyV], { name: 'conv_dw_mm' }), ints([m!, cg, kh!, kw!])], { name: 'conv_dw' });
+        } else {
+          const dyT = b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [dY[0]!, ints([0, group, mg, p])], { name: 'conv_dymat' })], { name: 'conv_dyt', attributes: { perm: [1, 0, 3, 2] } }), ints([group, -1, mg])], { name: 'conv_dyt' });
+          const summed = b.op('MatMul', [pmat, dyT], { name: 'conv_dw_mm' }); // [G, cg*taps, mg]
+          const dwT = b.op('Transpose', [summed], { name: 'conv_dw_t', attributes: [attr.ints('perm', [0, 2, 1])] }); // [G, mg, cg*taps]
+          out[1] = b.op('Reshape', [dwT, ints([m!, cg, kh!, kw!])], { name: 'conv_dw' });
+        }
+      }
     }
-    if (bias && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, 2, 3])], { name: 'conv_db', attributes: [attr.int('keepdims', 0)] });
+    if (hasInput(2) && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, 2, 3])], { name: 'conv_db', attributes: [attr.int('keepdims', 0)] });
     return out;
   },
 };

@@ -29,12 +29,9 @@ import { sliceGrad } from './slice.js';
 import { gatherGrad } from './gather.js';
 import { reduceSumGrad } from './reduce-sum.js';
 import { reduceMeanGrad } from './reduce-mean.js';
-// TEMPORARY (j10d): conv.ts, max-pool.ts and max-pool-indices.ts (j16's) are still written against the
-// old context; fromLegacy adapts them. The integrator converts them and removes ../legacy-rule.ts.
-import { fromLegacy } from '../legacy-rule.js';
-import { convGrad as legacyConvGrad } from './conv.js';
-import { maxPoolGrad as legacyMaxPoolGrad } from './max-pool.js';
-import { maxPoolIndicesGrad as legacyMaxPoolIndicesGrad } from './max-pool-indices.js';
+import { convGrad } from './conv.js';
+import { maxPoolGrad } from './max-pool.js';
+export { maxPoolIndicesGrad } from './max-pool-indices.js';
 import { averagePoolGrad } from './average-pool.js';
 import { globalAveragePoolGrad } from './global-average-pool.js';
 import { batchNormalizationGrad } from './batch-normalization.js';
@@ -54,11 +51,6 @@ import { einsumGrad } from './einsum.js';
 import { convTransposeGrad } from './conv-transpose.js';
 import { resizeGrad } from './resize.js';
 import { sumGrad } from './sum.js';
-
-const convGrad = fromLegacy(legacyConvGrad);
-const maxPoolGrad = fromLegacy(legacyMaxPoolGrad);
-/** MaxPool through its Indices output (max-pool-indices.ts): for CPU-only training, with withRules. */
-export const maxPoolIndicesGrad: GradRule = fromLegacy(legacyMaxPoolIndicesGrad);
 
 export const GRADIENT_RULES: readonly GradRule[] = [
   thresholdedReluGrad, reluGrad, leakyReluGrad, sigmoidGrad, tanhGrad, softmaxGrad, logSoftmaxGrad,

@@ -20,9 +20,9 @@
  */
 import { attr } from '../../graph/attributes.js';
 import { DataType } from '../../onnx/proto.js';
-import { Value } from '../../graph/value.js';
-import type { Node } from '../../graph/node.js';
-import type { GradContext, GradRule } from '../legacy-rule.js';
+import type { Value } from '../../graph/value.js';
+import type { NodeAttributes } from '../../graph/node-attributes.js';
+import type { GradContext, GradRule } from '../rule.js';
 
 /** A MaxPool node's attributes, with the ONNX defaults filled in (shared with max-pool.ts). */
 export interface PoolAttributes {
@@ -36,16 +36,16 @@ export interface PoolAttributes {
   storageOrder: number;
 }
 
-export function poolAttributes(node: Node): PoolAttributes {
-  const ints = (name: string) => node.attrs.ints(name);
-  const int = (name: string) => node.attrs.int(name, 0);
+export function poolAttributes(attrs: NodeAttributes): PoolAttributes {
+  const ints = (name: string) => attrs.ints(name);
+  const int = (name: string) => attrs.int(name, 0);
   const kernel = ints('kernel_shape') ?? [];
   return {
     kernel,
     strides: ints('strides') ?? kernel.map(() => 1),
     dilations: ints('dilations') ?? kernel.map(() => 1),
     pads: ints('pads'),
-    autoPad: node.attrs.string('auto_pad', 'NOTSET'),
+    autoPad: attrs.string('auto_pad', 'NOTSET'),
     ceilMode: int('ceil_mode'),
     storageOrder: int('storage_order'),
   };
@@ -66,18 +66,14 @@ export const maxPoolIndicesGrad: GradRule = {
 };
 
 /** The gradient through MaxPool's Indices output (see the file's comment). */
-export function maxPoolThroughIndices({ node, b, dY, ints, info, zerosLike, opset, unsupported }: GradContext): (Value | undefined)[] {
-  const pool = poolAttributes(node);
+export function maxPoolThroughIndices({ attrs, b, dY, saved, ints, inputInfo, zerosLike, opset, unsupported }: GradContext): (Value | undefined)[] {
+  const pool = poolAttributes(attrs);
   if (pool.storageOrder !== 0) unsupported('storage_order 1');
-  const x = node.inputs[0]!;
-  let indices = node.outputs[1];
-  if (!indices) {
-    indices = new Value(b.scope.valueNames.unique(`${node.outputs[0]!.name}_indices`));
-    node.appendOutput(indices);
-  }
+  const x = saved.input(0);
+  const indices = saved.ensureOutput(1, 'indices');
   const xShape = b.op('Shape', [x], { name: 'grad_shape' });
   // ORT's MaxUnpool kernel is float32 only.
-  if (windowsAreDisjoint(pool) && info(x)?.elemType === DataType.FLOAT) {
+  if (windowsAreDisjoint(pool) && inputInfo(0).dtype === DataType.FLOAT) {
     const poolAttrs = [attr.ints('kernel_shape', pool.kernel), attr.ints('strides', pool.strides)];
     if (pool.pads) poolAttrs.push(attr.ints('pads', pool.pads));
     return [b.op('MaxUnpool', [dY[0]!, indices, xShape], { name: 'maxpool_grad', attributes: poolAttrs })];

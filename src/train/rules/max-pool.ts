@@ -18,10 +18,7 @@
  */
 import { DataType } from '../../onnx/proto.js';
 import { makeTensor } from '../../onnx/tensor.js';
-import type { Node } from '../../graph/node.js';
-import type { TensorInfo } from '../../graph/infer.js';
-import type { Value } from '../../graph/value.js';
-import type { GradRule } from '../legacy-rule.js';
+import type { ForwardNodeInfo, GradRule } from '../rule.js';
 import { maxPoolThroughIndices, poolAttributes } from './max-pool-indices.js';
 import { oneHotKernels } from './one-hot-kernels.js';
 
@@ -38,11 +35,11 @@ interface Windows {
 }
 
 /** The window geometry when the Indices-free gradient applies (explicit or no padding, known sizes), else undefined. */
-function windowsWithoutIndices(node: Node, info: (v: Value) => TensorInfo | undefined): Windows | undefined {
-  const { kernel, strides, dilations, pads, autoPad, storageOrder } = poolAttributes(node);
+function windowsWithoutIndices(node: ForwardNodeInfo): Windows | undefined {
+  const { kernel, strides, dilations, pads, autoPad, storageOrder } = poolAttributes(node.attrs);
   if (!kernel.length || (autoPad !== 'NOTSET' && autoPad !== 'VALID') || storageOrder !== 0) return undefined;
-  const xs = info(node.inputs[0]!)?.shape;
-  const ys = info(node.outputs[0]!)?.shape;
+  const xs = node.inputInfo(0).shape;
+  const ys = node.outputInfo(0).shape;
   const channels = xs?.[1];
   const outSpatial = ys?.slice(2);
   const xSpatial = xs?.slice(2);
@@ -58,15 +55,15 @@ function windowsWithoutIndices(node: Node, info: (v: Value) => TensorInfo | unde
 
 export const maxPoolGrad: GradRule = {
   opType: 'MaxPool',
-  saves: (node, info) => (windowsWithoutIndices(node, info) ? { inputs: [0] } : { inputs: [0], outputs: [1] }),
+  saves: (node) => (windowsWithoutIndices(node) ? { inputs: [0] } : { inputs: [0], outputs: [1] }),
   backward(ctx) {
-    const { node, b, dY, ints, info, warn } = ctx;
-    const w = windowsWithoutIndices(node, info);
+    const { b, dY, saved, ints, inputInfo, warn } = ctx;
+    const w = windowsWithoutIndices(ctx);
     if (!w) {
-      warn(`MaxPool node '${node.name || node.outputs[0]!.name}': its gradient uses MaxPool's Indices output (auto_pad SAME_*, or sizes unknown at build time), which ORT's WebGPU EP cannot run`);
+      warn(`MaxPool node '${ctx.name}': its gradient uses MaxPool's Indices output (auto_pad SAME_*, or sizes unknown at build time), which ORT's WebGPU EP cannot run`);
       return maxPoolThroughIndices(ctx);
     }
-    const x = node.inputs[0]!;
+    const x = saved.input(0);
     const taps = w.kernel.reduce((p, k) => p * k, 1);
     const spatialZeros = w.kernel.map(() => 0);
     // Each channel on its own ([N*C, 1, ...]): grouped Convs and ConvTransposes (group C) would do
@@ -79,7 +76,7 @@ export const maxPoolGrad: GradRule = {
     const padBefore = w.before;
     const padAfter = w.after.map((a) => Math.max(a, 0));
     if ([...padBefore, ...padAfter].some((p) => p > 0)) {
-      const lowest = ctx.info(x)?.elemType === DataType.FLOAT16 ? -65504 : -3.4028234663852886e38;
+      const lowest = inputInfo(0).dtype === DataType.FLOAT16 ? -65504 : -3.4028234663852886e38;
       perChannel = b.op('Pad', [perChannel, ints([0, 0, ...padBefore, 0, 0, ...padAfter]), ctx.scalar(lowest, x)], { name: 'maxpool_pad', attributes: { mode: 'constant' } });
     }
     const windows = b.op('Conv', [perChannel, kernels], { name: 'maxpool_windows', attributes: geometry });
