@@ -5,8 +5,8 @@
  * from Y's shape back to X's (W [C, M/g, k...] is exactly that Conv's weight):
  *
  *   dX = Conv(dY, W)                    same strides, dilations, pads, group
- *   dW = Conv's dW for input dY and output gradient X (conv.ts's rule on a
- *        stand-in Conv node: the patches of dY against X)
+ *   dW = Conv's dW for input dY and output gradient X (conv.ts's rule run on a
+ *        context that shows that Conv: the patches of dY against X)
  *   dB = ReduceSum(dY, [0, 2, ...])
  *
  * Every input element reaches the output (output_padding < stride, as ORT
@@ -14,10 +14,9 @@
  */
 import { TreluError } from '../../errors.js';
 import { attr } from '../../graph/attributes.js';
-import { Node } from '../../graph/node.js';
-import { Value } from '../../graph/value.js';
-import type { TensorInfo } from '../../graph/infer.js';
-import { makeContext, type GradRule } from '../legacy-rule.js';
+import { NodeAttributes } from '../../graph/node-attributes.js';
+import type { Value } from '../../graph/value.js';
+import type { GradContext, GradRule, StaticInfo } from '../rule.js';
 import { convGrad } from './conv.js';
 
 /**
@@ -41,53 +40,60 @@ export const convTransposeGrad: GradRule = {
   opType: 'ConvTranspose',
   saves: { inputs: [0, 1] }, // X for dW (and its shape), W for dX
   backward(ctx) {
-    const { node, b, dY, needs, info, ints, unsupported } = ctx;
-    const [x, w, bias] = node.inputs as Value[];
-    const xInfo = info(x!);
-    const xs = xInfo?.shape as (number | string | undefined)[];
-    const ws = info(w!)?.shape as (number | string | undefined)[];
-    if (!xs || (xs.length !== 3 && xs.length !== 4) || !ws) unsupported('only 1-D and 2-D transposed convolutions with known input and weight shapes');
+    const { b, dY, needs, ints, unsupported, attrs, saved, inputInfo, hasInput } = ctx;
+    const xInfo = inputInfo(0);
+    const wInfo = inputInfo(1);
+    const xs = xInfo.shape;
+    const ws = wInfo.shape;
+    if (!xs || (xs.length !== 3 && xs.length !== 4) || !ws) return unsupported('only 1-D and 2-D transposed convolutions with known input and weight shapes');
     if (!xs.slice(1).every((v) => typeof v === 'number') || !ws.every((v) => typeof v === 'number')) unsupported('channel, kernel and spatial sizes must be known');
-    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `ConvTranspose node '${node.name}': ${why}`); };
+    const bad = (why: string): never => { throw new TreluError('E_GRAPH', `ConvTranspose node '${ctx.name}': ${why}`); };
     const n = xs.length - 2;
     const spatial = xs.slice(2) as number[];
     const kernel = (ws as number[]).slice(2);
     const ones = new Array(n).fill(1);
-    const s = node.attrs.ints('strides', ones);
-    const d = node.attrs.ints('dilations', ones);
-    const op = node.attrs.ints('output_padding', new Array(n).fill(0));
-    const group = node.attrs.int('group', 1);
-    const given = node.attrs.ints('pads');
-    const outShape = node.attrs.ints('output_shape');
+    const s = attrs.ints('strides', ones);
+    const d = attrs.ints('dilations', ones);
+    const op = attrs.ints('output_padding', new Array(n).fill(0));
+    const group = attrs.int('group', 1);
+    const given = attrs.ints('pads');
+    const outShape = attrs.ints('output_shape');
     if ([s, d, op].some((a) => a.length !== n) || (given && given.length !== 2 * n) || (outShape && outShape.length !== n && outShape.length !== n + 2)) bad(`strides, dilations, output_padding need ${n} values and pads ${2 * n} for a ${n}-D input`);
     if (![...s, ...d].every((v) => Number.isInteger(v) && v >= 1) || !op.every((v) => Number.isInteger(v) && v >= 0) || (given && !given.every((p) => Number.isInteger(p) && p >= 0))) bad('strides and dilations must be >= 1, pads and output_padding >= 0');
-    const pads = resolvePads(node.attrs.string('auto_pad', 'NOTSET'), given, outShape, { x: spatial, k: kernel, s, d, op }, unsupported);
+    const pads = resolvePads(attrs.string('auto_pad', 'NOTSET'), given, outShape, { x: spatial, k: kernel, s, d, op }, unsupported);
     const c = xs[1] as number;
     if (!Number.isInteger(group) || group < 1 || c % group !== 0 || ws[0] !== c) bad(`W [${ws.join(',')}] and group ${group} do not fit ${c} input channels`);
-
     // ORT refuses output_padding >= stride (its output then has rows no input reaches: "may be too large for stride").
     if (op.some((v, i) => v >= s[i]!)) unsupported(`output_padding [${op.join(',')}] is not below the strides [${s.join(',')}]`);
     const convAttrs = [attr.ints('strides', s), attr.ints('dilations', d), attr.ints('pads', pads), attr.int('group', group), attr.ints('kernel_shape', kernel)];
     const out: (Value | undefined)[] = [undefined, undefined, undefined];
-    if (needs(0)) {
-      out[0] = b.op('Conv', [dY[0], w], { name: 'convt_dx', attributes: convAttrs });
-    }
+    if (needs(0)) out[0] = b.op('Conv', [dY[0], saved.input(1)], { name: 'convt_dx', attributes: convAttrs });
     if (needs(1)) {
-      const standOut = new Value(b.scope.valueNames.unique(`${node.outputs[0]!.name}_adjoint`));
-      const standIn = new Node({ domain: '', opType: 'Conv', name: node.name, inputs: [dY[0], w], outputs: [standOut], attributes: convAttrs });
-      const xInfoKnown: TensorInfo = { elemType: xInfo!.elemType, shape: [xs[0], c, ...spatial] };
-      // Y's shape from the attributes (inference may not have followed it): what the conv rule reads for dY.
+      // The adjoint Conv as conv.ts's rule sees a Conv: input dY (Y's shape, from the attributes: inference may
+      // not have followed it), weight W, output X; its output gradient is X.
       const ys = spatial.map((v, i) => s[i]! * (v - 1) + op[i]! + (kernel[i]! - 1) * d[i]! + 1 - pads[i]! - pads[n + i]!);
-      const yInfo: TensorInfo = { elemType: xInfo!.elemType, shape: [xs[0], (ws[1] as number) * group, ...ys] };
-      const known = new Map<Value, TensorInfo | undefined>([[dY[0]!, yInfo], [standOut, xInfoKnown]]);
-      try {
-        const grads = convGrad.backward(makeContext({ node: standIn, b, dY: [x], needs: (i) => i === 1, info: (v) => (known.has(v) ? known.get(v) : info(v)), opset: ctx.opset, warn: ctx.warn }));
-        out[1] = grads[1];
-      } finally {
-        standIn.inputs.forEach((_, i) => standIn.replaceInput(i, undefined));
-      }
+      const yInfo: StaticInfo = { name: ctx.outputInfo(0).name, dtype: xInfo.dtype, shape: [xs[0], (ws[1] as number) * group, ...ys], rank: n + 2 };
+      const none: StaticInfo = { name: undefined, dtype: undefined, shape: undefined, rank: undefined };
+      const adjoint: GradContext = {
+        ...ctx,
+        opType: 'Conv',
+        attrs: new NodeAttributes({ attributes: convAttrs, opType: 'Conv', name: ctx.name }),
+        attributes: convAttrs,
+        inputCount: 2,
+        hasInput: (i) => i < 2,
+        inputInfo: (i) => (i === 0 ? yInfo : i === 1 ? wInfo : none),
+        outputInfo: (i) => (i === 0 ? xInfo : none),
+        dY: [saved.input(0)],
+        needs: (i) => i === 1,
+        saved: {
+          ...saved,
+          input: (i) => (i === 0 ? dY[0]! : saved.input(i)),
+          optionalInput: (i) => (i === 0 ? dY[0] : i === 1 ? saved.input(1) : undefined),
+        },
+      };
+      out[1] = convGrad.backward(adjoint)[1];
     }
-    if (bias && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, ...[...Array(n).keys()].map((i) => i + 2)])], { name: 'convt_db', attributes: { keepdims: 0 } });
+    if (hasInput(2) && needs(2)) out[2] = b.op('ReduceSum', [dY[0], ints([0, ...[...Array(n).keys()].map((i) => i + 2)])], { name: 'convt_db', attributes: { keepdims: 0 } });
     return out;
   },
 };

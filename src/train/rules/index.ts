@@ -47,6 +47,7 @@ import { INDEX_OPS } from './index-ops.js';
 import { erfGrad } from './erf.js';
 import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
+import { fromLegacy } from '../legacy-rule.js';
 import { einsumGrad } from './einsum.js';
 import { convTransposeGrad } from './conv-transpose.js';
 import { resizeGrad } from './resize.js';
@@ -59,8 +60,9 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
   clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, ...REDUCE_EXTRA, ...INDEX_OPS, erfGrad, geluGrad, layerNormalizationGrad,
-  // written against the old context (legacy-rule.ts), adapted here like conv.ts's and max-pool.ts's
-  ...[einsumGrad, convTransposeGrad, resizeGrad, sumGrad].map(fromLegacy),
+  convTransposeGrad,
+  // written against the old context (legacy-rule.ts) and adapted here; the integrator converts them
+  ...[einsumGrad, resizeGrad, sumGrad].map(fromLegacy),
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */
