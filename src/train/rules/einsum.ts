@@ -12,7 +12,7 @@
  * are the two-operand case; 'ij->ji' and 'ij->i' the one-operand case.
  */
 import type { Value } from '../../graph/value.js';
-import type { GradContext, GradRule } from '../legacy-rule.js';
+import type { GradContext, GradRule } from '../rule.js';
 
 /** One operand's (or the output's) subscripts: the letters before and after '...'. */
 interface Term {
@@ -87,8 +87,9 @@ function spellOut(inputs: Term[], output: Term, ranks: readonly (number | undefi
  * does not vary along them, and an Einsum that broadcasts a size-1 index is another case ORT's
  * WebGPU EP fails on. A letter that then occurs nowhere else is one summed over X alone (below).
  */
-function squeezeOnes(ctx: GradContext, v: Value, t: Term): { value: Value; term: Term } {
-  const shape = ctx.info(v)?.shape;
+function squeezeOnes(ctx: GradContext, i: number, t: Term): { value: Value; term: Term } {
+  const v = ctx.saved.input(i);
+  const shape = ctx.inputInfo(i).shape;
   if (t.ellipsis || !shape || shape.length !== t.before.length) return { value: v, term: t };
   const ones = shape.flatMap((d, i) => (d === 1 ? [i] : []));
   if (!ones.length) return { value: v, term: t };
@@ -98,10 +99,10 @@ function squeezeOnes(ctx: GradContext, v: Value, t: Term): { value: Value; term:
 
 /** The gradient of operand k: Einsum of dY with the other operand, back to operand k's subscripts and shape. */
 function operandGrad(ctx: GradContext, k: number, inputs: Term[], output: Term): Value {
-  const { node, b, dY, ints, info, reduceTo, unsupported } = ctx;
-  const x = node.inputs[k]!;
+  const { b, dY, ints, inputInfo, saved, reduceTo, unsupported } = ctx;
+  const x = saved.input(k);
   const mine = inputs[k]!;
-  const squeezed = node.inputs.flatMap((v, i) => (i === k ? [] : [squeezeOnes(ctx, v!, inputs[i]!)]));
+  const squeezed = inputs.flatMap((t, i) => (i === k ? [] : [squeezeOnes(ctx, i, t)]));
   const others = squeezed.map((o) => o.term);
   const available = new Set([...letters(output), ...others.flatMap(letters)]);
   const ellipsisAvailable = output.ellipsis || others.some((t) => t.ellipsis);
@@ -121,7 +122,7 @@ function operandGrad(ctx: GradContext, k: number, inputs: Term[], output: Term):
   mine.before.forEach((c, i) => { if (!available.has(c)) axes.push(lead ? i - mine.before.length : i); });
   mine.after.forEach((c, i) => { if (!available.has(c)) axes.push(i - mine.after.length); });
   if (mine.ellipsis && !ellipsisAvailable) {
-    const rank = info(x)?.shape?.length;
+    const rank = inputInfo(k).rank;
     if (rank === undefined) unsupported(`the '...' of '${show(mine)}' is summed over this operand alone and its rank is unknown`);
     const dims = rank! - letters(mine).length;
     for (let d = 0; d < dims; d++) axes.push(mine.before.length + d);
@@ -134,13 +135,15 @@ function operandGrad(ctx: GradContext, k: number, inputs: Term[], output: Term):
   return reduceTo(g, x);
 }
 
+const positions = (n: number) => [...Array(n).keys()];
+
 export const einsumGrad: GradRule = {
   opType: 'Einsum',
-  saves: { inputs: [0, 1] }, // each operand for the other's gradient and for its own shape
+  saves: (node) => ({ inputs: positions(node.inputCount) }), // each operand for the other's gradient and for its own shape
   backward(ctx) {
-    const { node, needs, unsupported } = ctx;
-    const parsed = parseEinsum(node.attrs.string('equation', ''), node.inputs.length, unsupported);
-    const { inputs, output } = spellOut(parsed.inputs, parsed.output, node.inputs.map((v) => ctx.info(v!)?.shape?.length));
-    return node.inputs.map((_, k) => (needs(k) ? operandGrad(ctx, k, inputs, output) : undefined));
+    const { attrs, inputCount, inputInfo, needs, unsupported } = ctx;
+    const parsed = parseEinsum(attrs.string('equation', ''), inputCount, unsupported);
+    const { inputs, output } = spellOut(parsed.inputs, parsed.output, positions(inputCount).map((i) => inputInfo(i).rank));
+    return positions(inputCount).map((k) => (needs(k) ? operandGrad(ctx, k, inputs, output) : undefined));
   },
 };

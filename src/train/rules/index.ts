@@ -47,7 +47,6 @@ import { INDEX_OPS } from './index-ops.js';
 import { erfGrad } from './erf.js';
 import { geluGrad } from './gelu.js';
 import { layerNormalizationGrad } from './layer-normalization.js';
-import { fromLegacy } from '../legacy-rule.js';
 import { einsumGrad } from './einsum.js';
 import { convTransposeGrad } from './conv-transpose.js';
 import { resizeGrad } from './resize.js';
@@ -60,9 +59,7 @@ export const GRADIENT_RULES: readonly GradRule[] = [
   reduceSumGrad, reduceMeanGrad, identityGrad, convGrad, maxPoolGrad, averagePoolGrad, globalAveragePoolGrad,
   batchNormalizationGrad, dropoutGrad, softmaxCrossEntropyLossGrad, negativeLogLikelihoodLossGrad,
   clipGrad, absGrad, splitGrad, ...ELEMENTWISE_EXTRA, ...REDUCE_EXTRA, ...INDEX_OPS, erfGrad, geluGrad, layerNormalizationGrad,
-  convTransposeGrad,
-  // written against the old context (legacy-rule.ts) and adapted here; the integrator converts them
-  ...[einsumGrad, resizeGrad, sumGrad].map(fromLegacy),
+  convTransposeGrad, einsumGrad, resizeGrad, sumGrad,
 ];
 
 /** `rules` with each of `overrides` in place of the rule for its op (appended if there is none). */

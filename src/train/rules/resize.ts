@@ -13,10 +13,9 @@
 import { checkedElementCount, MAX_CONSTANT_ELEMENTS } from '../../graph/limits.js';
 import { attr } from '../../graph/attributes.js';
 import type { Value } from '../../graph/value.js';
-import { constantOf } from '../../rewrite/constants.js';
 import { valueInfo } from '../../graph/infer/index.js';
 import { makeTensor } from '../../onnx/tensor.js';
-import type { GradContext, GradRule } from '../legacy-rule.js';
+import type { GradContext, GradRule } from '../rule.js';
 
 /** Flat positions of X's elements, shaped like X. */
 function flatIndex(ctx: GradContext, x: Value): { index: Value; size: Value; shape: Value } {
@@ -37,14 +36,15 @@ function scatterAdd(ctx: GradContext, x: Value, where: Value, size: Value, shape
 }
 
 function nearestGrad(ctx: GradContext): Value {
-  const { node, b, info, unsupported } = ctx;
-  const x = node.inputs[0]!;
-  const dims = info(x)?.shape;
+  const { b, saved, inputInfo, inputCount, unsupported } = ctx;
+  const x = saved.input(0);
+  const dims = inputInfo(0).shape;
   const count = dims?.every((d) => typeof d === 'number') ? (dims as number[]).reduce((p, d) => p * d, 1) : undefined;
   if (count === undefined || count >= 2 ** 24) unsupported('needs the input size known and under 2^24 elements');
   const { index, size, shape } = flatIndex(ctx, x);
   const asFloat = b.op('Cast', [index], { name: 'resize_index', attributes: { to: 1 } });
-  const moved = b.op('Resize', [asFloat, ...node.inputs.slice(1)], { name: 'resize_where', attributes: [...node.attributes] });
+  const rest = [...Array(inputCount).keys()].slice(1).map((i) => saved.optionalInput(i));
+  const moved = b.op('Resize', [asFloat, ...rest], { name: 'resize_where', attributes: [...ctx.attributes] });
   const where = b.op('Cast', [moved], { name: 'resize_where', attributes: { to: 7 } });
   return scatterAdd(ctx, x, where, size, shape);
 }
@@ -81,25 +81,25 @@ export function interpolationMatrix(inSize: number, outSize: number, scale: numb
 const isIdentity = (a: Float32Array, n: number) => a.every((v, i) => v === (i % (n + 1) === 0 ? 1 : 0));
 
 function linearGrad(ctx: GradContext): Value {
-  const { node, b, dY, info, unsupported } = ctx;
-  const x = node.inputs[0]!;
-  if (node.attrs.int('antialias', 0) !== 0) unsupported('antialias');
-  if (node.attrs.has('axes')) unsupported('the axes attribute (opset 18)');
-  const mode = node.attrs.string('coordinate_transformation_mode', 'half_pixel');
+  const { attrs, b, dY, saved, inputInfo, outputInfo, hasInput, constantInput, unsupported } = ctx;
+  const x = saved.input(0);
+  if (attrs.int('antialias', 0) !== 0) unsupported('antialias');
+  if (attrs.has('axes')) unsupported('the axes attribute (opset 18)');
+  const mode = attrs.string('coordinate_transformation_mode', 'half_pixel');
   if (!(COORDINATE_MODES as readonly string[]).includes(mode)) unsupported(`mode 'linear' with coordinate_transformation_mode '${mode}' (the rule covers ${COORDINATE_MODES.join(', ')})`);
-  const xShape = info(x)?.shape;
-  const yShape = info(node.outputs[0]!)?.shape;
+  const xShape = inputInfo(0).shape;
+  const yShape = outputInfo(0).shape;
   if (!xShape || !yShape || xShape.length !== yShape.length || xShape.length === 0) unsupported('mode \'linear\' needs the input and output shapes known');
   const [xs, ys] = [xShape!, yShape!];
   const r = xs.length;
   const read = (i: number) => {
-    const v = node.inputs[i];
+    const v = saved.optionalInput(i);
     // the element values inference followed (a Concat of Constants, as torch writes scales): recorded on the value
-    const c = v ? constantOf(v)?.values ?? info(v)?.value ?? valueInfo(v).value : undefined;
+    const c = v ? constantInput(i) ?? valueInfo(v).value : undefined;
     return c && c.length === r && c.every((e) => typeof e === 'number') ? (c as number[]) : undefined;
   };
   const scales = read(2);
-  if (node.inputs[2] && !scales && !node.inputs[3] && mode !== 'align_corners') unsupported('mode \'linear\' needs its scales known at build time');
+  if (hasInput(2) && !scales && !hasInput(3) && mode !== 'align_corners') unsupported('mode \'linear\' needs its scales known at build time');
   const first = Math.max(0, r - 2);
   for (let i = 0; i < first; i++) {
     if (xs[i] !== ys[i] || (scales && scales[i] !== 1)) unsupported('mode \'linear\' resizing an axis other than the last two');
@@ -110,7 +110,7 @@ function linearGrad(ctx: GradContext): Value {
     const inSize = xs[axis];
     const outSize = ys[axis];
     if (typeof inSize !== 'number' || typeof outSize !== 'number') return unsupported(`mode 'linear' needs the sizes of axis ${axis} known`);
-    checkedElementCount([outSize, inSize], `Resize node '${node.name}' interpolation matrix`, MAX_CONSTANT_ELEMENTS, 'the image is too large to differentiate this way (the gradient carries an [out, in] matrix per axis)');
+    checkedElementCount([outSize, inSize], `Resize node '${ctx.name}' interpolation matrix`, MAX_CONSTANT_ELEMENTS, 'the image is too large to differentiate this way (the gradient carries an [out, in] matrix per axis)');
     const a = interpolationMatrix(inSize, outSize, scales?.[axis] ?? outSize / inSize, mode as CoordinateMode);
     if (inSize === outSize && isIdentity(a, inSize)) continue;
     const last = axis === r - 1;
@@ -130,9 +130,10 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
 
 export const resizeGrad: GradRule = {
   opType: 'Resize',
-  saves: { inputs: [0, 1, 2, 3] }, // X for its shape and type; roi, scales, sizes for the index Resize
+  // X for its shape and type; roi, scales, sizes for the index Resize (and the scales' propagated values)
+  saves: (node) => ({ inputs: [...Array(Math.min(node.inputCount, 4)).keys()] }),
   backward(ctx) {
-    const mode = ctx.node.attrs.string('mode', 'nearest');
+    const mode = ctx.attrs.string('mode', 'nearest');
     if (mode !== 'nearest' && mode !== 'linear') ctx.unsupported(`mode '${mode}' (nearest and linear have rules)`);
     return [mode === 'nearest' ? nearestGrad(ctx) : linearGrad(ctx), undefined, undefined, undefined];
   },

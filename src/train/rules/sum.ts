@@ -1,11 +1,12 @@
 /** Sum (variadic, broadcasting Add): each input gets dY summed back to its shape. */
-import type { GradRule } from '../legacy-rule.js';
+import type { GradRule } from '../rule.js';
+
+const positions = (n: number) => [...Array(n).keys()];
 
 export const sumGrad: GradRule = {
   opType: 'Sum',
-  // every input, for its shape (reduceTo sums the broadcast back)
-  saves: (node) => ({ inputs: node.inputs.map((_, i) => i) }),
-  backward({ node, dY, needs, reduceTo }) {
-    return node.inputs.map((x, i) => (x && needs(i) ? reduceTo(dY[0]!, x) : undefined));
+  saves: (node) => ({ inputs: positions(node.inputCount) }), // for their shapes (reduceTo sums the broadcast back)
+  backward({ inputCount, dY, saved, needs, reduceTo }) {
+    return positions(inputCount).map((i) => (needs(i) ? reduceTo(dY[0]!, saved.input(i)) : undefined));
   },
 };
