@@ -20,19 +20,6 @@ import type { ForwardNodeInfo, GradContext, GradRule, SavedValues, Saves, Static
 /** What buildGradient knows about a value: declared, inferred, or (for a gradient) its tensor's shape. */
 export type InfoLookup = (v: Value) => TensorInfo | undefined;
 
-/**
- * TEMPORARY (for legacy-rule.ts, which the integrator removes with it): the
- * forward node and the lookup behind each view and context made here, in a
- * WeakMap a rule cannot enumerate (src/train/index.ts exports neither).
- */
-export interface LegacyForward {
-  readonly node: Node;
-  readonly info: InfoLookup;
-}
-const legacyForward = new WeakMap<object, LegacyForward>();
-export function legacyForwardOf(x: ForwardNodeInfo): LegacyForward | undefined {
-  return legacyForward.get(x);
-}
 
 const NOTHING: StaticInfo = { name: undefined, dtype: undefined, shape: undefined, rank: undefined };
 
@@ -58,7 +45,6 @@ export function forwardNodeInfo(node: Node, info: InfoLookup, opset: number): Fo
     opset,
   } as Omit<ForwardNodeInfo, 'inputCount' | 'outputCount'> as ForwardNodeInfo;
   withLiveCounts(view, node);
-  legacyForward.set(view, { node, info });
   return view;
 }
 
@@ -179,7 +165,6 @@ export function makeContext(init: {
     },
   };
   withLiveCounts(ctx, node);
-  legacyForward.set(ctx, { node, info });
   return ctx;
 }
 
