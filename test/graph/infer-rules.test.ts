@@ -113,6 +113,21 @@ test('Resize (13) by scales [1, 1, 2, 1.5] and by sizes; Upsample (9) by scales'
   assert.deepEqual(shapeOf(up, 'y'), [1, 3, 10, 8]);
 });
 
+test("Einsum: attention's 'bhid,bhjd->bhij'; '...' broadcast ([2,1] with [3]: [2,3]); implicit 'ij,jk' is 'ik' (letters used once, sorted); a size-1 letter gives way", () => {
+  const m = build({ q: [2, 4, 5, 8], k: [2, 4, 6, 8], a: [2, 1, 5, 7], b: [3, 6, 7], x: [5, 7], y: [7, 9], u: [1, 7], v: [4, 7] }, [
+    { opType: 'Einsum', input: ['q', 'k'], output: ['att'], attribute: [str('equation', 'bhid,bhjd->bhij')] },
+    { opType: 'Einsum', input: ['a', 'b'], output: ['ell'], attribute: [str('equation', '...id,...jd->...ij')] },
+    { opType: 'Einsum', input: ['x', 'y'], output: ['imp'], attribute: [str('equation', 'ij,jk')] },
+    { opType: 'Einsum', input: ['u', 'v'], output: ['one'], attribute: [str('equation', 'ij,kj->ik')] },
+    { opType: 'Einsum', input: ['u', 'v'], output: ['bc'], attribute: [str('equation', 'ij,ij->ij')] },
+  ], [], 12);
+  assert.deepEqual(shapeOf(m, 'att'), [2, 4, 5, 6]);
+  assert.deepEqual(shapeOf(m, 'ell'), [2, 3, 5, 6]);
+  assert.deepEqual(shapeOf(m, 'imp'), [5, 9]);
+  assert.deepEqual(shapeOf(m, 'one'), [1, 4]);
+  assert.deepEqual(shapeOf(m, 'bc'), [4, 7]);
+});
+
 test('Expand and Where broadcast; Tile multiplies; Range(0, 10, 3) has ceil(10 / 3) = 4 elements; Slice with step -1 over 10 gives 10', () => {
   const m = build({ x: [3, 1], c: [(DataType.BOOL as number), [1, 4]] as never, t: [2, 'K'], v: [10] }, [
     { opType: 'Expand', input: ['x', 'to'], output: ['e'] },

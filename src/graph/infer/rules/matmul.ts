@@ -24,22 +24,41 @@ const gemm: ShapeRule = (r) => {
   return [{ shape: [m, n] }];
 };
 
-/** Einsum with an explicit output and no ellipsis: each output letter's dim from the operand that has it. */
+/**
+ * Einsum: each output letter's dim from the operands that have it (a 1 gives way to another size,
+ * as in broadcasting); '...' stands for the broadcast of the operands' remaining leading axes; an
+ * implicit output ('ij,jk') is '...' then the letters used once, in alphabetical order (numpy's rule).
+ */
 const einsum: ShapeRule = (r) => {
   const eq = r.node.attrs.string('equation', '').replace(/\s/g, '');
   const [lhs, rhs] = eq.split('->');
-  if (rhs === undefined || eq.includes('.')) return undefined;
   const terms = lhs!.split(',');
   const dims = new Map<string, Dim>();
+  const count = new Map<string, number>();
+  let ellipsis: Dim[] | undefined = [];
   for (const [k, term] of terms.entries()) {
     const s = r.ins[k]?.shape;
-    if (!s || s.length !== term.length) return undefined;
-    [...term].forEach((c, i) => {
+    const parts = term.split('...');
+    if (!s || parts.length > 2 || /[^A-Za-z]/.test(parts.join(''))) return undefined;
+    const [before, after = ''] = parts;
+    const spanned = s.length - before!.length - after.length;
+    if (parts.length === 1 ? spanned !== 0 : spanned < 0) return undefined;
+    if (parts.length === 2) ellipsis = ellipsis && broadcastShapes(ellipsis, s.slice(before!.length, before!.length + spanned));
+    const letters = [...before!, ...after];
+    const at = [...before!].map((_, i) => i).concat([...after].map((_, i) => before!.length + spanned + i));
+    letters.forEach((c, i) => {
+      count.set(c, (count.get(c) ?? 0) + 1);
+      const d = s[at[i]!];
       const old = dims.get(c);
-      if (old === undefined || old === 1) dims.set(c, s[i]);
+      if (!dims.has(c) || old === 1 || (old === undefined && d !== 1)) dims.set(c, d);
     });
   }
-  return [{ shape: [...rhs].map((c) => dims.get(c)) }];
+  const out = rhs ?? `...${[...count].filter(([, n]) => n === 1).map(([c]) => c).sort().join('')}`;
+  const [pre, post = ''] = out.split('...');
+  if (out.split('...').length > 2) return undefined;
+  const ell = out.includes('...') ? ellipsis : [];
+  if (!ell) return undefined;
+  return [{ shape: [...[...pre!].map((c) => dims.get(c)), ...ell, ...[...post].map((c) => dims.get(c))] }];
 };
 
 /** RNN/GRU/LSTM (layout 0): Y [seq, dirs, batch, hidden], Y_h and Y_c [dirs, batch, hidden]. */
