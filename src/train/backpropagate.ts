@@ -85,11 +85,12 @@ export function backpropagate(model: Model, b: Builder, s: {
     const createdBefore = b.created.length;
     const dY = node.outputs.map((v) => (v && path.fromWrt.has(v) ? gradOf(v) : undefined));
     if (dY.every((g) => g === undefined)) continue;
-    const where = `on the path ${path.describe(node)}`;
-    if (node.subgraphs.size) throw new TreluError('E_UNSUPPORTED', `no gradient through ${node.opType} node '${node.name}': control flow (subgraphs) is not differentiated (${where})`);
+    // Only for messages: describing the path walks it back to a --wrt tensor (O(depth)), so not for every node.
+    const where = () => `on the path ${path.describe(node)}`;
+    if (node.subgraphs.size) throw new TreluError('E_UNSUPPORTED', `no gradient through ${node.opType} node '${node.name}': control flow (subgraphs) is not differentiated (${where()})`);
     const rule = isAiOnnxDomain(node.domain) ? rules.get(node.opType) : undefined;
     if (!rule) {
-      throw new TreluError('E_UNSUPPORTED', `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType} (node '${node.name || node.outputs[0]?.name}'), which lies between a --wrt tensor and the loss: ${where}`, {
+      throw new TreluError('E_UNSUPPORTED', `no gradient rule for ${node.domain ? node.domain + '.' : ''}${node.opType} (node '${node.name || node.outputs[0]?.name}'), which lies between a --wrt tensor and the loss: ${where()}`, {
         hint: `rules exist for: ${[...rules.keys()].sort().join(', ')}`,
       });
     }
@@ -103,7 +104,7 @@ export function backpropagate(model: Model, b: Builder, s: {
     try {
       grads = rule.backward(makeContext({ node, b, dY: dYFilled, needs, info, opset: s.opset, rule, warn: (m) => warnings.push(m), settle }));
     } catch (e) {
-      if (e instanceof TreluError && e.code === 'E_UNSUPPORTED' && !e.message.includes(' on the path ')) throw new TreluError('E_UNSUPPORTED', `${e.message} (${where})`, { hint: e.hint });
+      if (e instanceof TreluError && e.code === 'E_UNSUPPORTED' && !e.message.includes(' on the path ')) throw new TreluError('E_UNSUPPORTED', `${e.message} (${where()})`, { hint: e.hint });
       throw e;
     }
     checkSaves(rule, node, b.created.slice(ruleStart), forward, info, s.opset);
