@@ -116,7 +116,13 @@ const split: ShapeRule = (r) => {
   else if (given === 'unknown') parts = Array.from({ length: n }, () => undefined);
   else parts = Array.from({ length: n }, () => (isNum(d) && d % n === 0 ? d / n : undefined));
   if (parts.length !== n) return undefined;
-  return parts.map((p) => ({ shape: s.map((x, i) => (i === axis ? p : x)) }));
+  // A known 1-D value splits into known pieces (tf2onnx builds Pad's pads as Concat(Split(constant))).
+  const value = r.ins[0]?.value;
+  let at = 0;
+  return parts.map((p) => {
+    const piece = value && s.length === 1 && parts.every(isNum) ? value.slice(at, (at += p as number)) : undefined;
+    return { shape: s.map((x, i) => (i === axis ? p : x)), ...(piece && piece.length === p ? { value: piece } : {}) };
+  });
 };
 
 /** Slice of one dim, clamped like onnx (onnx/defs/tensor/defs.cc processSliceInputs). */
