@@ -130,6 +130,8 @@ const FIXTURES: Record<string, Fixture> = {
   // ---- issue 10: what real networks put on the path ----
   'Clip (ReLU6: min, max as inputs)': { nodes: [{ opType: 'Clip', input: ['x', 'lo', 'hi'], output: ['y'] }], x: [3, 4], y: [3, 4], xRange: [-1, 7], constants: [f32('lo', [], Float32Array.of(0)), f32('hi', [], Float32Array.of(6))] },
   'Clip (max only)': { nodes: [{ opType: 'Clip', input: ['x', '', 'hi'], output: ['y'] }], x: [6], y: [6], constants: [f32('hi', [], Float32Array.of(0.5))] },
+  // --wrt params on an exported ReLU6 reaches its bounds: min and max differentiated too.
+  'Clip (min, max differentiated)': { nodes: [{ opType: 'Clip', input: ['x', 'lo', 'hi'], output: ['y'] }], x: [3, 4], y: [3, 4], xRange: [-2, 2], params: [{ name: 'lo', dims: [], lo: -0.9, hi: -0.3 }, { name: 'hi', dims: [], lo: 0.3, hi: 0.9 }] },
   Erf: { nodes: [{ opType: 'Erf', input: ['x'], output: ['y'] }], x: [3, 4], y: [3, 4], float32: true },
   'GELU as exporters write it (Div, Erf, Add, Mul, Mul)': {
     nodes: [{ opType: 'Div', input: ['x', 'r2'], output: ['a'] }, { opType: 'Erf', input: ['a'], output: ['e'] }, { opType: 'Add', input: ['e', 'one'], output: ['e1'] }, { opType: 'Mul', input: ['x', 'e1'], output: ['xe'] }, { opType: 'Mul', input: ['xe', 'half'], output: ['y'] }],
