@@ -19,7 +19,7 @@ import type { GradRule } from './rule.js';
 import { GRADIENT_RULES } from './rules/index.js';
 import { appendLoss, type LossFunction } from './loss.js';
 import { lowerBatchNormTraining } from './artifacts/batch-norm-training.js';
-import { findPath, FLOAT_TYPES } from './path.js';
+import { differentiableInput, findPath, FLOAT_TYPES } from './path.js';
 import { backpropagate } from './backpropagate.js';
 import { finish } from './finish.js';
 import { sharedParameters, untie, type SharedParameter } from './shared-weights.js';
@@ -34,7 +34,7 @@ export interface GradientOptions {
   /** Or: append this loss on output `on`. */
   lossFn?: LossFunction;
   on?: string;
-  /** Tensor names, or 'params' for every float initializer. */
+  /** Tensor names, or 'params': every float initializer with elements that some node reads at a differentiable input. */
   wrt: readonly string[] | 'params';
   /** Keep the model's original outputs next to the loss and gradients. */
   keepOutputs?: boolean;
@@ -113,8 +113,13 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   if (lossInfo.elemType !== undefined && !FLOAT.includes(lossInfo.elemType)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a float tensor`);
   if (lossInfo.shape && lossInfo.shape.some((d) => d !== 1)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a scalar (shape [${lossInfo.shape.join(',')}])`, { hint: 'reduce it to a scalar, or use --loss-fn' });
 
+  // 'params': the float initializers a gradient can flow into: not empty (the empty roi/scales
+  // tf2onnx gives Resize), and read by some node at a differentiable input (not only as Resize's
+  // scales or Reshape's shape: made graph inputs, those would hide constants from ORT's shape inference).
+  const isParameter = (v: Value) => FLOAT.includes(v.initializer!.dataType) && v.initializer!.dims.every((d) => Number(d) > 0)
+    && v.uses().some((u) => differentiableInput(u.node, u.index));
   let wrt = options.wrt === 'params'
-    ? graph.initializers.filter((v) => FLOAT.includes(v.initializer!.dataType))
+    ? graph.initializers.filter(isParameter)
     : options.wrt.map((n) => find(n) ?? (() => { throw new TreluError('E_USAGE', `no tensor named '${n}' to differentiate with respect to`); })());
   if (wrt.length === 0) throw new TreluError('E_USAGE', 'nothing to differentiate: no float initializers found', { hint: 'name tensors with --wrt' });
   for (const v of wrt) {
