@@ -117,16 +117,17 @@ export async function gradCommand(io: Io, input: string, output: string, options
       return EXIT_CHECK_FAILED;
     }
   }
-  const saved = saveModelFile(proto, output, { source: loaded });
+  // The parameters first, the model last: a failure on either leaves neither (a params folder without its model is useless, a model without them unrunnable).
+  const written = Object.keys(params).length ? writeParamsDir(paramsDir, params, { model: path.basename(output) }) : undefined;
+  let saved: ReturnType<typeof saveModelFile>;
+  try {
+    saved = saveModelFile(proto, output, { source: loaded });
+  } catch (e) {
+    written?.undo();
+    throw e;
+  }
   warnStaleTemps(io, saved.staleTemps);
   result.output = saved.path;
-  if (Object.keys(params).length) {
-    try {
-      writeParamsDir(paramsDir, params, { model: path.basename(output) });
-    } catch (e) {
-      throw e instanceof TreluError ? new TreluError(e.code, `${e.message} (the model ${output} was written; its parameters were not)`, { hint: e.hint }) : e;
-    }
-  }
   if (!options.json) {
     if (report.opsetUpgrade) io.out(`opset ${report.opsetUpgrade.from} → ${report.opsetUpgrade.to} (the backward pass needs ${report.opsetUpgrade.to})`);
     io.out(`loss: ${report.loss}`);

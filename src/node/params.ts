@@ -50,24 +50,49 @@ function writeOne(file: string, bytes: Uint8Array): void {
   }
 }
 
-export function writeParamsDir(dir: string, tensors: Readonly<Record<string, TensorLike>>, options: { model?: string; inputs?: readonly InputFile[] } = {}): ParamsManifest {
+/**
+ * Writes `tensors` and the manifest. On failure nothing it wrote is left (nor the folder, if it
+ * made it); `undo()` on the result removes them again, for a caller whose next step failed.
+ */
+export function writeParamsDir(dir: string, tensors: Readonly<Record<string, TensorLike>>, options: { model?: string; inputs?: readonly InputFile[] } = {}): ParamsManifest & { undo(): void } {
   assertSafeOutputDir(dir);
   const names = Object.keys(tensors);
   const files = fileNames(names);
   for (const f of [...files, PARAMS_MANIFEST]) assertSafeOutput(path.join(dir, f), options.inputs ?? []);
+  const created = !fs.existsSync(dir);
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw writeError(e, dir);
   }
   const manifest: ParamsManifest = { format: 'trelu-params/1', ...(options.model ? { model: options.model } : {}), tensors: [] };
-  names.forEach((name, i) => {
-    const t = tensors[name]!;
-    writeOne(path.join(dir, files[i]!), toNpy(t));
-    manifest.tensors.push({ name, file: files[i]!, shape: [...t.dims], dtype: String(t.type) });
-  });
-  writeOne(path.join(dir, PARAMS_MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + '\n'));
-  return manifest;
+  const written: string[] = [];
+  try {
+    names.forEach((name, i) => {
+      const t = tensors[name]!;
+      writeOne(path.join(dir, files[i]!), toNpy(t));
+      written.push(path.join(dir, files[i]!));
+      manifest.tensors.push({ name, file: files[i]!, shape: [...t.dims], dtype: String(t.type) });
+    });
+    writeOne(path.join(dir, PARAMS_MANIFEST), new TextEncoder().encode(JSON.stringify(manifest, null, 1) + '\n'));
+    written.push(path.join(dir, PARAMS_MANIFEST));
+  } catch (e) {
+    removeParams(dir, written, created);
+    throw e;
+  }
+  return Object.assign(manifest, { undo: () => removeParams(dir, written, created) });
+}
+
+/** Removes the files one writeParamsDir call wrote, and the folder if that call made it (and it is empty). */
+function removeParams(dir: string, files: readonly string[], createdDir: boolean): void {
+  for (const f of files) fs.rmSync(f, { force: true });
+  if (createdDir) {
+    try {
+      fs.rmdirSync(dir);
+    } catch {
+      // not empty (someone else's files): leave it
+    }
+  }
 }
 
 /** Reads a params folder through its manifest; each file must exist and match its recorded shape and dtype. */
