@@ -74,7 +74,10 @@ export async function checkGradients(modelBytes: Uint8Array, report: GradientRep
   const widen = (f: Record<string, TensorLike>) => Object.fromEntries(Object.entries(f).map(([k, t]) => [k, t.type === 'float32' ? { type: 'float64', data: Float64Array.from(t.data as Float32Array), dims: t.dims } : t]));
   try {
     if (!lossModel) throw new Error('no float64 model');
-    await runOnCpu(lossModel, widen(base), { graphOptimizationLevel: 'disabled' });
+    const l64 = Number((await runOnCpu(lossModel, widen(base), { graphOptimizationLevel: 'disabled' }))[report.loss]!.data[0]);
+    // The double copy lowers Conv and Resize to other ops: trusted only where it computes the float32 model's loss.
+    const l32 = Number(out0[report.loss]!.data[0]);
+    if (!(Math.abs(l64 - l32) <= 1e-4 * Math.max(Math.abs(l32), 1e-30))) throw new Error(`the float64 copy's loss ${l64} is not the model's ${l32}`);
   } catch {
     precision = 'float32';
     lossModel = modelBytes;

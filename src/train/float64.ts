@@ -3,7 +3,8 @@
  * float32 rounding (~1e-7 of the loss) would swamp the differences at the
  * small steps that keep clear of ThresholdedRelu's and Relu's kinks.
  * ThresholdedRelu is decomposed first (ORT's CPU kernel is float-only; the
- * Where/Less form runs in double), and so is Conv (see lowerConv). Throws if
+ * Where/Less form runs in double), and so are Conv (see lowerConv) and linear
+ * Resize (float64-resize.ts). Throws if
  * a float32 constant cannot be read.
  */
 import Long from 'long';
@@ -21,6 +22,7 @@ import { inferModel } from '../graph/infer/index.js';
 import { replaceValue } from '../graph/mutate.js';
 import { makeTensor } from '../onnx/tensor.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
+import { lowerLinearResizes } from './float64-resize.js';
 
 function doubleTensor(t: TensorProto): TensorProto {
   const c = tensorValues(t);
@@ -93,6 +95,7 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
   graph.outputs = graph.outputs.filter((v) => outputs.includes(v.name));
   eliminateDeadNodes.run(model);
   applyRules(model, [decomposeThresholdedRelu]);
+  lowerLinearResizes(model); // its matrices are float32 initializers: before they are widened below
   for (const v of graph.initializers) if (v.initializer!.dataType === DataType.FLOAT) v.initializer = doubleTensor(v.initializer!);
   for (const v of [...graph.inputs, ...graph.outputs]) v.info = retypeInfo(v.info);
   for (const [v, vi] of graph.outputInfos) graph.outputInfos.set(v, retypeInfo(vi)!);

@@ -5,7 +5,7 @@
 //
 // Oracle precision: float64. ORT's CPU EP has no double Conv or Resize, so the forward copy computes
 // each Conv as the sum of its kernel taps (conv-taps.ts) and each linear Resize as MatMuls with its
-// interpolation matrices (resize-lowering.ts); that copy is first checked against ORT's own float32
+// interpolation matrices (src/train/float64-resize.ts); that copy is first checked against ORT's own float32
 // Conv and Resize on the untouched model (max deviation < 1e-5 of the output scale). Step: 1e-5 of
 // max(|θ_i|, rms θ). Measured on BlazeFace (173 samples): at 1e-4 Relu kinks crossed inside the
 // step give errors up to 1e-1, at 1e-8 rounding gives 1e-1, at 1e-5 the worst is 2e-4 (median
@@ -58,14 +58,14 @@ const CHECKED: (GradCase & { id: string; samples: number; relStep?: number; loos
   // PyTorch 2.8 (opset 13): Gemm, LayerNorm written out (ReduceMean/Sub/Pow/Sqrt/Div), Relu, Sigmoid.
   { id: 'openwakeword-hello-deepa', samples: 4, inputs: { 'onnx::Flatten_0': { dims: [1, 25, 96], range: [-1, 1] } } },
   // tf2onnx (opset 11, upgraded): MobileNet-style encoder (depthwise Convs, Relu6 as Clip), an FPN decoder with
-  // three linear Resizes (half_pixel, by sizes). Its Pads read computed pads, which our inference cannot follow:
-  // shapes declared from an ORT run at this input's dims (GradCase.shapesFromOrt). One sample per tensor (84).
+  // three linear Resizes (half_pixel, by sizes). Its Pads read pads computed as Concat(Split(constant)), which
+  // inference follows (Split propagates a known value), so every size is known at build time. One sample per tensor (84).
   // Relu6 (Clip) over maps up to 160x160: a step crosses kinks. Measured (84 tensors, 1 sample each): step
   // 1e-5: 17 above 1e-3 (worst 9.2e-3); 1e-6: 1 above (7.7e-3, block_2_project's BN bias); 1e-7: 1 above
   // (2.3e-3, a different tensor: rounding) — an error that moves with the step, not a wrong gradient.
   // EPs vs cpu: wasm 3.3e-4, webgpu 9.0e-4 (Conv2D_2's filter: sums over 160x160 maps of a 0-255 image, float32
   // in other orders), so 1e-3 here. The whole case takes ~5 min on 2 loaded cores, most of it webgpu (SwiftShader).
-  { id: 'mlsd-tiny-320', samples: 1, relStep: 1e-6, loose: { bound: 1e-2, above: 1 }, epTolerance: 1e-3, shapesFromOrt: true, inputs: { 'input_image_with_alpha:0': { dims: [1, 320, 320, 4], range: [0, 255] } } },
+  { id: 'mlsd-tiny-320', samples: 1, relStep: 1e-6, loose: { bound: 1e-2, above: 1 }, epTolerance: 1e-3, inputs: { 'input_image_with_alpha:0': { dims: [1, 320, 320, 4], range: [0, 255] } } },
 ];
 
 for (const c of CHECKED) {
@@ -142,12 +142,14 @@ test('silero-vad (spox, weights as Constants inside If branches): refused for it
   assert.throws(() => buildGradient(load('silero-vad'), { lossFn: 'mse', on: 'output', wrt: 'params' }), /nothing to differentiate: no float initializers/);
 });
 
-test('mlsd-tiny-320 without shapes from ORT: refused naming the first Conv whose sizes our inference cannot follow (its linear Resizes have a rule)', () => {
-  const bounds = (m: ReturnType<typeof load>) => new Set(m.graph.nodes.filter((n) => n.opType === 'Clip').flatMap((n) => n.inputs.slice(1)));
+test('mlsd-tiny-320, as `trelu grad --wrt params` takes it: every size known from the model alone (tf2onnx pads as Concat(Split(constant))), its Relu6 bounds differentiated, its empty Resize roi/scales not made parameters', () => {
   const model = load('mlsd-tiny-320');
-  const skip = bounds(model);
-  const wrt = model.graph.initializers.filter((v) => v.initializer!.dataType === DataType.FLOAT && !skip.has(v)).map((v) => v.name);
-  assertRefusal(() => buildGradient(model, { lossFn: 'mse', on: 'offsets', wrt }), /Conv node 'Conv__\d+'/, /sizes must be known/);
+  const report = buildGradient(model, { lossFn: 'mse', on: 'offsets', wrt: 'params' });
+  const names = report.gradients.map((g) => g.tensor);
+  assert.ok(!names.some((n) => n.startsWith('const_empty_float')), `empty tensors are not parameters: ${names.filter((n) => n.startsWith('const_empty')).join(', ')}`);
+  const bounds = new Set(model.graph.nodes.filter((n) => n.opType === 'Clip').flatMap((n) => n.inputs.slice(1).map((v) => v?.name)));
+  assert.ok(names.some((n) => bounds.has(n)), 'the Clip bounds are differentiated');
+  assert.ok(report.gradients.every((g) => g.connected), 'every parameter reaches the loss');
 });
 
 // buildGradient raises opsets below 16 first: Resize-11 (M-LSD) and If-15 (Silero 16k) are carried

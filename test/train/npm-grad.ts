@@ -17,7 +17,7 @@ import { makeTensor } from '../../src/onnx/tensor.js';
 import { appendLoss, buildGradient, parameterFeeds, parameterValue, toFloat64, type GradientReport } from '../../src/train/index.js';
 import { seededRandom } from '../../src/runtime/random-inputs.js';
 import { lowerConvToTaps } from './conv-taps.js';
-import { lowerResizeLinear } from './resize-lowering.js';
+import { lowerLinearResizes } from '../../src/train/float64-resize.js';
 import { upgradeOpset } from '../../src/rewrite/opset-upgrade.js';
 import type { Backend, BackendSession } from '../../src/runtime/backend.js';
 import type { TensorLike } from '../../src/runtime/tensor.js';
@@ -153,7 +153,7 @@ export interface FdOptions {
 
 /**
  * A float64 copy of the forward model: Convs lowered to kernel taps (conv-taps.ts), linear Resizes
- * to MatMuls with their interpolation matrices (resize-lowering.ts), then retyped
+ * to MatMuls with their interpolation matrices (src/train/float64-resize.ts), then retyped
  * (toFloat64). Both steps are checked against ORT running the untouched forward model in float32:
  * `deviation` is max |y64 − y32| / max |y32| over the outputs (float32 rounding: ~1e-6).
  */
@@ -163,7 +163,7 @@ export async function float64Forward(cpu: Backend, b: BuiltGradient): Promise<{ 
   // as buildGradient does: ORT's CPU Clip-11 (M-LSD's Relu6) has no double kernel, Clip-13 has
   if ((m.onnxOpset ?? 16) < 16) upgradeOpset(m, 16);
   const convs = lowerConvToTaps(m);
-  const resizes = lowerResizeLinear(m);
+  const resizes = lowerLinearResizes(m);
   toFloat64(m, b.outputs);
   const bytes = encodeModel(modelToProto(m));
   const y32 = await runOnce(cpu, b.forwardBytes, b.base);
