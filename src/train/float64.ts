@@ -23,6 +23,7 @@ import { replaceValue } from '../graph/mutate.js';
 import { makeTensor } from '../onnx/tensor.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
 import { lowerLinearResizes } from './float64-resize.js';
+import { lowerDepthwiseConv } from './float64-depthwise.js';
 
 function doubleTensor(t: TensorProto): TensorProto {
   const c = tensorValues(t);
@@ -100,7 +101,11 @@ export function toFloat64(model: Model, outputs: readonly string[]): void {
   for (const v of [...graph.inputs, ...graph.outputs]) v.info = retypeInfo(v.info);
   for (const [v, vi] of graph.outputInfos) graph.outputInfos.set(v, retypeInfo(vi)!);
   graph.valueInfos = graph.valueInfos.map((e) => ({ value: e.value, proto: retypeInfo(e.proto)! }));
-  for (const n of graph.nodes) if (n.opType === 'Conv' && isAiOnnxDomain(n.domain)) lowerConv(model, n);
+  for (const n of graph.nodes) {
+    if (n.opType !== 'Conv' || !isAiOnnxDomain(n.domain)) continue;
+    inferModel(model);
+    if (!lowerDepthwiseConv(model, n)) lowerConv(model, n);
+  }
   inferModel(model);
   for (const n of graph.nodes) {
     // ORT's CPU GlobalAveragePool is float-only; ReduceMean over the spatial axes is the same in double.
