@@ -7,6 +7,7 @@
  *   GatherElements   dX = ScatterElements(zeros, indices, dY, reduction add), indices made non-negative
  *   LSTM/GRU/RNN     a refusal naming the node and why
  */
+import { flatIndex, scatterAdd } from './scatter-add.js';
 import type { Value } from '../../graph/value.js';
 import type { GradContext, GradRule as Rule } from '../rule.js';
 
@@ -43,26 +44,6 @@ export const tileGrad: Rule = {
   },
 };
 
-/** What flatIndex and scatterAdd use. */
-type Helpers = Pick<GradContext, 'b' | 'ints' | 'dY'>;
-
-/** Flat positions of X's elements, shaped like X. */
-function flatIndex(ctx: Helpers, x: Value): { index: Value; size: Value; shape: Value } {
-  const { b, ints } = ctx;
-  const shape = b.op('Shape', [x], { name: 'grad_shape' });
-  const size = b.op('Size', [x], { name: 'idx_size' });
-  const k = (v: number) => b.op('Squeeze', [ints([v])], { name: 'idx_k' });
-  const index = b.op('Reshape', [b.op('Range', [k(0), size, k(1)], { name: 'idx_flat' }), shape], { name: 'idx_index' });
-  return { index, size, shape };
-}
-
-/** dY scatter-added into zeros of X's shape at the flat positions `where` (shaped like dY). */
-function scatterAdd(ctx: Helpers, x: Value, where: Value, size: Value, shape: Value): Value {
-  const { b, ints, dY } = ctx;
-  const zeros = b.op('CastLike', [b.op('ConstantOfShape', [b.op('Reshape', [size, ints([1])], { name: 'idx_n' })], { name: 'idx_zeros' }), x], { name: 'idx_zeros' });
-  const flat = b.op('ScatterElements', [zeros, b.op('Reshape', [where, ints([-1])], { name: 'idx_where' }), b.op('Reshape', [dY[0], ints([-1])], { name: 'idx_dy' })], { name: 'idx_scatter', attributes: { axis: 0, reduction: 'add' } });
-  return b.op('Reshape', [flat, shape], { name: 'idx_grad' });
-}
 
 export const padGrad: Rule = {
   opType: 'Pad',

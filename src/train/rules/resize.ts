@@ -16,24 +16,8 @@ import type { Value } from '../../graph/value.js';
 import { valueInfo } from '../../graph/infer/index.js';
 import { makeTensor } from '../../onnx/tensor.js';
 import type { GradContext, GradRule } from '../rule.js';
+import { flatIndex, scatterAdd } from './scatter-add.js';
 
-/** Flat positions of X's elements, shaped like X. */
-function flatIndex(ctx: GradContext, x: Value): { index: Value; size: Value; shape: Value } {
-  const { b, ints } = ctx;
-  const shape = b.op('Shape', [x], { name: 'grad_shape' });
-  const size = b.op('Size', [x], { name: 'idx_size' });
-  const k = (v: number) => b.op('Squeeze', [ints([v])], { name: 'idx_k' });
-  const index = b.op('Reshape', [b.op('Range', [k(0), size, k(1)], { name: 'idx_flat' }), shape], { name: 'idx_index' });
-  return { index, size, shape };
-}
-
-/** dY scatter-added into zeros of X's shape at the flat positions `where` (shaped like dY). */
-function scatterAdd(ctx: GradContext, x: Value, where: Value, size: Value, shape: Value): Value {
-  const { b, ints, dY } = ctx;
-  const zeros = b.op('CastLike', [b.op('ConstantOfShape', [b.op('Reshape', [size, ints([1])], { name: 'idx_n' })], { name: 'idx_zeros' }), x], { name: 'idx_zeros' });
-  const flat = b.op('ScatterElements', [zeros, b.op('Reshape', [where, ints([-1])], { name: 'idx_where' }), b.op('Reshape', [dY[0], ints([-1])], { name: 'idx_dy' })], { name: 'idx_scatter', attributes: { axis: 0, reduction: 'add' } });
-  return b.op('Reshape', [flat, shape], { name: 'idx_grad' });
-}
 
 function nearestGrad(ctx: GradContext): Value {
   const { b, saved, inputInfo, inputCount, unsupported } = ctx;
