@@ -16,7 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { decodeModel } from '../src/onnx/decode.js';
 import { encodeModel } from '../src/onnx/encode.js';
-import { Builder, inferTypes, modelFromProto, modelToProto, type Model, type Node } from '../src/graph/index.js';
+import { Builder, inferModel, modelFromProto, modelToProto, valueInfo, type Model, type Node } from '../src/graph/index.js';
 import { appendLoss, buildGradient, findPath, initializersToInputs, parameterFeeds } from '../src/train/index.js';
 import { createBackends, type TensorLike } from '../src/runtime/index.js';
 import { torchCorpus, type TorchModel } from '../test/corpus/torch-corpus.js';
@@ -60,11 +60,11 @@ async function runOn(ep: string, bytes: Uint8Array, feeds: Record<string, Tensor
 
 /** Op types on the differentiable path, in graph order (`own`: only these nodes, not an appended loss). */
 function opsOnPath(model: Model, wrt: readonly string[], loss: string, own?: ReadonlySet<Node>): string {
-  const types = inferTypes(model);
+  inferModel(model);
   const g = model.graph;
   const values = wrt.map((n) => g.initializers.find((v) => v.name === n)!);
   const lossValue = g.nodes.flatMap((n) => n.outputs).find((v) => v.name === loss)!;
-  const path = findPath(g, values, lossValue, (v) => types.get(v));
+  const path = findPath(g, values, lossValue, (v) => valueInfo(v));
   return [...new Set(path.active.reverse().filter((n) => !own || own.has(n)).map((n) => n.opType))].join(' ');
 }
 
