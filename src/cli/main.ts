@@ -4,20 +4,16 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from '../errors.js';
-import { inspectCommand } from './inspect.js';
-import { convertCommand } from './convert.js';
-import { demoCommand } from './demo.js';
-import { validateCommand } from './validate.js';
-import { runCommand } from './run.js';
-import { checkEpsCommand } from './check-eps.js';
-import { doctorCommand } from './doctor.js';
-import { gradCommand } from './grad.js';
-import { cleanCommand } from './clean.js';
-import { rewriteCommand, transforms, parseAlpha, parseNodeSelector, type RewriteCliOptions, type Transform } from './rewrite.js';
+// Each command's module is imported when that command runs (not at start-up): the CLI's ~250
+// modules cost ~0.15 s to load, which `trelu replace` on a large model paid against `cp` (bench:io).
+import type { runCommand } from './run.js';
+import type { checkEpsCommand } from './check-eps.js';
+import type { gradCommand } from './grad.js';
+import type { convertCommand } from './convert.js';
+import type { RewriteCliOptions, Transform } from './rewrite.js';
+import type { PlotOptions } from './plot.js';
 import { guardPipes, processIo, reportError, type Io } from './output.js';
-import { plotCommand, type PlotOptions } from './plot.js';
 import { registerTrainingCommands } from './training-commands.js'; // i13: trelu artifacts/train/export
-import { checkpointShowCommand, checkpointConvertCommand } from './checkpoint.js';
 
 const VERSION = '0.1.0';
 
@@ -29,13 +25,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) });
 
-  const run = (fn: () => number) => {
-    try {
-      setExit(fn());
-    } catch (e) {
-      setExit(reportError(io, e));
-    }
-  };
   const runAsync = async (fn: () => Promise<number>) => {
     try {
       setExit(await fn());
@@ -55,9 +44,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--allow-noop', 'write the copy even when nothing changes (otherwise exit 1, nothing written)')
     .option('--dry-run', 'print what would change; write nothing')
     .option('--json', 'print the changes (and verification) as JSON');
-  const rewriteAction = (name: string, makeTransform: (opts: Record<string, unknown>) => Transform) =>
+  type Rewrite = typeof import('./rewrite.js');
+  const rewriteAction = (name: string, makeTransform: (opts: Record<string, unknown>, r: Rewrite) => Transform) =>
     (input: string, output: string, opts: RewriteCliOptions & Record<string, unknown>) =>
-      runAsync(() => rewriteCommand(io, name, input, output, opts, makeTransform(opts)));
+      runAsync(async () => {
+        const r = await import('./rewrite.js');
+        return r.rewriteCommand(io, name, input, output, opts, makeTransform(opts, r));
+      });
 
   program
     .command('inspect')
@@ -66,7 +59,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--nodes', 'also list every node: name, op, inputs → outputs with inferred types, subgraphs')
     .option('--json', 'print the summary as JSON')
     .addHelpText('after', '\nExamples:\n  trelu inspect models/mlp.onnx\n  trelu inspect model.onnx --nodes | grep Relu\n  trelu inspect model.onnx --json | jq .thresholdedRelu')
-    .action((model: string, opts: { json?: boolean; nodes?: boolean }) => run(() => inspectCommand(io, model, opts)));
+    .action((model: string, opts: { json?: boolean; nodes?: boolean }) => runAsync(async () => (await import('./inspect.js')).inspectCommand(io, model, opts)));
 
   program
     .command('validate')
@@ -85,7 +78,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '',
       'Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unreadable input.',
     ].join('\n'))
-    .action((model: string, opts: { ep?: string[]; json?: boolean; full?: boolean }) => run(() => validateCommand(io, model, opts)));
+    .action((model: string, opts: { ep?: string[]; json?: boolean; full?: boolean }) => runAsync(async () => (await import('./validate.js')).validateCommand(io, model, opts)));
 
   rewriteOptions(program
     .command('replace')
@@ -96,7 +89,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--alpha <a>', 'alpha of the new nodes', '0')
     .option('--nodes <names|/regex/>', 'only these nodes (comma-separated names, or /regex/ on node names)'))
     .addHelpText('after', '\nExamples:\n  trelu replace models/mlp.onnx out.onnx --verify\n  trelu replace model.onnx out.onnx --from Relu --alpha 0.1 --nodes /^layer4/ --json')
-    .action(rewriteAction('replace', (o) => transforms.replace(String(o.from).split(',').map((s) => s.trim()).filter(Boolean), parseAlpha(o.alpha as string), parseNodeSelector(o.nodes as string | undefined))));
+    .action(rewriteAction('replace', (o, r) => r.transforms.replace(String(o.from).split(',').map((s) => s.trim()).filter(Boolean), r.parseAlpha(o.alpha as string), r.parseNodeSelector(o.nodes as string | undefined))));
 
   rewriteOptions(program
     .command('insert')
@@ -106,7 +99,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .requiredOption('--after <names...>', 'tensor names, or names of single-output nodes')
     .option('--alpha <a>', 'alpha of the new nodes', '1'))
     .addHelpText('after', '\nExamples:\n  trelu insert models/mlp.onnx out.onnx --after fc1 --alpha 0.5 --verify')
-    .action(rewriteAction('insert', (o) => transforms.insert((o.after as string[]).flatMap((s) => s.split(',')), parseAlpha(o.alpha as string))));
+    .action(rewriteAction('insert', (o, r) => r.transforms.insert((o.after as string[]).flatMap((s) => s.split(',')), r.parseAlpha(o.alpha as string))));
 
   rewriteOptions(program
     .command('fuse')
@@ -115,7 +108,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<out>', 'output .onnx file')
     .option('--allow-nan-change', 'also fuse forms that differ for NaN/-inf inputs (Mul/Cast/Greater, LessOrEqual)'))
     .addHelpText('after', '\nExamples:\n  trelu fuse exported.onnx fused.onnx --verify\n  trelu fuse keras.onnx fused.onnx --allow-nan-change --dry-run')
-    .action(rewriteAction('fuse', (o) => transforms.fuse(!!o.allowNanChange)));
+    .action(rewriteAction('fuse', (o, r) => r.transforms.fuse(!!o.allowNanChange)));
 
   rewriteOptions(program
     .command('decompose')
@@ -123,7 +116,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<in>', 'input .onnx file')
     .argument('<out>', 'output .onnx file'))
     .addHelpText('after', '\nExamples:\n  trelu decompose model.onnx portable.onnx --verify')
-    .action(rewriteAction('decompose', () => transforms.decompose()));
+    .action(rewriteAction('decompose', (_o, r) => r.transforms.decompose()));
 
   program
     .command('run')
@@ -151,7 +144,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '',
       'WebGPU without a GPU: export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (apt-get install chromium libvulkan1).',
     ].join('\n'))
-    .action((model: string, opts: Parameters<typeof runCommand>[2]) => runAsync(() => runCommand(io, model, opts)));
+    .action((model: string, opts: Parameters<typeof runCommand>[2]) => runAsync(async () => (await import('./run.js')).runCommand(io, model, opts)));
 
   program
     .command('check-eps')
@@ -166,7 +159,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--rtol <x>', 'relative tolerance (default: per dtype, float32 1e-3)')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  trelu check-eps out/mlp-trelu.onnx --dim N=16\n  trelu check-eps model.onnx --ep cpu,webgpu --json')
-    .action((model: string, opts: Parameters<typeof checkEpsCommand>[2]) => runAsync(() => checkEpsCommand(io, model, opts)));
+    .action((model: string, opts: Parameters<typeof checkEpsCommand>[2]) => runAsync(async () => (await import('./check-eps.js')).checkEpsCommand(io, model, opts)));
 
   program
     .command('grad')
@@ -195,14 +188,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu grad squeezenet.onnx grad.onnx --loss-fn cross-entropy --on logits --wrt params --untie',
       '  trelu run grad.onnx --params grad.params --input input=x.npy --input labels=y.npy',
     ].join('\n'))
-    .action((input: string, output: string, opts: Parameters<typeof gradCommand>[3]) => runAsync(() => gradCommand(io, input, output, opts)));
+    .action((input: string, output: string, opts: Parameters<typeof gradCommand>[3]) => runAsync(async () => (await import('./grad.js')).gradCommand(io, input, output, opts)));
 
   program
     .command('doctor')
     .description('Versions, which execution providers are bundled and which start here, the WebGPU adapter, the CUDA libraries, and how to get what is missing.')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  trelu doctor\n  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json trelu doctor --json')
-    .action((opts: { json?: boolean }) => runAsync(() => doctorCommand(io, opts)));
+    .action((opts: { json?: boolean }) => runAsync(async () => (await import('./doctor.js')).doctorCommand(io, opts)));
 
   program
     .command('convert')
@@ -222,7 +215,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu convert split.onnx whole.onnx --inline-data',
       '  trelu convert old.onnx new.onnx --opset 13',
     ].join('\n'))
-    .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => runAsync(() => convertCommand(io, input, output, opts)));
+    .action((input: string, output: string, opts: Parameters<typeof convertCommand>[3]) => runAsync(async () => (await import('./convert.js')).convertCommand(io, input, output, opts)));
 
   program
     .command('clean')
@@ -231,7 +224,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--remove', 'delete the stale temp files')
     .option('--json', 'JSON output')
     .addHelpText('after', '\nExamples:\n  trelu clean out/\n  trelu clean out/ models/ --remove')
-    .action((dirs: string[], opts: { remove?: boolean; json?: boolean }) => run(() => cleanCommand(io, dirs, opts)));
+    .action((dirs: string[], opts: { remove?: boolean; json?: boolean }) => runAsync(async () => (await import('./clean.js')).cleanCommand(io, dirs, opts)));
 
   program
     .command('demo')
@@ -239,7 +232,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--model <file>', 'use this model instead of models/mlp.onnx')
     .option('--out <dir>', 'where to write the result', 'out')
     .option('--alpha <a>', 'alpha for the new ThresholdedRelu nodes', '0.5')
-    .action((opts: { model?: string; out: string; alpha: string }) => runAsync(() => demoCommand(io, { model: opts.model, out: opts.out, alpha: parseAlpha(opts.alpha) })));
+    .action((opts: { model?: string; out: string; alpha: string }) => runAsync(async () => (await import('./demo.js')).demoCommand(io, { model: opts.model, out: opts.out, alpha: (await import('./rewrite.js')).parseAlpha(opts.alpha) })));
 
   // --- trelu plot (issue 15, browser/plot) ---
   program
@@ -256,11 +249,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu plot --alpha 1 --out plot.svg',
       '  trelu plot --alpha 1 --alpha 0.5 --range=-3,3 --out plot.png',
     ].join('\n'))
-    .action((opts: PlotOptions) => runAsync(() => plotCommand(io, opts)));
+    .action((opts: PlotOptions) => runAsync(async () => (await import('./plot.js')).plotCommand(io, opts)));
   // --- end trelu plot ---
 
   // --- trelu artifacts, train, export (i13; src/cli/training-commands.ts) ---
-  registerTrainingCommands(program, runAsync, run, io);
+  registerTrainingCommands(program, runAsync, io);
 
   // --- trelu checkpoint (issue 14, ORT training checkpoints) ---
   const checkpoint = program
@@ -281,7 +274,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '',
       'Exit codes: 0 ok, 1 a parameter does not match --model, 2 unreadable or corrupt file.',
     ].join('\n'))
-    .action((file: string, opts: { model?: string; json?: boolean }) => run(() => checkpointShowCommand(io, file, opts)));
+    .action((file: string, opts: { model?: string; json?: boolean }) => runAsync(async () => (await import('./checkpoint.js')).checkpointShowCommand(io, file, opts)));
   checkpoint
     .command('convert')
     .description('Convert between ORT\'s checkpoint and safetensors (both ways, optimizer state and properties included). Never overwrites the input.')
@@ -298,7 +291,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       '  trelu checkpoint convert weights.safetensors artifacts/checkpoint --to ort',
       '  trelu checkpoint convert ort/checkpoint run/from-ort.safetensors --for run/   # then: trelu export run/ m.onnx --checkpoint run/from-ort.safetensors',
     ].join('\n'))
-    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; for?: string; json?: boolean }) => run(() => checkpointConvertCommand(io, input, output, opts)));
+    .action((input: string, output: string, opts: { to?: string; trainable?: string[]; for?: string; json?: boolean }) => runAsync(async () => (await import('./checkpoint.js')).checkpointConvertCommand(io, input, output, opts)));
   // --- end trelu checkpoint ---
 
   return program;

@@ -1,9 +1,11 @@
 /** Registers `trelu artifacts`, `trelu train` and `trelu export` (kept here so main.ts gains one line). */
 import type { Command } from 'commander';
-import { artifactsCommand, type ArtifactsCliOptions } from './artifacts.js';
-import { trainCommand, type TrainCliOptions } from './train.js';
-import { exportCommand, type ExportCliOptions } from './export.js';
-import { artifactsOrtCommand, type ArtifactsOrtOptions } from './artifacts-ort.js';
+// The command modules are imported when their command runs (see main.ts).
+import type { ArtifactsCliOptions } from './artifacts.js';
+import type { TrainCliOptions } from './train.js';
+import type { ExportCliOptions } from './export.js';
+import type { ArtifactsOrtOptions } from './artifacts-ort.js';
+import type { Io } from './output.js';
 import { TreluError } from '../errors.js';
 
 /** Options only one of the two artifact formats has. */
@@ -12,18 +14,18 @@ const ONLY_ORT = ['adamMode', 'scaleLr', 'keepOutputs'] as const;
 const flag = (k: string) => '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 
 /** `--format trelu` (default: one train_step graph for a stock InferenceSession) or `--format ort` (ORT's four on-device artifacts). */
-function artifactsAction(io: Parameters<typeof artifactsCommand>[0], model: string, opts: ArtifactsCliOptions & ArtifactsOrtOptions & { format?: string }): Promise<number> | number {
+async function artifactsAction(io: Io, model: string, opts: ArtifactsCliOptions & ArtifactsOrtOptions & { format?: string }): Promise<number> {
   const format = opts.format ?? 'trelu';
   if (format !== 'trelu' && format !== 'ort') throw new TreluError('E_USAGE', `--format '${format}' is not trelu or ort`, { hint: 'trelu: train_step.onnx for a stock InferenceSession; ort: ORT\'s on-device training artifacts' });
   const wrong = (format === 'ort' ? ONLY_OURS : ONLY_ORT).filter((k) => (opts as Record<string, unknown>)[k] !== undefined);
   if (wrong.length) throw new TreluError('E_USAGE', `${wrong.map(flag).join(', ')} ${wrong.length > 1 ? 'are' : 'is'} not an option of --format ${format}`, { hint: format === 'ort' ? 'ORT\'s artifacts take --optimizer adamw|sgd, --lr, --weight-decay, --betas, --eps, --adam-mode, --clip-grad-norm, --scale-lr' : 'use --format ort for --adam-mode, --scale-lr and --keep-outputs' });
-  if (format === 'trelu') return artifactsCommand(io, model, { ...opts, optimizer: opts.optimizer ?? 'sgd' });
+  if (format === 'trelu') return (await import('./artifacts.js')).artifactsCommand(io, model, { ...opts, optimizer: opts.optimizer ?? 'sgd' });
   if (!opts.out) throw new TreluError('E_USAGE', 'say where to write the artifacts: --out dir/');
   // ORT 1.19's training runtimes run AdamW only, so that is this format's default.
-  return artifactsOrtCommand(io, model, opts.out, { ...opts, optimizer: opts.optimizer ?? 'adamw' });
+  return (await import('./artifacts-ort.js')).artifactsOrtCommand(io, model, opts.out, { ...opts, optimizer: opts.optimizer ?? 'adamw' });
 }
 
-export function registerTrainingCommands(program: Command, runAsync: (fn: () => Promise<number>) => Promise<void>, run: (fn: () => number) => void, io: Parameters<typeof artifactsCommand>[0]): void {
+export function registerTrainingCommands(program: Command, runAsync: (fn: () => Promise<number>) => Promise<void>, io: Io): void {
   program
     .command('artifacts')
     .description('Build training artifacts from standard ONNX ops: train_step.onnx (forward, loss, backward and optimizer update in one graph), eval.onnx, checkpoint.safetensors, manifest.json. They train in a stock InferenceSession of onnxruntime-node or -web, on any EP.')
@@ -88,7 +90,7 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
       '',
       'Exit codes: 0 trained, 1 the loss diverged (NaN/inf; the last good checkpoint is kept), 2 bad input.',
     ].join('\n'))
-    .action((dir: string, opts: TrainCliOptions) => runAsync(() => trainCommand(io, dir, opts)));
+    .action((dir: string, opts: TrainCliOptions) => runAsync(async () => (await import('./train.js')).trainCommand(io, dir, opts)));
 
   program
     .command('export')
@@ -106,5 +108,5 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
       '  trelu export out/mlp-train out/mlp-trained.onnx',
       '  trelu export run/ weights.safetensors --format safetensors   # torch: model.load_state_dict(safetensors.torch.load_file(...))',
     ].join('\n'))
-    .action((dir: string, out: string, opts: ExportCliOptions) => run(() => exportCommand(io, dir, out, opts)));
+    .action((dir: string, out: string, opts: ExportCliOptions) => runAsync(async () => (await import('./export.js')).exportCommand(io, dir, out, opts)));
 }
