@@ -9,6 +9,7 @@ import { encodeModel } from '../../src/onnx/encode.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
 import { buildGradient, checkGradients, parameterFeeds } from '../../src/train/index.js';
+import { relError } from './torch-reference.js';
 import { createBackends, runOnce, seededRandom, type TensorLike } from '../../src/runtime/index.js';
 
 export type N = onnx.NodeProto.$Properties;
@@ -33,7 +34,14 @@ export interface Fixture {
   y: number[];
   params?: { name: string; dims: number[]; lo?: number; hi?: number }[];
   constants?: object[];
-  /** ORT's CPU EP has no float64 kernel for the op (ConvTranspose, Resize): float32 differences (h 1e-2), tolerance 2e-3. */
+  /** The range x is drawn from (default [-2, 2]). */
+  xRange?: [number, number];
+  /** The loss is computed by the nodes themselves (named 'loss'). */
+  ownLoss?: boolean;
+  /**
+   * ORT's CPU EP has no float64 kernel for an op here (Erf, Conv, Resize, ...): central differences in float32
+   * (h = 1e-2; truncation and rounding both ~1e-4 relative on these smooth, O(1) losses), tolerance 2e-3.
+   */
   float32?: boolean;
   /** ai.onnx opset (default 17). */
   opset?: number;
@@ -43,18 +51,18 @@ export interface Fixture {
 
 export function fixtureModel(f: Fixture): Uint8Array {
   const tt = (d: (number | string)[]) => ({ tensorType: { elemType: DataType.FLOAT, shape: { dim: d.map((x) => (typeof x === 'string' ? { dimParam: x } : { dimValue: Long.fromNumber(x) })) } } });
-  const lossNodes: N[] = [
+  const lossNodes: N[] = f.ownLoss ? [] : [
     { opType: 'Mul', input: ['y', 'R'], output: ['yr'] },
     { opType: 'ReduceSum', input: ['yr'], output: ['loss'], attribute: [int('keepdims', 0)] },
   ];
   return encodeModel(onnx.ModelProto.create({
-    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(f.opset ?? 17) }],
+    irVersion: Long.fromNumber(f.opset && f.opset > 17 ? 9 : 8), opsetImport: [{ domain: '', version: Long.fromNumber(f.opset ?? 17) }],
     graph: {
       name: 'fixture', node: [...f.nodes, ...lossNodes],
       input: [{ name: 'x', type: tt(f.xDims ?? f.x) }],
       output: [{ name: 'loss', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [] } } } }],
       initializer: [
-        f32('R', f.y, randomArray(size(f.y), 99)),
+        ...(f.ownLoss ? [] : [f32('R', f.y, randomArray(size(f.y), 99))]),
         ...(f.params ?? []).map((p, i) => f32(p.name, p.dims, randomArray(size(p.dims), 10 + i, p.lo ?? -1, p.hi ?? 1))),
         ...(f.constants ?? []),
       ],
@@ -66,7 +74,7 @@ export function gradientOf(f: Fixture) {
   const m = modelFromProto(decodeModel(fixtureModel(f)));
   const report = buildGradient(m, { loss: 'loss', wrt: ['x', ...(f.params ?? []).map((p) => p.name)] });
   const bytes = encodeModel(modelToProto(m));
-  const feeds: Record<string, TensorLike> = { x: { type: 'float32', data: randomArray(size(f.x), 7, -2, 2), dims: f.x }, ...parameterFeeds(report) };
+  const feeds: Record<string, TensorLike> = { x: { type: 'float32', data: randomArray(size(f.x), 7, ...(f.xRange ?? [-2, 2])), dims: f.x }, ...parameterFeeds(report) };
   return { model: m, report, bytes, feeds };
 }
 
@@ -84,20 +92,6 @@ export async function checkWithOrt(label: string, f: Fixture): Promise<void> {
 
 const backends = createBackends();
 
-/** max |a - b| / max |b| (NaN and a length mismatch: Infinity). */
-function relDiff(a: TensorLike | undefined, b: TensorLike): number {
-  if (!a || a.data.length !== b.data.length) return Infinity;
-  let ref = 0;
-  let err = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    const x = Number(a.data[i]);
-    const y = Number(b.data[i]);
-    if (!Number.isFinite(x) || !Number.isFinite(y)) return Infinity;
-    ref = Math.max(ref, Math.abs(y));
-    err = Math.max(err, Math.abs(x - y));
-  }
-  return ref === 0 ? (err === 0 ? 0 : Infinity) : err / ref;
-}
 
 /** The gradient model on wasm and webgpu gives cpu's gradients (relative 1e-4 of each tensor's largest element). */
 export async function checkAcrossEps(label: string, f: Fixture, eps: readonly string[] = ['wasm', 'webgpu']): Promise<void> {
@@ -108,7 +102,7 @@ export async function checkAcrossEps(label: string, f: Fixture, eps: readonly st
     for (const g of report.gradients) {
       const want = cpu[g.gradient]!;
       assert.ok(Array.from(want.data as ArrayLike<number>).some((v) => Number(v) !== 0), `${label}: ${g.gradient} is not all zeros on cpu`);
-      const d = relDiff(out[g.gradient], want);
+      const d = relError(out[g.gradient], want);
       assert.ok(d < 1e-4, `${label} on ${ep}: ${g.gradient} differs from cpu by ${d}`);
     }
   }

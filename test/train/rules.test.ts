@@ -6,85 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Long from 'long';
-import { onnx, DataType, AttributeType } from '../../src/onnx/proto.js';
+import { DataType, AttributeType } from '../../src/onnx/proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
-import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../../src/train/index.js';
-import { runOnCpu, seededRandom, type TensorLike } from '../../src/runtime/index.js';
+import { buildGradient, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../../src/train/index.js';
+import { runOnCpu } from '../../src/runtime/index.js';
+import { checkWithOrt, f32, fixtureModel, flt, gradientOf, i64, int, ints, randomArray, size, str, type Fixture, type N } from './rule-fixtures.js';
 import { thresholdedReluGradReference } from '../../src/ops/thresholded-relu/reference.js';
-
-type N = onnx.NodeProto.$Properties;
-const ints = (name: string, v: number[]) => ({ name, type: AttributeType.INTS, ints: v.map((x) => Long.fromNumber(x)) });
-const int = (name: string, v: number) => ({ name, type: AttributeType.INT, i: Long.fromNumber(v) });
-const flt = (name: string, v: number) => ({ name, type: AttributeType.FLOAT, f: v });
-const str = (name: string, v: string) => ({ name, type: AttributeType.STRING, s: new TextEncoder().encode(v) });
-
-function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const r = seededRandom(seed);
-  return Float32Array.from({ length: n }, () => lo + (hi - lo) * r());
-}
-const size = (d: number[]) => d.reduce((a, b) => a * b, 1);
-const f32 = (name: string, dims: number[], data: Float32Array) => ({ name, dataType: DataType.FLOAT, dims: dims.map((d) => Long.fromNumber(d)), rawData: new Uint8Array(data.buffer.slice(0)) });
-const i64 = (name: string, dims: number[], data: number[]) => ({ name, dataType: DataType.INT64, dims: dims.map((d) => Long.fromNumber(d)), rawData: new Uint8Array(BigInt64Array.from(data.map(BigInt)).buffer) });
-
-interface Fixture {
-  /** Nodes computing 'y' from 'x' (and params). */
-  nodes: N[];
-  x: number[];
-  y: number[];
-  params?: { name: string; dims: number[]; lo?: number; hi?: number }[];
-  constants?: object[];
-  xRange?: [number, number];
-  /** The loss is computed by the nodes themselves (named 'loss'). */
-  ownLoss?: boolean;
-  /**
-   * ORT's CPU EP has no float64 kernel for an op here (Erf, Conv, Resize, ...): central differences in float32
-   * (h = 1e-2; truncation and rounding both ~1e-4 relative on these smooth, O(1) losses), tolerance 2e-3.
-   */
-  float32?: boolean;
-  /** ai.onnx opset (default 17). */
-  opset?: number;
-}
-
-function fixtureModel(f: Fixture): Uint8Array {
-  const tt = (d: number[]) => ({ tensorType: { elemType: DataType.FLOAT, shape: { dim: d.map((x) => ({ dimValue: Long.fromNumber(x) })) } } });
-  const lossNodes: N[] = f.ownLoss ? [] : [
-    { opType: 'Mul', input: ['y', 'R'], output: ['yr'] },
-    { opType: 'ReduceSum', input: ['yr'], output: ['loss'], attribute: [int('keepdims', 0)] },
-  ];
-  return encodeModel(onnx.ModelProto.create({
-    irVersion: Long.fromNumber(f.opset && f.opset > 17 ? 9 : 8), opsetImport: [{ domain: '', version: Long.fromNumber(f.opset ?? 17) }],
-    graph: {
-      name: 'fixture', node: [...f.nodes, ...lossNodes],
-      input: [{ name: 'x', type: tt(f.x) }],
-      output: [{ name: 'loss', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [] } } } }],
-      initializer: [
-        ...(f.ownLoss ? [] : [f32('R', f.y, randomArray(size(f.y), 99))]),
-        ...(f.params ?? []).map((p, i) => f32(p.name, p.dims, randomArray(size(p.dims), 10 + i, p.lo ?? -1, p.hi ?? 1))),
-        ...(f.constants ?? []),
-      ],
-    },
-  }) as never);
-}
-
-async function gradientsOf(f: Fixture) {
-  const m = modelFromProto(decodeModel(fixtureModel(f)));
-  const report = buildGradient(m, { loss: 'loss', wrt: ['x', ...(f.params ?? []).map((p) => p.name)] });
-  const bytes = encodeModel(modelToProto(m));
-  const feeds: Record<string, TensorLike> = { x: { type: 'float32', data: randomArray(size(f.x), 7, ...(f.xRange ?? [-2, 2])), dims: f.x }, ...parameterFeeds(report) };
-  return { report, bytes, feeds };
-}
-
-async function checkWithOrt(label: string, f: Fixture) {
-  const { report, bytes, feeds } = await gradientsOf(f);
-  const result = await checkGradients(bytes, report, feeds, { samples: 8, seed: 3 });
-  assert.equal(result.precision, f.float32 ? 'float32' : 'float64', `${label}: the loss runs in ${f.float32 ? 'float32' : 'float64'}`);
-  for (const t of result.tensors) {
-    assert.ok(t.checked >= 1, `${label}: ${t.tensor} has checked samples`);
-    assert.ok(t.maxRelError < (f.float32 ? 2e-3 : 1e-3), `${label}: ${t.tensor} relative error ${t.maxRelError}`);
-  }
-}
 
 const FIXTURES: Record<string, Fixture> = {
   ThresholdedRelu: { nodes: [{ opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: [flt('alpha', 0.3)] }], x: [3, 4], y: [3, 4] },
@@ -237,7 +166,7 @@ for (const [label, o] of [
     const opts = { strides: [...o.strides], pads: [...o.pads], dil: [...o.dil], group: o.group };
     const probe = conv2d(new Float64Array(size(f.x)), f.x, new Float64Array(size([...o.w])), [...o.w], undefined, opts);
     f.y = probe.dims;
-    const { bytes, feeds } = await gradientsOf(f);
+    const { bytes, feeds } = gradientOf(f);
     const out = await runOnCpu(bytes, feeds);
     const R = Float64Array.from(randomArray(size(f.y), 99));
     const lossOf = (x: Float64Array, w: Float64Array, b: Float64Array) => conv2d(x, f.x, w, [...o.w], b, opts).y.reduce((s, v, i) => s + v * R[i]!, 0);
@@ -260,7 +189,7 @@ for (const [label, o] of [
 
 test('gradient rule: AveragePool against a float64 reference', async () => {
   const f: Fixture = { nodes: [{ opType: 'AveragePool', input: ['x'], output: ['y'], attribute: [ints('kernel_shape', [2, 2]), ints('strides', [1, 2])] }], x: [1, 2, 4, 5], y: [1, 2, 3, 2] };
-  const { bytes, feeds } = await gradientsOf(f);
+  const { bytes, feeds } = gradientOf(f);
   const out = await runOnCpu(bytes, feeds);
   const R = Float64Array.from(randomArray(12, 99));
   // d loss / dx = sum over windows containing x of R / 4: exact, computed directly.
@@ -425,7 +354,7 @@ test('stop-gradients: Shape, Gather of a shape, Cast to int, ArgMax, Equal, Cons
     ],
     x: [3, 4], y: [3, 4], constants: [i64('i0', [], [0])],
   };
-  const { report, bytes, feeds } = await gradientsOf(f);
+  const { report, bytes, feeds } = gradientOf(f);
   assert.equal(report.gradients[0]!.connected, true);
   const out = await runOnCpu(bytes, feeds);
   const R = randomArray(12, 99);
