@@ -8,7 +8,6 @@
  *   appended: dloss = 1 ─▶ g' ─▶ f' ─▶ x_grad   (fan-out summed, saved values read from the forward graph)
  */
 import { TreluError } from '../errors.js';
-import type { TensorProto } from '../onnx/proto.js';
 import type { Model } from '../graph/model.js';
 import { Builder } from '../graph/builder.js';
 import { inferModel } from '../graph/infer/index.js';
@@ -21,7 +20,7 @@ import { appendLoss, type LossFunction } from './loss.js';
 import { lowerBatchNormTraining } from './artifacts/batch-norm-training.js';
 import { differentiableInput, findPath, FLOAT_TYPES } from './path.js';
 import { backpropagate } from './backpropagate.js';
-import { finish } from './finish.js';
+import { finish, type Finished } from './finish.js';
 import { sharedParameters, untie, type SharedParameter } from './shared-weights.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
 
@@ -51,19 +50,7 @@ export interface GradientOptions {
   rules?: readonly GradRule[];
 }
 
-export interface GradientReport {
-  loss: string;
-  /** Each differentiated tensor and the output holding its gradient. */
-  gradients: { tensor: string; gradient: string; connected: boolean }[];
-  /** Nodes added for the backward pass (and the loss). */
-  nodesAdded: number;
-  /**
-   * Initializers that became graph inputs, with their values at the time:
-   * they are no longer in the model (onnxruntime-node and -web silently ignore
-   * feeds for inputs that keep an initializer), so feed these, or new values.
-   */
-  initializersAsInputs: string[];
-  parameters: Record<string, TensorProto>;
+export interface GradientReport extends Finished {
   /** Differentiated initializers that feed several nodes (summed gradient unless untied). */
   shared: SharedParameter[];
   opsetUpgrade?: { from: number; to: number };

@@ -15,11 +15,18 @@ import { makeContext, type InfoLookup } from './context.js';
 import type { Backpropagated } from './backpropagate.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
 
-/** What finish puts in the report (GradientReport without what buildGradient adds). */
+/** What finish puts in the report (GradientReport is this plus what buildGradient adds). */
 export interface Finished {
   loss: string;
+  /** Each differentiated tensor and the output holding its gradient. */
   gradients: { tensor: string; gradient: string; connected: boolean }[];
+  /** Nodes added for the backward pass (and the loss). */
   nodesAdded: number;
+  /**
+   * Initializers that became graph inputs, with their values at the time:
+   * they are no longer in the model (onnxruntime-node and -web silently ignore
+   * feeds for inputs that keep an initializer), so feed these, or new values.
+   */
   initializersAsInputs: string[];
   parameters: Record<string, TensorProto>;
 }
