@@ -2,8 +2,9 @@
  * For a float64 finite-difference oracle: ORT's CPU EP has no double Conv, so each 2-D Conv
  * (group 1, or depthwise with multiplier 1; NCHW; static shapes; explicit pads) becomes the sum
  * over its kh·kw kernel taps of a strided Slice of the padded input times that tap's weights
- * (MatMul for group 1, a per-channel Mul for depthwise) — ops ORT runs in double. The weights
- * stay inputs (Gather of the tap), so the copy can be perturbed like the original.
+ * (MatMul for group 1 here; depthwise through the library's lowerDepthwiseConv, which --check's
+ * double copy uses) — ops ORT runs in double. The weights stay inputs (Gather of the tap), so the
+ * copy can be perturbed like the original.
  * Callers check the lowered model against ORT's own Conv on the untouched model (float32).
  */
 import type { Model } from '../../src/graph/model.js';
@@ -11,6 +12,7 @@ import { Builder, replaceValue } from '../../src/graph/index.js';
 import { inferModel } from '../../src/graph/infer/index.js';
 import { isAiOnnxDomain } from '../../src/onnx/domain.js';
 import { makeTensor } from '../../src/onnx/tensor.js';
+import { lowerDepthwiseConv } from '../../src/train/float64-depthwise.js';
 
 export function lowerConvToTaps(model: Model): number {
   const graph = model.graph;
@@ -29,8 +31,11 @@ export function lowerConvToTaps(model: Model): number {
     const [sh, sw] = node.attrs.ints('strides', [1, 1]);
     const [dh, dw] = node.attrs.ints('dilations', [1, 1]);
     const [pt, pl, pb, pr] = node.attrs.ints('pads', [0, 0, 0, 0]);
-    const depthwise = group === C && Cg === 1 && O === C;
-    if (group !== 1 && !depthwise) throw new Error(`${where}: group ${group} with ${O} outputs`);
+    if (group !== 1) {
+      if (!lowerDepthwiseConv(model, node)) throw new Error(`${where}: group ${group} with ${O} outputs and ${Cg} channels per group`);
+      lowered++;
+      continue;
+    }
     const Ho = Math.floor((H! + pt! + pb! - dh! * (kh! - 1) - 1) / sh!) + 1;
     const Wo = Math.floor((W! + pl! + pr! - dw! * (kw! - 1) - 1) / sw!) + 1;
     const b = new Builder(model, graph, { before: node });
@@ -41,13 +46,11 @@ export function lowerConvToTaps(model: Model): number {
       for (let j = 0; j < kw!; j++) {
         const s = b.op('Slice', [xp, i64([i * dh!, j * dw!]), i64([i * dh! + (Ho - 1) * sh! + 1, j * dw! + (Wo - 1) * sw! + 1]), i64([2, 3]), i64([sh!, sw!])], { name: 'taps_slice' });
         const tap = b.op('Gather', [b.op('Gather', [w, i64([i], [])], { name: 'taps_w', attributes: { axis: 2 } }), i64([j], [])], { name: 'taps_w', attributes: { axis: 2 } });
-        const term = depthwise
-          ? b.op('Mul', [s, b.op('Reshape', [tap, i64([1, C!, 1, 1])], { name: 'taps_w' })], { name: 'taps_mul' })
-          : b.op('MatMul', [tap, b.op('Reshape', [s, i64([N!, C!, Ho * Wo])], { name: 'taps_flat' })], { name: 'taps_mm' });
+        const term = b.op('MatMul', [tap, b.op('Reshape', [s, i64([N!, C!, Ho * Wo])], { name: 'taps_flat' })], { name: 'taps_mm' });
         acc = acc ? b.op('Add', [acc, term], { name: 'taps_sum' }) : term;
       }
     }
-    let y = depthwise ? acc! : b.op('Reshape', [acc!, i64([N!, O!, Ho, Wo])], { name: 'taps_out' });
+    let y = b.op('Reshape', [acc!, i64([N!, O!, Ho, Wo])], { name: 'taps_out' });
     if (bias) y = b.op('Add', [y, b.op('Reshape', [bias, i64([1, O!, 1, 1])], { name: 'taps_bias' })], { name: 'taps_bias' });
     replaceValue(node.outputs[0]!, y);
     graph.remove(node);
