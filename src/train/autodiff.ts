@@ -18,7 +18,8 @@ import type { GradRule } from './rule.js';
 import { GRADIENT_RULES } from './rules/index.js';
 import { appendLoss, type LossFunction } from './loss.js';
 import { lowerBatchNormTraining } from './artifacts/batch-norm-training.js';
-import { differentiableInput, findPath, FLOAT_TYPES } from './path.js';
+import { findPath, FLOAT_TYPES } from './path.js';
+import { parameterInitializers } from './parameters.js';
 import { backpropagate } from './backpropagate.js';
 import { finish, type Finished } from './finish.js';
 import { sharedParameters, untie, type SharedParameter } from './shared-weights.js';
@@ -33,7 +34,12 @@ export interface GradientOptions {
   /** Or: append this loss on output `on`. */
   lossFn?: LossFunction;
   on?: string;
-  /** Tensor names, or 'params': every float initializer with elements that some node reads at a differentiable input. */
+  /**
+   * Tensor names, or 'params': the model's weights (parameters.ts): every
+   * non-empty float initializer that some node reads at a differentiable
+   * input, except inputs a rule declares settings or statistics (BatchNormalization's
+   * running mean and var, Clip's bounds), as PyTorch's parameters() leaves out buffers.
+   */
   wrt: readonly string[] | 'params';
   /** Keep the model's original outputs next to the loss and gradients. */
   keepOutputs?: boolean;
@@ -100,13 +106,9 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   if (lossInfo.elemType !== undefined && !FLOAT.includes(lossInfo.elemType)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a float tensor`);
   if (lossInfo.shape && lossInfo.shape.some((d) => d !== 1)) throw new TreluError('E_USAGE', `the loss '${loss.name}' is not a scalar (shape [${lossInfo.shape.join(',')}])`, { hint: 'reduce it to a scalar, or use --loss-fn' });
 
-  // 'params': the float initializers a gradient can flow into: not empty (the empty roi/scales
-  // tf2onnx gives Resize), and read by some node at a differentiable input (not only as Resize's
-  // scales or Reshape's shape: made graph inputs, those would hide constants from ORT's shape inference).
-  const isParameter = (v: Value) => FLOAT.includes(v.initializer!.dataType) && v.initializer!.dims.every((d) => Number(d) > 0)
-    && v.uses().some((u) => differentiableInput(u.node, u.index));
+  const rules = options.rules ?? GRADIENT_RULES;
   let wrt = options.wrt === 'params'
-    ? graph.initializers.filter(isParameter)
+    ? parameterInitializers(graph, rules)
     : options.wrt.map((n) => find(n) ?? (() => { throw new TreluError('E_USAGE', `no tensor named '${n}' to differentiate with respect to`); })());
   if (wrt.length === 0) throw new TreluError('E_USAGE', 'nothing to differentiate: no float initializers found', { hint: 'name tensors with --wrt' });
   for (const v of wrt) {
@@ -120,7 +122,7 @@ export function buildGradient(model: Model, options: GradientOptions): GradientR
   const path = findPath(graph, wrt, loss, staticInfo);
   const b = new Builder(model, graph);
   const ruleOpset = model.onnxOpset ?? MIN_OPSET;
-  const back = backpropagate(model, b, { path, loss, forwardInfo: staticInfo, rules: options.rules ?? GRADIENT_RULES, opset: ruleOpset });
+  const back = backpropagate(model, b, { path, loss, forwardInfo: staticInfo, rules, opset: ruleOpset });
   const done = finish(model, b, { ...back, forwardInfo: staticInfo, wrt, loss, keepOutputs: !!options.keepOutputs, nodesBefore, opset: ruleOpset });
   return { ...done, shared, opsetUpgrade, warnings: back.warnings };
 }

@@ -160,6 +160,14 @@ export interface GradRule {
    * also checks the nodes the rule built against them.
    */
   readonly saves: Saves | ((node: ForwardNodeInfo) => Saves);
+  /**
+   * Input positions that hold a statistic or a setting, not a weight
+   * (BatchNormalization's running mean and var, torch buffers; Clip's bounds,
+   * ReLU6's constants). `wrt: 'params'` leaves out an initializer that is
+   * read only at such positions, as PyTorch's parameters() does; naming it in
+   * `wrt` still differentiates it, so the rule must handle needs(i) there.
+   */
+  readonly nonParameterInputs?: readonly number[];
   /** Returns a gradient per input position (undefined where none is needed or defined). */
   backward(ctx: GradContext): (Value | undefined)[];
 }

@@ -142,14 +142,17 @@ test('silero-vad (spox, weights as Constants inside If branches): refused for it
   assert.throws(() => buildGradient(load('silero-vad'), { lossFn: 'mse', on: 'output', wrt: 'params' }), /nothing to differentiate: no float initializers/);
 });
 
-test('mlsd-tiny-320, as `trelu grad --wrt params` takes it: every size known from the model alone (tf2onnx pads as Concat(Split(constant))), its Relu6 bounds differentiated, its empty Resize roi/scales not made parameters', () => {
+test('mlsd-tiny-320, as `trelu grad --wrt params` takes it: every size known from the model alone (tf2onnx pads as Concat(Split(constant))), its Relu6 bounds left out of params (constants, as in torch) but differentiated when named, its empty Resize roi/scales not made parameters', () => {
   const model = load('mlsd-tiny-320');
+  const bounds = new Set(model.graph.nodes.filter((n) => n.opType === 'Clip').flatMap((n) => n.inputs.slice(1).map((v) => v?.name)));
   const report = buildGradient(model, { lossFn: 'mse', on: 'offsets', wrt: 'params' });
   const names = report.gradients.map((g) => g.tensor);
   assert.ok(!names.some((n) => n.startsWith('const_empty_float')), `empty tensors are not parameters: ${names.filter((n) => n.startsWith('const_empty')).join(', ')}`);
-  const bounds = new Set(model.graph.nodes.filter((n) => n.opType === 'Clip').flatMap((n) => n.inputs.slice(1).map((v) => v?.name)));
-  assert.ok(names.some((n) => bounds.has(n)), 'the Clip bounds are differentiated');
-  assert.ok(report.gradients.every((g) => g.connected), 'every parameter reaches the loss');
+  assert.ok(bounds.size > 0 && !names.some((n) => bounds.has(n)), 'the Clip bounds are not parameters');
+  assert.ok(names.length > 0 && report.gradients.every((g) => g.connected), 'every parameter reaches the loss');
+  const bound = [...bounds].find((n) => n !== undefined)!;
+  const named = buildGradient(load('mlsd-tiny-320'), { lossFn: 'mse', on: 'offsets', wrt: [bound] });
+  assert.deepEqual(named.gradients.map((g) => [g.tensor, g.connected]), [[bound, true]], 'a bound named in wrt is differentiated');
 });
 
 // buildGradient raises opsets below 16 first: Resize-11 (M-LSD) and If-15 (Silero 16k) are carried

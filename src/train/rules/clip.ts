@@ -2,8 +2,8 @@
  * Clip (ReLU6, Hardtanh as exporters write them): dX = dY where min < X < max
  * (as PyTorch's hardtanh_backward: 0 on the bounds). min/max are inputs from
  * opset 11 (either may be absent), attributes before. Where a bound is itself
- * differentiated (`--wrt params` reaches the scalar 0 and 6 of an exported
- * ReLU6): dMin = dY where X <= min, dMax = dY where X >= max (Y is the bound
+ * differentiated (named in --wrt; `wrt: 'params'` leaves ReLU6's 0 and 6 out,
+ * see nonParameterInputs): dMin = dY where X <= min, dMax = dY where X >= max (Y is the bound
  * there; NaN: neither), each summed back to the bound's shape, so the three
  * gradients add up to dY.
  */
@@ -13,6 +13,7 @@ import type { GradRule } from '../rule.js';
 export const clipGrad: GradRule = {
   opType: 'Clip',
   saves: { inputs: [0, 1, 2] },
+  nonParameterInputs: [1, 2], // ReLU6's 0 and 6: constants, not weights
   backward({ attrs, b, dY, saved, needs, opset, scalar, reduceTo }) {
     const x = saved.input(0);
     let lo: Value | undefined = saved.optionalInput(1);
