@@ -3,13 +3,14 @@
  * those of another build (BENCH_BEFORE=<checkout>/dist: its src/train is
  * imported from there), on ORT cpu, in one run: for the torch convnets
  * (resnet18, mobilenet_v2, squeezenet1_1 of models/corpus/torch, at the
- * corpus's batch) and bench:grad's CNN (models/cnn.onnx, Relu replaced by
- * ThresholdedRelu(0.1), batch 128).
+ * corpus's batch) and bench:grad's MLP (batch 256, 2048) and CNN (batch
+ * 128), Relu replaced by ThresholdedRelu(0.1) as there.
  *
  * Each line: the forward pass with fed weights (the baseline a gradient is
- * measured against: its weights are graph inputs too), then each gradient
- * as a ratio to it: the best round's ratio and the spread of the per-round
- * ratios (min–max); then ORT's kernel times by op for each gradient. Both
+ * measured against: the tensors this build's gradient model takes as inputs
+ * are its inputs too, the rest stay initializers), then each gradient as a
+ * ratio to it: the best round's ratio, and the median and spread (min–max)
+ * of the per-round ratios; then ORT's kernel times by op for each gradient. Both
  * builds' gradients are checked to give the same values (max |diff| printed).
  * Timing as in bench:grad (session-timing.ts). BENCH_MODELS=resnet18,cnn
  * picks models.
@@ -56,40 +57,49 @@ function subjects(): Subject[] {
   for (const t of torchCorpus()) {
     if (['resnet18', 'mobilenet_v2', 'squeezenet1_1'].includes(t.name)) out.push({ name: `torch ${t.name} [${t.manifest.input.shape}]`, bytes: new Uint8Array(fs.readFileSync(t.modelPath)), dims: {} });
   }
+  for (const n of [256, 2048]) out.push({ name: `mlp.onnx batch ${n}`, bytes: new Uint8Array(fs.readFileSync(path.join(root, 'models', 'mlp.onnx'))), dims: { N: n }, on: 'logits', relu: true });
   out.push({ name: 'cnn.onnx batch 128', bytes: new Uint8Array(fs.readFileSync(path.join(root, 'models', 'cnn.onnx'))), dims: { N: 128 }, on: 'logits', relu: true });
   const pick = process.env.BENCH_MODELS?.split(',');
   return pick ? out.filter((s) => pick.some((p) => s.name.includes(p))) : out;
 }
 
 /** The gradient model of `s` built by `build`, encoded, with its feeds (the same seeded values for every build). */
-function gradientCase(build: Build, s: Subject): Case {
+function gradientCase(build: Build, s: Subject): Case & { parameters: string[] } {
   const m = build.graph.modelFromProto(build.decode(s.bytes)) as unknown as Model;
   if (s.relu) build.replace(m as never, { alpha: 0.1 });
   const report = build.train.buildGradient(m as never, { lossFn: 'cross-entropy', on: s.on ?? m.graph.outputs[0]!.name, wrt: 'params' });
   const bytes = build.encode(build.graph.modelToProto(m as never) as never);
   const mine = modelFromProto(decodeModel(bytes)); // feeds from one build's code: identical inputs
-  return { label: build.label, bytes, feeds: { ...buildFeeds(mine, { dims: s.dims, seed: 1 }), ...(build.train.parameterFeeds(report as never) as Record<string, TensorLike>) } };
+  return { label: build.label, bytes, parameters: report.initializersAsInputs, feeds: { ...buildFeeds(mine, { dims: s.dims, seed: 1 }), ...(build.train.parameterFeeds(report as never) as Record<string, TensorLike>) } };
 }
 
-function maxDiff(a: Record<string, TensorLike>, b: Record<string, TensorLike>): number {
-  let d = 0;
-  for (const k of Object.keys(a)) {
+/** The largest |a - b| over the outputs both have, and the outputs only one has (a build may differentiate fewer tensors: `params` without BN's running statistics). */
+function compareOutputs(a: Record<string, TensorLike>, b: Record<string, TensorLike>): { diff: number; scale: number; onlyOne: number } {
+  let diff = 0;
+  let scale = 0;
+  const common = Object.keys(a).filter((k) => k in b);
+  for (const k of common) {
     const x = a[k]!.data as ArrayLike<number>;
-    const y = b[k]?.data as ArrayLike<number> | undefined;
-    if (!y || y.length !== x.length) return Infinity;
-    for (let i = 0; i < x.length; i++) d = Math.max(d, Math.abs(x[i]! - y[i]!));
+    const y = b[k]!.data as ArrayLike<number>;
+    if (y.length !== x.length) return { diff: Infinity, scale, onlyOne: 0 };
+    for (let i = 0; i < x.length; i++) {
+      diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+      scale = Math.max(scale, Math.abs(x[i]!));
+    }
   }
-  return d;
+  return { diff, scale, onlyOne: Object.keys(a).length + Object.keys(b).length - 2 * common.length };
 }
 
 const cpu = createBackends().get('cpu');
 console.log(`ORT cpu, ${os.availableParallelism()} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`);
 for (const s of subjects()) {
+  const grads = builds.map((b) => gradientCase(b, s));
+  // The baseline feeds the tensors this build's gradient model takes as inputs (its parameters), keeps the rest as initializers.
   const fed = modelFromProto(decodeModel(s.bytes));
   if (s.relu) replaceActivations(fed, { alpha: 0.1 });
-  const fedFeeds = train.parameterFeeds({ parameters: train.initializersToInputs(fed, [...fed.graph.initializers]) });
-  const cases: Case[] = [{ label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { dims: s.dims, seed: 1 }), ...fedFeeds } }];
-  for (const b of builds) cases.push(gradientCase(b, s));
+  const weights = new Set(grads[grads.length - 1]!.parameters);
+  const fedFeeds = train.parameterFeeds({ parameters: train.initializersToInputs(fed, fed.graph.initializers.filter((v) => weights.has(v.name))) });
+  const cases: Case[] = [{ label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { dims: s.dims, seed: 1 }), ...fedFeeds } }, ...grads];
   const outs = await Promise.all(cases.slice(1).map(async (c) => {
     const sess = await cpu.createSession(c.bytes);
     const o = await sess.run(c.feeds);
@@ -99,10 +109,11 @@ for (const s of subjects()) {
   const rounds = await timeCaseRounds(cases);
   const best = rounds.map((r) => Math.min(...r));
   const line = cases.slice(1).map((c, i) => {
-    const ratios = rounds[i + 1]!.map((t, r) => t / rounds[0]![r]!);
-    return `${c.label} ${best[i + 1]!.toFixed(2)} ms = ${(best[i + 1]! / best[0]!).toFixed(2)}x (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+    const ratios = rounds[i + 1]!.map((t, r) => t / rounds[0]![r]!).sort((x, y) => x - y);
+    return `${c.label} ${best[i + 1]!.toFixed(2)} ms = ${(best[i + 1]! / best[0]!).toFixed(2)}x (per-round ratios: median ${ratios[ratios.length >> 1]!.toFixed(2)}, ${ratios[0]!.toFixed(2)}–${ratios[ratios.length - 1]!.toFixed(2)})`;
   });
-  const agree = outs.length > 1 ? `; max |diff| between the builds' gradients ${maxDiff(outs[0]!, outs[outs.length - 1]!).toExponential(1)}` : '';
+  const cmp = outs.length > 1 ? compareOutputs(outs[0]!, outs[outs.length - 1]!) : undefined;
+  const agree = cmp ? `; max |diff| between the builds' gradients ${cmp.diff.toExponential(1)} (largest |value| ${cmp.scale.toExponential(1)})${cmp.onlyOne ? ` (${cmp.onlyOne} outputs in one build only)` : ''}` : '';
   console.log(`${s.name}: forward, fed ${best[0]!.toFixed(2)} ms; ${line.join('; ')}${agree}`);
   console.log((await profileCases(cases.slice(1), () => 8)).join('\n'));
 }
