@@ -157,6 +157,11 @@ for (const [label, o] of [
   ['Conv (stride 1, asymmetric pads, dilation)', { strides: [1, 1], pads: [2, 0, 1, 1], dil: [1, 2], group: 1, x: [2, 3, 5, 6], w: [2, 3, 3, 2] }],
   ['Conv (depthwise: one output channel per group, stride 2)', { strides: [2, 2], pads: [1, 1, 1, 1], dil: [1, 1], group: 4, x: [2, 4, 6, 6], w: [4, 1, 3, 3] }],
   ['Conv (groups 2, one output channel and two inputs per group)', { strides: [1, 1], pads: [0, 1, 1, 0], dil: [1, 1], group: 2, x: [2, 4, 5, 5], w: [2, 2, 3, 2] }],
+  // 1x1 without pads: the rule takes X itself (stride 1) or a strided Slice of it as the patches.
+  ['Conv (1x1, no pads: the patches are X)', { strides: [1, 1], pads: [0, 0, 0, 0], dil: [1, 1], group: 1, x: [2, 3, 4, 5], w: [4, 3, 1, 1] }],
+  ['Conv (1x1, stride 2 on odd sizes, no pads: a strided Slice)', { strides: [2, 3], pads: [0, 0, 0, 0], dil: [1, 1], group: 1, x: [2, 3, 5, 7], w: [4, 3, 1, 1] }],
+  ['Conv (1x1, groups 3, two outputs per group, stride 2)', { strides: [2, 2], pads: [0, 0, 0, 0], dil: [1, 1], group: 3, x: [2, 6, 5, 4], w: [6, 2, 1, 1] }],
+  ['Conv (1x1 depthwise)', { strides: [1, 1], pads: [0, 0, 0, 0], dil: [1, 1], group: 4, x: [2, 4, 3, 3], w: [4, 1, 1, 1] }],
 ] as const) {
   test(`gradient rule: ${label} against a float64 reference`, async () => {
     const f: Fixture = {

@@ -6,6 +6,7 @@
  *        resnet18's backward at batch 2 (bench:grad-compare);
  *   dW = the patches of X times dY, summed over the batch:
  *          patches = Conv of each channel of X with one-hot kernels   [N*C, kh*kw, OH, OW]
+ *                    (1x1 without pads: X itself, or a strided Slice of it)
  *          group 1:  dW = Gemm(dY as [M, N*P], patches as [C*kh*kw, N*P], transB)
  *          one output channel per group (depthwise): dW_g = patches_g [cg*kh*kw, N*P] @ dY_g [N*P, 1]
  *          otherwise, per group: (patches_g @ dY_g^T)^T
@@ -72,17 +73,26 @@ const conv2dGrad: GradRule = {
       const cg = c! / group;
       const mg = m! / group;
       const taps = kh! * kw!;
-      const eye = oneHotKernels(b, [kh!, kw!], x!, 'conv_eye');
-      const perChannel = b.op('Reshape', [x, ints([-1, 1, h!, wd!])], { name: 'conv_xc' });
-      const patches = b.op('Conv', [perChannel, eye], {
-        name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],
-      });
+      // A 1x1 kernel without pads takes each element once: the patches are X itself (stride 1), or
+      // every stride-th element of it (a Slice): no Conv, no copy of X to lay them out.
+      const pointwise = taps === 1 && pads.every((v) => v === 0);
+      let patches: Value;
+      if (pointwise && strides.every((v) => v === 1)) patches = x!;
+      else if (pointwise) patches = b.op('Slice', [x, ints([0, 0]), ints([h!, wd!]), ints([2, 3]), ints(strides)], { name: 'conv_patches' });
+      else {
+        const eye = oneHotKernels(b, [kh!, kw!], x!, 'conv_eye');
+        const perChannel = b.op('Reshape', [x, ints([-1, 1, h!, wd!])], { name: 'conv_xc' });
+        patches = b.op('Conv', [perChannel, eye], {
+          name: 'conv_patches', attributes: [attr.ints('strides', strides), attr.ints('pads', pads), attr.ints('dilations', dil), attr.ints('kernel_shape', [kh!, kw!])],
+        });
+      }
       const p = oh! * ow!;
       // [A, B, P] -> [B, A, P] -> [B, A*P]: moves runs of P elements (an element-wise transpose
       // of dY's last two axes took 22 ms of cnn.onnx's 35 ms backward at batch 128).
       const rows = (v: Value, dims: number[], perm: number[], to: number[], name: string) => b.op('Reshape', [b.op('Transpose', [b.op('Reshape', [v, ints(dims)], { name })], { name, attributes: { perm } }), ints(to)], { name });
-      // dY also feeds dX and dB: a Reshape of it would be a copy (ORT reshapes in place only a
-      // tensor nothing else reads), so its batch and channel axes are swapped as they are.
+      // dY's batch and channel axes swapped as they are. (A Reshape in ORT aliases its input
+      // whoever else reads it; it copies only where its output is a graph output: conv_dw below,
+      // a copy of every weight's gradient, since Gemm writes 2-D.)
       const dyRows = (to: number[]) => b.op('Reshape', [b.op('Transpose', [dY[0]!], { name: 'conv_dymat', attributes: { perm: [1, 0, 2, 3] } }), ints(to)], { name: 'conv_dymat' });
       if (group === 1) {
         const dyM = dyRows([m!, -1]);
