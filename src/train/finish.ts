@@ -2,7 +2,8 @@
  * The last step of building a gradient: the gradient model's outputs (the
  * loss, then each gradient typed as the tensor it is the gradient of),
  * differentiated initializers turned into inputs, Expands that a consumer's
- * broadcast makes redundant removed, and dead nodes dropped.
+ * broadcast makes redundant removed, CastLikes that build-time types decide
+ * folded (fold-casts.ts), and dead nodes dropped.
  */
 import { onnx, DataType, type TensorProto, type ValueInfoProto } from '../onnx/proto.js';
 import type { Model } from '../graph/model.js';
@@ -14,6 +15,7 @@ import { ensureThresholdedReluGradFunction, GRAD_OP_TYPE, TRELU_DOMAIN } from '.
 import { makeContext, type InfoLookup } from './context.js';
 import type { Backpropagated } from './backpropagate.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
+import { foldCastLikes } from './fold-casts.js';
 
 /** What finish puts in the report (GradientReport is this plus what buildGradient adds). */
 export interface Finished {
@@ -62,6 +64,8 @@ export function finish(model: Model, b: Builder, s: Backpropagated & {
     gradOutputs.push(out);
     gradients.push({ tensor: v.name, gradient: out.name, connected });
   }
+
+  foldCastLikes(b.scope, graph, [...b.created], (v) => s.info(v)?.elemType);
 
   // Differentiated initializers become plain inputs, so that new values can be fed.
   const parameters = initializersToInputs(model, wrt);
