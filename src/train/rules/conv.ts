@@ -94,12 +94,14 @@ const conv2dGrad: GradRule = {
       // whoever else reads it; it copies only where its output is a graph output: conv_dw below,
       // a copy of every weight's gradient, since Gemm writes 2-D.)
       const dyRows = (to: number[]) => b.op('Reshape', [b.op('Transpose', [dY[0]!], { name: 'conv_dymat', attributes: { perm: [1, 0, 2, 3] } }), ints(to)], { name: 'conv_dymat' });
+      // Pointwise patches are 4-D [N, C, OH, OW]: their batch and channel axes swapped as they are, like dY's.
+      const channelRows = (v: Value, to: number[]) => b.op('Reshape', [b.op('Transpose', [v], { name: 'conv_pmat', attributes: { perm: [1, 0, 2, 3] } }), ints(to)], { name: 'conv_pmat' });
       if (group === 1) {
         const dyM = dyRows([m!, -1]);
-        const pM = rows(patches, [-1, c! * taps, p], [1, 0, 2], [c! * taps, -1], 'conv_pmat');
+        const pM = pointwise ? channelRows(patches, [c!, -1]) : rows(patches, [-1, c! * taps, p], [1, 0, 2], [c! * taps, -1], 'conv_pmat');
         out[1] = b.op('Reshape', [b.op('Gemm', [dyM, pM], { name: 'conv_dw_mm', attributes: { transB: 1 } }), ints([m!, c!, kh!, kw!])], { name: 'conv_dw' });
       } else {
-        const pmat = rows(patches, [-1, group, cg * taps, p], [1, 2, 0, 3], [group, cg * taps, -1], 'conv_pmat'); // [G, cg*taps, N*P]
+        const pmat = pointwise ? channelRows(patches, [group, cg, -1]) : rows(patches, [-1, group, cg * taps, p], [1, 2, 0, 3], [group, cg * taps, -1], 'conv_pmat'); // [G, cg*taps, N*P]
         if (mg === 1) {
           const dyV = dyRows([group, -1, 1]); // [G, N*P, 1]
           out[1] = b.op('Reshape', [b.op('MatMul', [pmat, dyV], { name: 'conv_dw_mm' }), ints([m!, cg, kh!, kw!])], { name: 'conv_dw' });
