@@ -169,7 +169,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--loss <output>', 'a scalar output (or tensor) the model already computes')
     .option('--loss-fn <fn>', 'append a loss, as PyTorch defines it: mse, l1, bce-with-logits, cross-entropy (ignore_index -100) or nll (adds a labels input)')
     .option('--on <output>', 'with --loss-fn: the output the loss is computed on')
-    .option('--wrt <names...>', 'tensors to differentiate with respect to, or params (every float initializer a gradient can flow into: not empty, read at a differentiable input)')
+    .option('--wrt <names...>', 'tensors to differentiate with respect to, or params (the weights, as torch\'s parameters(): every non-empty float initializer read at a differentiable input, not BatchNormalization\'s running mean/var or Clip\'s bounds)')
     .option('--keep-outputs', 'keep the original outputs next to the loss and gradients')
     .option('--maxpool-indices', "MaxPool gradients through MaxPool's Indices output: faster on ORT cpu, but ORT's WebGPU EP cannot run it")
     .option('--untie', 'give each reader of a shared initializer its own parameter (weights an exporter merged because they were equal)')
