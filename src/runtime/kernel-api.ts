@@ -70,11 +70,14 @@ const kernelModel = thresholdedReluKernelModel;
 
 /**
  * The CPU-side ORT EPs take large arrays in chunks of this many elements.
- * onnxruntime-node 1.30 copies every output into a new ArrayBuffer after the
- * run, even into a pre-allocated one: over 64 MiB that fresh buffer costs
- * 16k page faults and a pass, ~6x the kernel itself. A 1 MiB chunk's copy is
- * cache-hot and its buffer comes from malloc's free lists, so a call costs
- * ORT's kernel plus about one in-cache copy (bench:kernels).
+ * onnxruntime-node 1.30 fills a pre-allocated output in place and then copies
+ * it into a new ArrayBuffer anyway (see keepPreallocated in
+ * backends/ort-node.ts): over a whole 64 MiB array that copy is a fresh mmap,
+ * 16k page faults and a pass, every call. A 1 MiB chunk's copy is cache-hot
+ * and comes from malloc's heap; where ArrayBuffer.prototype.transfer exists
+ * (Node 22+) it is freed at once, so every chunk reuses the same bytes
+ * (bench:kernels: ~2x memcpy in all, against 2.4x-15x when the copies wait
+ * for the GC and glibc trims and re-faults its heap under them).
  */
 const ORT_CHUNK = 1 << 18;
 const CHUNKED_EPS: ReadonlySet<KernelEp> = new Set(['cpu', 'wasm']);
@@ -84,10 +87,10 @@ function allocLike(dtype: FloatDType, n: number): FloatArray {
 }
 
 /** Elementwise, so any split of the flat data is exact: each chunk's output is written into its slice of `out`. */
-async function runChunked(s: BackendSession, op: 'forward' | 'grad', data: Float32Array[], out: Float32Array, type: string): Promise<void> {
+async function runChunked(s: BackendSession, op: 'forward' | 'grad', data: Float32Array[], out: Float32Array, type: string, chunk: number): Promise<void> {
   const n = data[0]!.length;
-  for (let off = 0; off < n; off += ORT_CHUNK) {
-    const end = Math.min(n, off + ORT_CHUNK);
+  for (let off = 0; off < n; off += chunk) {
+    const end = Math.min(n, off + chunk);
     const dims = [end - off];
     const part = (a: Float32Array) => ({ type, data: a.subarray(off, end), dims });
     const feeds: Record<string, TensorLike> = op === 'forward' ? { x: part(data[0]!) } : { x: part(data[0]!), dy: part(data[1]!) };
@@ -118,9 +121,13 @@ export interface KernelsConfig {
    * beat one is the machine's call: see bench:kernels.
    */
   simdThreads?: SimdThreads;
+  /** Elements per ORT call on the CPU-side EPs (cpu, wasm) for large arrays (default 2^18: 1 MiB of float32). */
+  ortChunk?: number;
 }
 
 export function createKernels(backends: Backends = createBackends(), config: KernelsConfig = {}): Kernels {
+  const ortChunk = config.ortChunk ?? ORT_CHUNK;
+  if (!Number.isInteger(ortChunk) || ortChunk < 1) throw new RangeError(`ortChunk must be a positive integer, not ${ortChunk}`);
   const sessions = new Map<string, Promise<BackendSession>>();
 
   const session = (ep: EpName, op: 'forward' | 'grad', dtype: FloatDType, alpha: number, keepOnDevice: boolean): Promise<BackendSession> => {
@@ -185,11 +192,11 @@ export function createKernels(backends: Backends = createBackends(), config: Ker
     const s = await session(ep, op, dtype, alpha, !!options.keepOnDevice);
     const tensors = inputs.map((t) => asTensor(t, dtype));
     const n = (tensors[0]!.data as ArrayLike<number>).length;
-    if (CHUNKED_EPS.has(ep) && !options.keepOnDevice && n > ORT_CHUNK) {
+    if (CHUNKED_EPS.has(ep) && !options.keepOnDevice && n > ortChunk) {
       const out = (options.out ?? allocLike(dtype, n)) as Float32Array;
       if (out.length !== n) throw new RangeError('out has the wrong size');
       if (op === 'grad' && (tensors[1]!.data as ArrayLike<number>).length !== n) throw new RangeError(`dY has ${(tensors[1]!.data as ArrayLike<number>).length} elements, X ${n}`);
-      await runChunked(s, op, tensors.map((t) => t.data as Float32Array), out, tensors[0]!.type);
+      await runChunked(s, op, tensors.map((t) => t.data as Float32Array), out, tensors[0]!.type, ortChunk);
       return isTensor(inputs[0]!) ? { type: tensors[0]!.type, data: out, dims: tensors[0]!.dims } : out;
     }
     const feeds: Record<string, TensorLike> = op === 'forward' ? { x: tensors[0]! } : { x: tensors[0]!, dy: tensors[1]! };
