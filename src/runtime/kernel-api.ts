@@ -15,7 +15,7 @@
 import { TreluError } from '../errors.js';
 import { thresholdedReluReference, thresholdedReluGradReference } from '../ops/thresholded-relu/reference.js';
 import { DEFAULT_ALPHA } from '../ops/thresholded-relu/definition.js';
-import { thresholdedReluKernelModel } from '../ops/thresholded-relu/kernel-model.js';
+import { thresholdedReluKernelModel, KERNEL_MODEL_SESSION_OPTIONS } from '../ops/thresholded-relu/kernel-model.js';
 import { thresholdedReluSimd, thresholdedReluGradSimd, inSimdArena } from '../ops/thresholded-relu/simd.js';
 import type { FloatArray, FloatDType } from '../ops/types.js';
 import type { BackendSession, EpName } from './backend.js';
@@ -138,7 +138,7 @@ export function createKernels(backends: Backends = createBackends(), config: Ker
       sessions.set(key, s);
       return s;
     }
-    s = backends.get(ep).createSession(kernelModel(op, dtype, alpha), { strictEp: true, ...(keepOnDevice ? { preferredOutputLocation: 'gpu-buffer' } : {}) });
+    s = backends.get(ep).createSession(kernelModel(op, dtype, alpha), { ...KERNEL_MODEL_SESSION_OPTIONS, strictEp: true, ...(keepOnDevice ? { preferredOutputLocation: 'gpu-buffer' } : {}) });
     s.catch(() => sessions.delete(key));
     sessions.set(key, s);
     if (sessions.size > MAX_SESSIONS) {

@@ -59,3 +59,33 @@ test('keepPreallocated in this process', () => {
   const r = keepPreallocated({ y: { type: 'float32', data: new Float32Array(4), dims: [4] } }, { y: mine });
   assert.equal(r.y, mine);
 });
+
+test('the kernel API\'s chunked ORT cpu path with the copies detached: bit-identical to the reference, out intact', () => {
+  const flags = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function' ? [] : ['--harmony-rab-gsab-transfer'];
+  const mod = (p: string) => JSON.stringify(new URL(p, import.meta.url).href);
+  const r = JSON.parse(execFileSync(process.execPath, [...flags, '--input-type=module', '-e', `
+    const { createKernels } = await import(${mod('../../src/runtime/index.js')});
+    const { thresholdedReluReference, thresholdedReluGradReference } = await import(${mod('../../src/ops/index.js')});
+    const fc = (await import('fast-check')).default;
+    const bits = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const k = createKernels(undefined, { ortChunk: 64 });
+    const specials = [NaN, -NaN, Infinity, -Infinity, 0, -0, 0.5, -0.5, 2 ** -149, 1, -1];
+    const value = fc.oneof(fc.float(), fc.constantFrom(...specials));
+    let runs = 0;
+    await fc.assert(fc.asyncProperty(fc.array(value, { minLength: 65, maxLength: 600 }), fc.constantFrom(0.5, -0.25, 0, 1), async (vals, alpha) => {
+      const x = Float32Array.from(vals);
+      const dy = Float32Array.from(vals, (v, i) => (i % 3 === 0 ? -v : (i % 5) - 2));
+      const backing = new Float32Array(x.length + 2).fill(7);
+      const out = backing.subarray(1, 1 + x.length);
+      await k.thresholdedRelu(x, { alpha, ep: 'cpu', out });
+      if (!bits(out).equals(bits(thresholdedReluReference(x, alpha, 'float32')))) throw new Error('forward differs');
+      await k.thresholdedReluGrad(x, dy, { alpha, ep: 'cpu', out });
+      if (!bits(out).equals(bits(thresholdedReluGradReference(x, dy, alpha, 'float32')))) throw new Error('gradient differs');
+      if (backing[0] !== 7 || backing[x.length + 1] !== 7 || backing.buffer.byteLength !== (x.length + 2) * 4) throw new Error('out damaged');
+      runs++;
+    }), { numRuns: 40, seed: 16 });
+    await k.release();
+    console.log(JSON.stringify({ transfer: typeof ArrayBuffer.prototype.transfer === 'function', runs }));
+  `], { encoding: 'utf8' })) as { transfer: boolean; runs: number };
+  assert.deepEqual(r, { transfer: true, runs: 40 });
+});
