@@ -6,10 +6,15 @@
  * each line prints the median ratio and its spread (min–max over the rounds).
  *
  * Cases: the reference kernel; WebAssembly SIMD on ordinary arrays (copy
- * window) and on arena arrays (simdArray: in place, no copies), and split
- * across worker threads; ORT's CPU EP through the kernel API (chunked), a bare
- * one-node session on the whole array, and ORT's own kernel time from its
- * profile (what is ORT's and what is ours); ORT wasm; ORT webgpu.
+ * window; out of place, and in place), the window's two copies alone (its
+ * floor), on arena arrays (simdArray: no copies), and split across worker
+ * threads; ORT's CPU EP through the kernel API (chunked), a bare one-node
+ * session on the whole array, and ORT's own kernel time from its profile
+ * (what is ORT's and what is ours); ORT wasm; ORT webgpu. Where this Node has
+ * no ArrayBuffer.prototype.transfer (Node 20), the ORT cpu kernel-API cases
+ * run again in a child process that has it (--harmony-rab-gsab-transfer),
+ * with memcpy rounds of its own: see keepPreallocated in
+ * src/runtime/backends/ort-node.ts for why it matters.
  * Goals (issue #16): SIMD forward <= 1.2x memcpy, gradient <= 1.6x; ORT cpu
  * through the kernel API <= 2x.
  *
@@ -46,6 +51,9 @@ const x = new Float32Array(N);
 const dy = new Float32Array(N);
 fill(x, dy);
 const out = new Float32Array(N);
+// in-place cases work on their own copies (the kernel is idempotent on its result, so each round sees alike data)
+const xi = x.slice();
+const dyi = dy.slice();
 const ax = simdArray(N);
 const ady = simdArray(N);
 const aout = simdArray(N);
@@ -72,6 +80,8 @@ if (!CHILD) {
   add('ref', '(a) reference kernel, gradient', () => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'js', out }));
   add('simd', '(b) SIMD, ordinary arrays (copy window), fwd', () => k.thresholdedRelu(x, { alpha: 0.5, ep: 'simd', out }));
   add('simd', '(b) SIMD, ordinary arrays (copy window), grad', () => k.thresholdedReluGrad(x, dy, { alpha: 0.5, ep: 'simd', out }));
+  add('simd', '(b) SIMD, ordinary arrays, in place (out = x), fwd', () => k.thresholdedRelu(xi, { alpha: 0.5, ep: 'simd', out: xi }));
+  add('simd', '(b) SIMD, ordinary arrays, in place (out = dY), grad', () => k.thresholdedReluGrad(x, dyi, { alpha: 0.5, ep: 'simd', out: dyi }));
   add('simd', '(b) the copy window alone (copy in + out, no kernel)', windowCopies);
   add('simd', '(b) SIMD, arena arrays (in place), fwd', () => k.thresholdedRelu(ax, { alpha: 0.5, ep: 'simd', out: aout }));
   add('simd', '(b) SIMD, arena arrays (in place), grad', () => k.thresholdedReluGrad(ax, ady, { alpha: 0.5, ep: 'simd', out: aout }));
