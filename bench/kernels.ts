@@ -11,10 +11,10 @@
  * threads; ORT's CPU EP through the kernel API (chunked), a bare one-node
  * session on the whole array, and ORT's own kernel time from its profile
  * (what is ORT's and what is ours); ORT wasm; ORT webgpu. Where this Node has
- * no ArrayBuffer.prototype.transfer (Node 20), the ORT cpu kernel-API cases
- * run again in a child process that has it (--harmony-rab-gsab-transfer),
- * with memcpy rounds of its own: see keepPreallocated in
- * src/runtime/backends/ort-node.ts for why it matters.
+ * no ArrayBuffer.prototype.transfer (Node 20), the ORT cpu and wasm
+ * kernel-API cases run again in a child process that has it
+ * (--harmony-rab-gsab-transfer), with memcpy rounds of its own: see
+ * keepPreallocated in src/runtime/backends/ort-node.ts for why it matters.
  * Goals (issue #16): SIMD forward <= 1.2x memcpy, gradient <= 1.6x; ORT cpu
  * through the kernel API <= 2x.
  *
@@ -98,7 +98,7 @@ const single = onnx.ModelProto.encode({
   graph: { name: 'g', node: [{ name: 't', opType: 'ThresholdedRelu', input: ['x'], output: ['y'], attribute: [{ name: 'alpha', type: 1, f: 0.5 }] }], input: [{ name: 'x', type: tt }], output: [{ name: 'y', type: tt }] },
 }).finish();
 const bare: [string, BackendSession][] = [];
-for (const ep of CHILD ? ['cpu'] : EPS) {
+for (const ep of CHILD ? EPS.filter((e) => e === 'cpu' || e === 'wasm') : EPS) {
   try {
     await backends.get(ep as never).init();
   } catch (e) {
@@ -155,12 +155,13 @@ for (const [tag, s] of bare) {
 for (const p of pools) await p.close();
 await k.release();
 
-// onnxruntime-node returns a fresh copy of every pre-allocated output; only ArrayBuffer.prototype.transfer
-// (Node 22+, Node 20 behind a flag) frees it before the GC does (src/runtime/backends/ort-node.ts). Where this
-// Node lacks it, the ORT cpu cases run again in a child that has it, with their own memcpy rounds.
+// onnxruntime-node and onnxruntime-web return a fresh copy of every output; only ArrayBuffer.prototype.transfer
+// (Node 22+, Node 20 behind a flag) frees it before the GC does (keepPreallocated in ort-node.ts, releaseCopy in
+// ort-web.ts). Where this Node lacks it, the ORT cpu and wasm kernel-API cases run again in a child that has it,
+// with memcpy rounds of its own.
 const TRANSFER_FLAG = '--harmony-rab-gsab-transfer';
 let childOut: string | undefined;
-if (!HAS_TRANSFER && byLabel.has('(c) ORT cpu via the kernel API, forward')) {
+if (!HAS_TRANSFER && (byLabel.has('(c) ORT cpu via the kernel API, forward') || byLabel.has('(d) ORT wasm via the kernel API, forward'))) {
   try {
     childOut = execFileSync(process.execPath, [TRANSFER_FLAG, fileURLToPath(import.meta.url)], { env: { ...process.env, BENCH_KERNELS_CHILD: 'transfer' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   } catch (e) {
@@ -169,7 +170,7 @@ if (!HAS_TRANSFER && byLabel.has('(c) ORT cpu via the kernel API, forward')) {
 }
 if (childOut) {
   const child = JSON.parse(childOut.trim().split('\n').pop()!) as { load: number; cases: { label: string; ms: number; ratios: number[] }[] };
-  console.log(`the same ORT cpu calls in a child process with ${TRANSFER_FLAG} (load average ${child.load.toFixed(1)}):`);
+  console.log(`the same ORT cpu and wasm calls in a child process with ${TRANSFER_FLAG} (load average ${child.load.toFixed(1)}):`);
   for (const c of child.cases.slice(1)) {
     const label = `${c.label}, with transfer`;
     byLabel.set(label, median(c.ratios));
