@@ -89,7 +89,7 @@ const transfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, leng
  * tens of MiB of such copies have piled up on malloc's heap, glibc trims the
  * freed top of the heap back to the kernel (brk), and the next calls
  * page-fault it in again. Measured over 64 MiB in 1 MiB calls, 50 passes a
- * process: 13-41 ms a pass and 1.5k-6k page faults, varying from process to
+ * process: 13-41 ms a pass and 0.7k-6k page faults, varying from process to
  * process, against 8-10 ms and no faults with each copy freed at once (memcpy:
  * 4-5.6 ms). So the caller's own tensors are returned for its fetches, and
  * where the runtime can detach an ArrayBuffer (ArrayBuffer.prototype.transfer:
