@@ -8,6 +8,8 @@
  *             the same thread count as ORT cpu (1 by default; onnxruntime-web wasm runs 1 in Node)
  *   tfjs      TF.js 4.22 layers (thresholdedReLU, Adam — TF.js has no AdamW; softmax +
  *             sparse categorical cross-entropy) on the wasm and cpu backends, model.trainOnBatch
+ * and two real architectures from the torch corpus (resnet18, mobilenet_v2 as exported, eval-mode
+ * BatchNorm) against the same torchvision module in torch (no TF.js peer written for those).
  * Ratios are to torch, measured in the same run. Each figure is the best of
  * 3 timed blocks of ≥ 1 s after a 3 s warm-up (shared machine: best-of filters stalls).
  */
