@@ -64,7 +64,7 @@ export function addOrtArtifactOptions(cmd: Command, options: { common?: boolean 
     cmd.option('--loss <name>', 'an existing scalar loss output')
       .option('--loss-fn <fn>', 'append a loss: mse or cross-entropy')
       .option('--on <output>', 'the output the appended loss reads')
-      .option('--wrt <names...>', "parameters to train, or 'params' (every float initializer)")
+      .option('--wrt <names...>', "parameters to train, or 'params' (the default: the weights, as trelu grad's params: not BatchNormalization's running statistics or Clip's bounds)")
       .option('--keep-outputs', "keep the model's outputs after the loss")
       .option('--json', 'print what was written as JSON');
   }

@@ -1,7 +1,7 @@
 // What `wrt: 'params'` selects (src/train/parameters.ts): the weights, as torch's parameters() has them:
 // not BatchNormalization's running statistics nor Clip's bounds (rules declare those positions with
 // nonParameterInputs), also where the exporter reads them through an Identity alias; naming one in
-// `wrt` still differentiates it.
+// `wrt` still differentiates it; ORT artifacts' default requiresGrad takes the same selection.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Long from 'long';
@@ -9,7 +9,7 @@ import { onnx, DataType, AttributeType } from '../../src/onnx/proto.js';
 import { encodeModel } from '../../src/onnx/encode.js';
 import { decodeModel } from '../../src/onnx/decode.js';
 import { modelFromProto, modelToProto } from '../../src/graph/index.js';
-import { buildGradient, checkGradients, parameterFeeds, GRADIENT_RULES, withRules } from '../../src/train/index.js';
+import { buildGradient, buildOrtArtifacts, checkGradients, parameterFeeds, GRADIENT_RULES, withRules } from '../../src/train/index.js';
 import { batchNormalizationGrad } from '../../src/train/rules/batch-normalization.js';
 import { seededRandom } from '../../src/runtime/index.js';
 
@@ -65,4 +65,13 @@ test('statistics and bounds named in wrt are differentiated, and match finite di
     assert.ok(t.checked >= 1, `${t.tensor} checked`);
     assert.ok(t.maxRelError < 2e-3, `${t.tensor}: relative error ${t.maxRelError} (${check.precision})`);
   }
+});
+
+test("ORT artifacts' default requiresGrad 'params' is the same selection: the statistics and bounds stay constants of the training model", () => {
+  const a = buildOrtArtifacts(model(), { loss: 'loss', optimizer: { type: 'adamw', learningRate: 0.001 } });
+  assert.deepEqual(a.report.trainable, ['W', 'scale', 'bias', 'K']);
+  assert.deepEqual(a.checkpoint.trainable.map((t) => t.name), ['W', 'scale', 'bias', 'K']);
+  const inits = new Set(a.trainingModel.graph!.initializer!.map((t) => t.name));
+  const inputs = new Set(a.trainingModel.graph!.input!.map((v) => v.name));
+  for (const n of ['mean', 'var', 'lo', 'hi']) assert.ok(inits.has(n) && !inputs.has(n), `${n} stays an initializer`);
 });

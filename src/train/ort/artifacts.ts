@@ -31,6 +31,8 @@ import { Builder } from '../../graph/builder.js';
 import { modelFromProto } from '../../graph/from-proto.js';
 import { modelToProto } from '../../graph/to-proto.js';
 import { buildGradient, initializersToInputs, type GradientReport } from '../autodiff.js';
+import { parameterInitializers } from '../parameters.js';
+import { GRADIENT_RULES } from '../rules/index.js';
 import { appendLoss, type LossFunction } from '../loss.js';
 import type { GradRule } from '../rule.js';
 import { buildOptimizerModel, momentumKeys, type OptimizerSpec } from './optimizer-model.js';
@@ -47,7 +49,11 @@ export interface OrtArtifactsOptions {
   loss?: string;
   lossFn?: LossFunction;
   on?: string;
-  /** Parameters to train: initializer names, or 'params' (every float initializer; the default). */
+  /**
+   * Parameters to train: initializer names, or 'params' (the default): buildGradient's
+   * `params`, the weights as torch's parameters() has them (not BatchNormalization's running
+   * statistics or Clip's bounds, which stay constants of the models).
+   */
   requiresGrad?: readonly string[] | 'params';
   /** Initializers that become checkpoint parameters without a gradient (ORT's frozen_params). */
   frozen?: readonly string[];
@@ -92,7 +98,7 @@ export function buildOrtArtifacts(model: Model, options: OrtArtifactsOptions): O
   for (const n of frozen) if (!initializerNames.includes(n)) throw new TreluError('E_USAGE', `frozen parameter '${n}' is not an initializer of the model`);
   const requested = options.requiresGrad ?? 'params';
   const trainable = requested === 'params'
-    ? train.graph.initializers.filter((v) => isFloat(v.initializer!.dataType) && !frozen.includes(v.name)).map((v) => v.name)
+    ? parameterInitializers(train.graph, options.rules ?? GRADIENT_RULES).filter((v) => !frozen.includes(v.name)).map((v) => v.name)
     : [...requested];
   for (const n of trainable) {
     if (!initializerNames.includes(n)) throw new TreluError('E_USAGE', `parameter '${n}' is not an initializer of the model`, { hint: 'ORT keeps trainable parameters in the checkpoint; name initializers' });
@@ -176,8 +182,6 @@ export function buildOrtArtifacts(model: Model, options: OrtArtifactsOptions): O
     report: { loss: lossValue.name, trainable, frozen, userInputs: userInputs.map((v) => v.name), gradient: gradientSummary },
   };
 }
-
-const isFloat = (dt: number) => dt === DataType.FLOAT || dt === DataType.DOUBLE || dt === DataType.FLOAT16 || dt === DataType.BFLOAT16;
 
 function newInput(model: Model, name: string, info: ValueInfoProto): Value {
   if (model.valueNames.has(name)) throw new TreluError('E_GRAPH', `the model already has a tensor named '${name}', which ORT's training runtime reserves`);
