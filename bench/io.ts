@@ -25,8 +25,8 @@
  *   trelu replace model.onnx out.onnx (the CLI, its own process)  vs cp + sync;
  *   with BENCH_TRELU_BEFORE=<checkout>/dist/src/cli/main.js the same command of that build too
  * Goals (issue #16): load + save <= 1.3x cp, peak RSS <= 1.2x the model.
- * BENCH_LAYERS, BENCH_ROUNDS, BENCH_KEEP=path (keep a copy of the model), BENCH_ONLY=substring
- * (only the pairs whose label has it).
+ * BENCH_LAYERS, BENCH_ROUNDS, BENCH_KEEP=path (keep a copy of the model), BENCH_ONLY=substring[,substring...]
+ * (only the pairs whose label has one of them).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -150,7 +150,7 @@ try {
       lib: () => cli(process.env.BENCH_TRELU_BEFORE!, 'replace', model, copyOut),
       base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }),
     }] : []),
-  ].filter((p) => !process.env.BENCH_ONLY || p.label.includes(process.env.BENCH_ONLY));
+  ].filter((p) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').some((only) => p.label.includes(only)));
   const samples = pairs.map(() => ({ ratios: [] as number[], lib: [] as LibRun[], base: [] as number[] }));
   console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB (inline; and as model + external data)`);
   console.log(`${ROUNDS} rounds, each pair side by side (order alternating), ${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the start`);
