@@ -20,8 +20,10 @@
  *   load + save      vs cp                         (no fsync on either side)
  *   load + save      vs cp + sync FILE             (the default: fsync, temp + rename)
  *   rewrite          vs cp + sync FILE             (load, Relu -> ThresholdedRelu(alpha 0), save)
+ *   load + save, with and without fsync, loading with { lazyTensors: true } (large tensors read only when asked: here never; the save copies them from the input)
  *   the same two through rewriteModelFile (large tensors copied from the input, never loaded)
  *   rewrite, external data, into another directory  vs cp of both files + sync
+ *   trelu convert model.onnx out.onnx --external-data model.onnx.data  vs cp of the model to the data file + sync
  *   trelu replace model.onnx out.onnx (the CLI, its own process)  vs cp + sync;
  *   with BENCH_TRELU_BEFORE=<checkout>/dist/src/cli/main.js the same command of that build too
  * Goals (issue #16): load + save <= 1.3x cp, peak RSS <= 1.2x the model.
@@ -137,12 +139,19 @@ try {
     { label: 'load + save, no fsync', baseLabel: 'cp', lib: () => lib('roundtrip-nofsync', model, copyOut), base: () => timed(() => sh('cp', [model, copyOut])) },
     { label: 'load + save (default: fsync)', baseLabel: 'cp + sync', lib: () => lib('roundtrip', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
     { label: 'rewrite (load, edit, save; fsync)', baseLabel: 'cp + sync', lib: () => lib('rewrite', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
+    { label: 'lazyTensors: load + save, no fsync', baseLabel: 'cp', lib: () => lib('lazytensors-roundtrip-nofsync', model, copyOut), base: () => timed(() => sh('cp', [model, copyOut])) },
+    { label: 'lazyTensors: load + save (fsync)', baseLabel: 'cp + sync', lib: () => lib('lazytensors-roundtrip', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
     { label: 'rewriteModelFile: round trip, no fsync', baseLabel: 'cp', lib: () => lib('lazy-roundtrip-nofsync', model, copyOut), base: () => timed(() => sh('cp', [model, copyOut])) },
     { label: 'rewriteModelFile: rewrite (fsync)', baseLabel: 'cp + sync', lib: () => lib('lazy-rewrite', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
     {
       label: 'rewrite, external data, to another dir', baseLabel: 'cp both + sync',
       lib: () => lib('rewrite', extModel, copyOut),
       base: () => timed(() => { sh('cp', [extModel, extData, out]); sh('sync', [copyOut, path.join(out, 'model.onnx.data')]); }),
+    },
+    {
+      label: 'trelu convert --external-data (CLI)', baseLabel: 'cp + sync',
+      lib: () => cli(OUR_CLI, 'convert', model, copyOut, '--external-data', 'model.onnx.data'),
+      base: () => timed(() => { sh('cp', [model, path.join(out, 'model.onnx.data')]); sh('sync', [path.join(out, 'model.onnx.data')]); }),
     },
     { label: 'trelu replace (CLI; fsync)', baseLabel: 'cp + sync', lib: () => cli(OUR_CLI, 'replace', model, copyOut), base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }) },
     ...(process.env.BENCH_TRELU_BEFORE ? [{
@@ -163,7 +172,7 @@ try {
       } else {
         b = p.base(); clean(); l = p.lib(); clean();
       }
-      if ((p.label === 'load + save, no fsync' || p.label.startsWith('rewriteModelFile: round trip')) && r === 0) {
+      if ((p.label === 'load + save, no fsync' || p.label.endsWith('load + save, no fsync') || p.label.startsWith('rewriteModelFile: round trip')) && r === 0) {
         // same bytes out: checked once (the comparison itself is not timed)
         l = p.lib();
         if (!fs.readFileSync(copyOut).equals(fs.readFileSync(model))) throw new Error('library output differs from its input');
@@ -189,7 +198,7 @@ try {
   const rt = runs('load + save, no fsync');
   if (rt) console.log(`inside the process (no fsync pair): load ${median(rt.map((l) => l.loadMs)).toFixed(0)} ms (${median(rt.map((l) => l.loadFaults))} page faults), save ${median(rt.map((l) => l.saveMs)).toFixed(0)} ms (${median(rt.map((l) => l.saveFaults))} faults); node start-up and exit are the rest`);
   const rss = Math.max(...['load', 'load + save', 'rewrite ('].map(peak));
-  console.log(`peak RSS (max of all runs): load/save/rewrite ${mib(rss)} = ${(rss / size).toFixed(2)}x model size (goal <= 1.2x); rewriteModelFile ${mib(peak('rewriteModelFile'))}; external data ${mib(peak('rewrite, external'))}; trelu replace ${mib(peak('trelu replace (CLI'))}${process.env.BENCH_TRELU_BEFORE ? `, before: ${mib(peak('trelu replace, BENCH'))}` : ''}`);
+  console.log(`peak RSS (max of all runs): load/save/rewrite ${mib(rss)} = ${(rss / size).toFixed(2)}x model size (goal <= 1.2x); lazyTensors load + save ${mib(peak('lazyTensors'))}; rewriteModelFile ${mib(peak('rewriteModelFile'))}; external data ${mib(peak('rewrite, external'))}; trelu convert --external-data ${mib(peak('trelu convert'))}; trelu replace ${mib(peak('trelu replace (CLI'))}${process.env.BENCH_TRELU_BEFORE ? `, before: ${mib(peak('trelu replace, BENCH'))}` : ''}`);
   const lz = runs('rewriteModelFile: round trip');
   if (lz) console.log(`inside the process (rewriteModelFile round trip): walk + decode ${median(lz.map((l) => l.loadMs)).toFixed(0)} ms (${median(lz.map((l) => l.loadFaults))} faults), save ${median(lz.map((l) => l.saveMs)).toFixed(0)} ms (${median(lz.map((l) => l.saveFaults))} faults)`);
   if (rt || lz) console.log('round-trip outputs (load + save, rewriteModelFile) identical to the input: yes');
