@@ -70,6 +70,16 @@ if (process.argv[2] === '--build') {
   process.exit(0);
 }
 
+/** Linux's CPU pressure (the share of time some task waited for a CPU, last 60 s), or nothing. */
+function cpuPressure(): string {
+  try {
+    const m = /some avg10=[\d.]+ avg60=([\d.]+)/.exec(fs.readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? `, CPU pressure ${m[1]}% (tasks waiting for a CPU, last 60 s)` : '';
+  } catch {
+    return '';
+  }
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** No dirty pages before a timed step: otherwise it is throttled by the writeback of the step before. */
@@ -82,15 +92,35 @@ function sh(cmd: string, args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): 
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr}`);
 }
 
+/**
+ * CPU time (user + system) of this process's finished children, in ms, from /proc/self/stat
+ * (cutime + cstime, in clock ticks of 10 ms); NaN where there is no /proc. On a shared machine a
+ * step's wall time includes waiting for a CPU; its CPU time does not (nor its waits for the disk).
+ */
+function childCpuMs(): number {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10; // fields 16 and 17 of proc(5), counted after the command name
+  } catch {
+    return NaN;
+  }
+}
+
+/** The CPU time of the steps timed last (timed, child): children's CPU, measured like the wall time. */
+let lastCpuMs = 0;
+
 /** Wall time of one step, after a settle; `cleanup` (untimed) removes its outputs. */
 function timed(step: () => void): number {
   settle();
+  const c0 = childCpuMs();
   const t0 = performance.now();
   step();
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  lastCpuMs = childCpuMs() - c0;
+  return wall;
 }
 
-interface LibRun { copiedBytes?: number; loadMs: number; editMs: number; saveMs: number; totalMs: number; loadFaults: number; saveFaults: number; replaced: number; maxRssBytes: number; wallMs: number }
+interface LibRun { copiedBytes?: number; loadMs: number; editMs: number; saveMs: number; totalMs: number; loadFaults: number; saveFaults: number; replaced: number; maxRssBytes: number; wallMs: number; cpuMs: number }
 
 function lib(mode: string, input: string, output?: string): LibRun {
   return child([path.join(here, 'io-child.js'), mode, input, ...(output ? [output] : [])]);
@@ -103,11 +133,13 @@ function cli(mainJs: string, ...args: string[]): LibRun {
 
 function child(args: string[]): LibRun {
   settle();
+  const c0 = childCpuMs();
   const t0 = performance.now();
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
   const wallMs = performance.now() - t0;
+  const cpuMs = childCpuMs() - c0;
   if (r.status !== 0) throw new Error(r.stderr);
-  return { ...(JSON.parse(r.stdout) as Omit<LibRun, 'wallMs'>), wallMs };
+  return { ...(JSON.parse(r.stdout) as Omit<LibRun, 'wallMs' | 'cpuMs'>), wallMs, cpuMs };
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trelu-bench-io-'));
@@ -160,17 +192,18 @@ try {
       base: () => timed(() => { sh('cp', [model, copyOut]); sh('sync', [copyOut]); }),
     }] : []),
   ].filter((p) => !process.env.BENCH_ONLY || process.env.BENCH_ONLY.split(',').some((only) => p.label.includes(only)));
-  const samples = pairs.map(() => ({ ratios: [] as number[], lib: [] as LibRun[], base: [] as number[] }));
+  const samples = pairs.map(() => ({ ratios: [] as number[], lib: [] as LibRun[], base: [] as number[], baseCpu: [] as number[] }));
   console.log(`model: ${LAYERS} x MatMul 1024x1024 float32 + Relu, ${(size / 2 ** 20).toFixed(1)} MiB (inline; and as model + external data)`);
-  console.log(`${ROUNDS} rounds, each pair side by side (order alternating), ${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the start`);
+  console.log(`${ROUNDS} rounds, each pair side by side (order alternating), ${os.availableParallelism()} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the start${cpuPressure()}`);
   for (let r = 0; r < ROUNDS; r++) {
     pairs.forEach((p, i) => {
       let l: LibRun;
       let b: number;
+      let bCpu: number;
       if (r % 2 === 0) {
-        l = p.lib(); clean(); b = p.base(); clean();
+        l = p.lib(); clean(); b = p.base(); bCpu = lastCpuMs; clean();
       } else {
-        b = p.base(); clean(); l = p.lib(); clean();
+        b = p.base(); bCpu = lastCpuMs; clean(); l = p.lib(); clean();
       }
       if ((p.label === 'load + save, no fsync' || p.label.endsWith('load + save, no fsync') || p.label.startsWith('rewriteModelFile: round trip')) && r === 0) {
         // same bytes out: checked once (the comparison itself is not timed)
@@ -183,14 +216,17 @@ try {
       samples[i]!.ratios.push(l.wallMs / b);
       samples[i]!.lib.push(l);
       samples[i]!.base.push(b);
+      samples[i]!.baseCpu.push(bCpu);
     });
   }
   const ms = (x: number) => `${x.toFixed(0)} ms`.padStart(8);
-  console.log('each line: median wall time of each side (process start included), the median of the per-pair ratios, (min–max)');
+  console.log('each line: median wall time of each side (process start included), the median of the per-pair ratios, (min–max); then the same for CPU time (user + system, 10 ms ticks)');
   pairs.forEach((p, i) => {
     const s = samples[i]!;
     const libMs = median(s.lib.map((l) => l.wallMs));
-    console.log(`${p.label.padEnd(40)}${ms(libMs)}  vs ${p.baseLabel.padEnd(15)}${ms(median(s.base))}  = ${median(s.ratios).toFixed(2)}x  (${Math.min(...s.ratios).toFixed(2)}–${Math.max(...s.ratios).toFixed(2)})`);
+    const cpu = s.lib.map((l, k) => l.cpuMs / Math.max(10, s.baseCpu[k]!));
+    console.log(`${p.label.padEnd(40)}${ms(libMs)}  vs ${p.baseLabel.padEnd(15)}${ms(median(s.base))}  = ${median(s.ratios).toFixed(2)}x  (${Math.min(...s.ratios).toFixed(2)}–${Math.max(...s.ratios).toFixed(2)})` +
+      `   CPU ${ms(median(s.lib.map((l) => l.cpuMs)))} vs ${ms(median(s.baseCpu))} = ${median(cpu).toFixed(2)}x (${Math.min(...cpu).toFixed(2)}–${Math.max(...cpu).toFixed(2)})`);
   });
   const runs = (label: string) => samples[pairs.findIndex((p) => p.label.startsWith(label))]?.lib;
   const peak = (label: string) => Math.max(0, ...(runs(label) ?? []).map((l) => l.maxRssBytes));
@@ -202,6 +238,7 @@ try {
   const lz = runs('rewriteModelFile: round trip');
   if (lz) console.log(`inside the process (rewriteModelFile round trip): walk + decode ${median(lz.map((l) => l.loadMs)).toFixed(0)} ms (${median(lz.map((l) => l.loadFaults))} faults), save ${median(lz.map((l) => l.saveMs)).toFixed(0)} ms (${median(lz.map((l) => l.saveFaults))} faults)`);
   if (rt || lz) console.log('round-trip outputs (load + save, rewriteModelFile) identical to the input: yes');
+  console.log(`load average ${os.loadavg()[0]!.toFixed(1)} at the end${cpuPressure()}`);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
