@@ -24,6 +24,11 @@
  *   turning into 5-10 ms ones).
  * - A session's figure is its best round, and ratios are of those figures.
  * Then ORT's profile of each model: its summed kernel times and costliest nodes.
+ *
+ * Every model of the torch corpus and of the npm corpus (from its cache) follows, each with the
+ * cost of moving its gradients out of ORT (a model with the same inputs whose outputs are the
+ * parameters themselves): onnxruntime-node copies every output into a fresh ArrayBuffer, so a
+ * model with many parameters pays for that whatever its graph does.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,6 +41,9 @@ import { buildGradient, initializersToInputs, parameterFeeds, GRADIENT_RULES, ma
 import { buildFeeds, createBackends, type TensorLike } from '../src/runtime/index.js';
 import { torchCorpus } from '../test/corpus/torch-corpus.js';
 import { timeCases, profileCases, type Case } from './session-timing.js';
+import { Builder } from '../src/graph/builder.js';
+import { rawByteLength } from '../src/onnx/dtypes.js';
+import { npmCorpus, type NpmCorpusModel } from '../test/corpus/npm-corpus.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cpu = createBackends().get('cpu');
@@ -115,9 +123,6 @@ if (process.env.BENCH_CORPUS !== '0') {
     const cases: Case[] = [];
     const forward = load();
     cases.push({ label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) });
-    const fed = load();
-    const fedFeeds = parameterFeeds({ parameters: initializersToInputs(fed, [...fed.graph.initializers]) });
-    cases.push({ label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { seed: 1 }), ...fedFeeds } });
     const g = load();
     const nodesBefore = g.graph.nodeCount;
     let report: ReturnType<typeof buildGradient>;
@@ -127,9 +132,82 @@ if (process.env.BENCH_CORPUS !== '0') {
       console.log(`${t.name}: no gradient (${(e as Error).message.split('\n')[0]})`);
       continue;
     }
-    cases.push({ label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) } });
-    const [f, ff, b] = (await timeCases(cases)) as [number, number, number];
+    cases.push(fedCase(load(), report));
+    const gFeeds = { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) };
+    cases.push({ label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: gFeeds });
+    cases.push(transferCase(g, report, gFeeds));
+    const [f, ff, b, tr] = (await timeCases(cases)) as [number, number, number, number];
     console.log(`torch ${t.name} (input [${t.manifest.input.shape}]): forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
-    console.log((await profileCases(cases.slice(2), () => 6)).join('\n'));
+    console.log(transferLine(report, b, ff, tr));
+    console.log((await profileCases(cases.slice(2, 3), () => 6)).join('\n'));
   }
+}
+
+// The npm corpus (models/corpus/npm, real tf2onnx/PyTorch models shipped in npm packages): gradient /
+// forward with an MSE loss on the first output against a random target, `wrt: 'params'`, from the cache
+// only (scripts/corpus-npm.mjs fills it; the tests fetch it).
+if (process.env.BENCH_CORPUS !== '0') {
+  let corpus: NpmCorpusModel[] = [];
+  try {
+    process.env.TRELU_NPM_CORPUS_OFFLINE ??= '1'; // the cache only: a benchmark does not download
+    corpus = npmCorpus();
+  } catch (e) {
+    console.log(`npm corpus skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
+  for (const m of corpus) {
+    const load = () => modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(m.file))));
+    const forward = load();
+    const g = load();
+    const nodesBefore = g.graph.nodeCount;
+    let report: ReturnType<typeof buildGradient>;
+    try {
+      report = buildGradient(g, { lossFn: 'mse', on: g.graph.outputs[0]!.name, wrt: 'params' });
+    } catch (e) {
+      console.log(`npm ${m.id}: no gradient (${(e as Error).message.split('\n')[0]})`);
+      continue;
+    }
+    const gFeeds = { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) };
+    const cases: Case[] = [
+      { label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) },
+      fedCase(load(), report),
+      { label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: gFeeds },
+      transferCase(g, report, gFeeds),
+    ];
+    const [f, ff, b, tr] = (await timeCases(cases)) as [number, number, number, number];
+    console.log(`npm ${m.id}: forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
+    console.log(transferLine(report, b, ff, tr));
+    console.log((await profileCases(cases.slice(2, 3), () => 6)).join('\n'));
+  }
+}
+
+/** The forward model with the gradient model's parameters as inputs, fed the same values. */
+function fedCase(fed: Model, report: ReturnType<typeof buildGradient>): Case {
+  const names = new Set(Object.keys(report.parameters));
+  const fedFeeds = parameterFeeds({ parameters: initializersToInputs(fed, fed.graph.initializers.filter((v) => names.has(v.name))) });
+  return { label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { seed: 1 }), ...fedFeeds } };
+}
+
+/**
+ * The floor the gradient model's outputs set: a model with the same inputs and feeds whose outputs
+ * are its parameters themselves (Identity), so that a run moves the same bytes into and out of ORT
+ * as the gradient model's (onnxruntime-node copies every output into a fresh ArrayBuffer) and does
+ * no arithmetic.
+ */
+function transferCase(gradModel: Model, report: ReturnType<typeof buildGradient>, feeds: Record<string, TensorLike>): Case {
+  const m = modelFromProto(modelToProto(gradModel));
+  const graph = m.graph;
+  graph.outputs = [];
+  graph.remove([...graph.nodes], { safe: false });
+  const b = new Builder(m, graph);
+  const byName = new Map(graph.inputs.map((v) => [v.name, v]));
+  graph.outputs = report.gradients.map((gr) => b.op('Identity', [byName.get(gr.tensor) ?? graph.initializers.find((v) => v.name === gr.tensor)], { name: 'moved' }));
+  graph.inputs = graph.inputs.filter((v) => report.gradients.some((gr) => gr.tensor === v.name));
+  const kept = new Set(graph.inputs.map((v) => v.name));
+  return { label: 'transfer', bytes: encodeModel(modelToProto(m)), feeds: Object.fromEntries(Object.entries(feeds).filter(([k]) => kept.has(k))) };
+}
+
+function transferLine(report: ReturnType<typeof buildGradient>, grad: number, fed: number, transfer: number): string {
+  const bytes = Object.values(report.parameters).reduce((t, p) => t + (rawByteLength(p.dataType, p.dims.reduce((n, d) => n * Number(d), 1)) ?? 0), 0);
+  return `    outputs: ${report.gradients.length} gradients, ${(bytes / 2 ** 20).toFixed(1)} MiB; moving them (an Identity model with the same feeds) ${transfer.toFixed(3)} ms`
+    + ` = ${((100 * transfer) / grad).toFixed(0)}% of the gradient's time; gradient without it ${((grad - transfer) / fed).toFixed(2)}x fed`;
 }

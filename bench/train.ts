@@ -8,6 +8,8 @@
  *             the same thread count as ORT cpu (1 by default; onnxruntime-web wasm runs 1 in Node)
  *   tfjs      TF.js 4.22 layers (thresholdedReLU, Adam — TF.js has no AdamW; softmax +
  *             sparse categorical cross-entropy) on the wasm and cpu backends, model.trainOnBatch
+ * and two real architectures from the torch corpus (resnet18, mobilenet_v2 as exported, eval-mode
+ * BatchNorm) against the same torchvision module in torch (no TF.js peer written for those).
  * Ratios are to torch, measured in the same run. Each figure is the best of
  * 3 timed blocks of ≥ 1 s after a 3 s warm-up (shared machine: best-of filters stalls).
  */
@@ -24,9 +26,16 @@ import { buildTrainingArtifacts } from '../src/train/artifacts/build.js';
 import { Trainer, type Batch } from '../src/train/trainer/trainer.js';
 import { createBackends, type TensorLike } from '../src/runtime/index.js';
 import { decodeSafetensors } from '../src/train/checkpoint/safetensors.js';
+import { torchCorpus, type TorchModel } from '../test/corpus/torch-corpus.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CONFIGS = [{ model: 'mlp', batch: 256 }, { model: 'cnn', batch: 32 }, { model: 'cnn', batch: 128 }] as const;
+const CONFIGS: readonly { model: string; batch: number }[] = [{ model: 'mlp', batch: 256 }, { model: 'cnn', batch: 32 }, { model: 'cnn', batch: 128 }];
+/**
+ * Real architectures from the torch corpus (models/corpus/torch, exported in eval mode: BatchNorm with
+ * its running statistics), trained as exported (Relu / ReLU6, batch and input size as exported), against
+ * the same torchvision module in eval mode. BENCH_CORPUS=0 skips them.
+ */
+const CORPUS = process.env.BENCH_CORPUS === '0' ? [] : ['resnet18', 'mobilenet_v2'];
 /** One thread for every runtime by default (TRELU_BENCH_THREADS=n): on this shared 2-core machine torch's OpenMP pool with 2 threads ran 100x slower than with 1 (spinning against other load). */
 const THREADS = Number(process.env.TRELU_BENCH_THREADS ?? 1);
 
@@ -56,22 +65,28 @@ async function timeSteps(step: () => Promise<unknown>): Promise<number> {
   return best;
 }
 
-function batchFor(model: string, n: number): Batch {
-  const dims = model === 'mlp' ? [n, 64] : [n, 1, 28, 28];
+function batchFor(model: string, n: number, input?: { name: string; shape: number[] }): Batch {
+  const dims = input ? input.shape : model === 'mlp' ? [n, 64] : [n, 1, 28, 28];
   const count = dims.reduce((a, d) => a * d, 1);
   return {
-    inputs: { [model === 'mlp' ? 'input' : 'image']: { type: 'float32', data: Float32Array.from({ length: count }, (_, i) => Math.sin(i)), dims } },
+    inputs: { [input ? input.name : model === 'mlp' ? 'input' : 'image']: { type: 'float32', data: Float32Array.from({ length: count }, (_, i) => Math.sin(i)), dims } },
     labels: { type: 'int64', data: BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 10)), dims: [n] },
   };
 }
 
+/** The sample models with Relu → ThresholdedRelu(0.1); a torch corpus model as exported. */
+function artifactsFor(model: string) {
+  const t = torchModels.get(model);
+  const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(t ? t.modelPath : path.join(ROOT, 'models', `${model}.onnx`)))));
+  if (!t) replaceActivations(m, { alpha: 0.1 });
+  return { a: buildTrainingArtifacts(modelToProto(m), { lossFn: 'cross-entropy', on: t ? m.graph.outputs[0]!.name : 'logits', optimizer: { kind: 'adamw', lr: 1e-3 } }), input: t?.manifest.input };
+}
+
 async function ours(model: string, batch: number, ep: string): Promise<number | string> {
-  const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', `${model}.onnx`)))));
-  replaceActivations(m, { alpha: 0.1 });
-  const a = buildTrainingArtifacts(modelToProto(m), { lossFn: 'cross-entropy', on: 'logits', optimizer: { kind: 'adamw', lr: 1e-3 } });
+  const { a, input } = artifactsFor(model);
   try {
     const t = await Trainer.create({ manifest: a.manifest, trainStep: encodeModel(a.trainStep), checkpoint: a.checkpoint }, { backend: createBackends().get(ep), session: ep === 'cpu' ? { intraOpNumThreads: THREADS } : {} });
-    const b = batchFor(model, batch);
+    const b = batchFor(model, batch, input);
     const r = await timeSteps(() => t.step(b));
     await t.release();
     return r;
@@ -82,12 +97,10 @@ async function ours(model: string, batch: number, ep: string): Promise<number | 
 
 /** ORT cpu's per-op-type kernel time for one train step (its profile), the costliest first. */
 async function profile(model: string, batch: number): Promise<string[]> {
-  const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(path.join(ROOT, 'models', `${model}.onnx`)))));
-  replaceActivations(m, { alpha: 0.1 });
-  const a = buildTrainingArtifacts(modelToProto(m), { lossFn: 'cross-entropy', on: 'logits', optimizer: { kind: 'adamw', lr: 1e-3 } });
+  const { a, input } = artifactsFor(model);
   const session = await createBackends().get('cpu').createSession(encodeModel(a.trainStep), { recordPlacement: true, intraOpNumThreads: THREADS });
   const ck = decodeSafetensors(a.checkpoint).tensors;
-  const b = batchFor(model, batch);
+  const b = batchFor(model, batch, input);
   const feeds: Record<string, TensorLike> = {};
   for (const e of a.manifest.trainStep.inputs) {
     if (e.key) feeds[e.name] = { type: 'float32', data: ck.get(e.key)!.data, dims: ck.get(e.key)!.dims };
@@ -103,8 +116,8 @@ async function profile(model: string, batch: number): Promise<string[]> {
   return [...byOp].sort((x, y) => y[1] - x[1]).slice(0, 8).map(([op, us]) => `${op} ${(us / 1000).toFixed(2)} ms (${((100 * us) / total).toFixed(0)}%)`);
 }
 
-function torch(model: string, batch: number): number | string {
-  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'train_torch.py'), model, String(batch), model === 'mlp' ? '300' : '60', String(THREADS)], { encoding: 'utf8' });
+function torch(model: string, batch: number, shape?: number[]): number | string {
+  const r = spawnSync('/usr/bin/python3', [path.join(ROOT, 'bench', 'train_torch.py'), model, String(batch), model === 'mlp' ? '300' : '60', String(THREADS), ...(shape ? [shape.join(',')] : [])], { encoding: 'utf8' });
   if (r.status !== 0) return `unavailable: ${r.stderr.trim().split('\n').pop()}`;
   const j = JSON.parse(r.stdout) as { seconds: number; steps: number };
   return j.steps / j.seconds;
@@ -155,12 +168,22 @@ const fmt = (v: number | string, batch: number, base: number | string) => typeof
   : `${(v < 1 ? v.toFixed(3) : v.toFixed(1)).padStart(8)} steps/s ${(v * batch).toFixed(0).padStart(8)} samples/s${typeof base === 'number' ? `  ${(v / base).toFixed(2)}x torch` : ''}`;
 
 console.log(`bench:train — ${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, node ${process.version}; ${THREADS} thread(s) for torch and ORT cpu; load average ${os.loadavg()[0]!.toFixed(1)}`);
-for (const { model, batch } of CONFIGS) {
-  const base = torch(model, batch);
+const torchModels = new Map<string, TorchModel>();
+if (CORPUS.length) {
+  try {
+    for (const t of torchCorpus()) if (CORPUS.includes(t.name)) torchModels.set(t.name, t);
+  } catch (e) {
+    console.log(`torch corpus skipped: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+const configs = [...CONFIGS, ...[...torchModels.values()].map((t) => ({ model: t.name, batch: t.manifest.input.shape[0]! }))];
+for (const { model, batch } of configs) {
+  const corpus = torchModels.get(model);
+  const base = torch(model, batch, corpus?.manifest.input.shape);
   const rows: [string, number | string][] = [['torch cpu', base]];
   for (const ep of ['cpu', 'wasm', 'webgpu']) rows.push([`ours ${ep}`, await ours(model, batch, ep)]);
-  for (const be of ['wasm', 'cpu'] as const) rows.push([`tfjs ${be}`, await tfjs(model, batch, be)]);
-  console.log(`\n${model} batch ${batch}`);
+  if (!corpus) for (const be of ['wasm', 'cpu'] as const) rows.push([`tfjs ${be}`, await tfjs(model, batch, be)]);
+  console.log(`\n${corpus ? `torch corpus ${model} [${corpus.manifest.input.shape}]` : model} batch ${batch}`);
   for (const [name, v] of rows) console.log(`  ${name.padEnd(12)} ${fmt(v, batch, base)}`);
   console.log(`  ORT cpu profile of one step: ${(await profile(model, batch)).join(', ')}`);
 }

@@ -13,7 +13,7 @@ import { sharedBackends } from '../runtime/run-once.js';
 import { parseEps, splitEpList } from '../runtime/eps.js';
 import { tensorStats, formatStats } from '../runtime/tensor-stats.js';
 import type { TensorLike } from '../runtime/tensor.js';
-import { npyFileName, writeNpyFiles } from '../node/npy-files.js';
+import { writeNpyFiles } from '../node/npy-files.js';
 import { assertSafeOutputDir, inputFilesOf, type InputFile } from '../node/output-safety.js';
 import { printJson, type Io } from './output.js';
 import { ortModelSource } from './ort-model.js';
@@ -124,13 +124,12 @@ export async function runCommand(io: Io, file: string, options: RunCliOptions): 
 /** Writes each tensor as .npy under `dir`; returns tensor name → file written. File-system errors are one line, exit 2. */
 function writeTensors(dir: string, tensors: Readonly<Record<string, TensorLike>>, inputs: readonly InputFile[]): Record<string, string> {
   try {
-    writeNpyFiles(dir, tensors, inputs);
+    return writeNpyFiles(dir, tensors, inputs);
   } catch (e) {
     if (e instanceof TreluError) throw e;
     const err = e as NodeJS.ErrnoException;
     throw new TreluError('E_WRITE', `cannot write under ${dir}: ${err.code ?? err.message.split('\n')[0]}`, { hint: 'check the directory and its permissions' });
   }
-  return Object.fromEntries(Object.keys(tensors).map((k) => [k, path.join(dir, npyFileName(k))]));
 }
 
 function printResult(io: Io, r: EpRunResult | Failed, files: Record<string, string> | undefined): void {

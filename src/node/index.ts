@@ -8,7 +8,7 @@
 export { loadModelFile, loadModelFileAsync, readExternalBytes, type LoadedModel, type LoadOptions, type ExternalFile } from './model-file.js';
 export { saveModelFile, saveModelFileAsync, DEFAULT_SIZE_THRESHOLD, type SaveOptions, type SaveReport } from './save-model.js';
 export { inputFilesOf, assertSafeOutput, assertSafeOutputDir, type InputFile } from './output-safety.js';
-export { writeNpyFiles, npyFileName } from './npy-files.js';
+export { writeNpyFiles, npyFileName, npyFileNames } from './npy-files.js';
 export { readData, readNpz, type RawData } from './datasets.js';
 export { writeFileAtomic, readArtifactsDir, listCheckpoints, saveCheckpointFile, checkpointPath, type ArtifactsDir } from './training-files.js';
 export { writeParamsDir, readParamsDir, type ParamsManifest } from './params.js';

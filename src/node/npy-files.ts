@@ -22,21 +22,40 @@ export function npyFileName(name: string): string {
 }
 
 /**
+ * Unique file names for tensor names, in order: npyFileName's, and where two names map to the same
+ * file (case-insensitively, for macOS and Windows file systems: 'a/b' and 'a:b' both give a_b.npy)
+ * the later one gets `.1`, `.2`, ... before `.npy`. `reserved` names are never given out.
+ */
+export function npyFileNames(names: readonly string[], reserved: readonly string[] = []): string[] {
+  const used = new Set<string>(reserved.map((r) => r.toLowerCase()));
+  return names.map((n) => {
+    const base = npyFileName(n).replace(/\.npy$/, '');
+    let f = `${base}.npy`;
+    for (let k = 1; used.has(f.toLowerCase()); k++) f = `${base}.${k}.npy`;
+    used.add(f.toLowerCase());
+    return f;
+  });
+}
+
+/**
+ * Writes each tensor to `<dir>/<file>` (npyFileNames) and returns the file of each name.
  * Refuses (before writing anything) a `dir` that is not a directory, and a
  * file that exists as something other than a regular file or is one of
  * `inputs` (the files the command read).
  */
-export function writeNpyFiles(dir: string, tensors: Readonly<Record<string, TensorLike>>, inputs: readonly InputFile[] = []): void {
+export function writeNpyFiles(dir: string, tensors: Readonly<Record<string, TensorLike>>, inputs: readonly InputFile[] = []): Record<string, string> {
   assertSafeOutputDir(dir);
-  const files = Object.keys(tensors).map((name) => path.join(dir, npyFileName(name)));
+  const names = Object.keys(tensors);
+  const files = npyFileNames(names).map((f) => path.join(dir, f));
   for (const f of files) assertSafeOutput(f, inputs);
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw writeError(e, dir);
   }
-  for (const [name, t] of Object.entries(tensors)) {
-    const f = new PendingFile(path.join(dir, npyFileName(name)), false);
+  for (const [i, name] of names.entries()) {
+    const f = new PendingFile(files[i]!, false);
+    const t = tensors[name]!;
     try {
       f.write(toNpy(t));
       f.commit();
@@ -45,4 +64,5 @@ export function writeNpyFiles(dir: string, tensors: Readonly<Record<string, Tens
       throw e;
     }
   }
+  return Object.fromEntries(names.map((n, i) => [n, files[i]!]));
 }

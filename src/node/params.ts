@@ -15,7 +15,7 @@ import { parseNpy, toNpy } from '../runtime/inputs.js';
 import type { TensorLike } from '../runtime/tensor.js';
 import { PendingFile, writeError } from './file-io.js';
 import { assertSafeOutput, assertSafeOutputDir, type InputFile } from './output-safety.js';
-import { npyFileName } from './npy-files.js';
+import { npyFileNames } from './npy-files.js';
 
 export const PARAMS_MANIFEST = 'manifest.json';
 /** Metadata key a gradient model carries: the parameter names it needs fed (JSON list). */
@@ -25,18 +25,6 @@ export interface ParamsManifest {
   format: 'trelu-params/1';
   model?: string;
   tensors: { name: string; file: string; shape: number[]; dtype: string }[];
-}
-
-/** Unique, safe file names for tensor names ('a/b' and 'a:b' both sanitize to a_b: the second gets a_b.1). */
-function fileNames(names: readonly string[]): string[] {
-  const used = new Set<string>([PARAMS_MANIFEST]);
-  return names.map((n) => {
-    const base = npyFileName(n).replace(/\.npy$/, '');
-    let f = `${base}.npy`;
-    for (let k = 1; used.has(f.toLowerCase()); k++) f = `${base}.${k}.npy`;
-    used.add(f.toLowerCase());
-    return f;
-  });
 }
 
 function writeOne(file: string, bytes: Uint8Array): void {
@@ -57,7 +45,7 @@ function writeOne(file: string, bytes: Uint8Array): void {
 export function writeParamsDir(dir: string, tensors: Readonly<Record<string, TensorLike>>, options: { model?: string; inputs?: readonly InputFile[] } = {}): ParamsManifest & { undo(): void } {
   assertSafeOutputDir(dir);
   const names = Object.keys(tensors);
-  const files = fileNames(names);
+  const files = npyFileNames(names, [PARAMS_MANIFEST]);
   for (const f of [...files, PARAMS_MANIFEST]) assertSafeOutput(path.join(dir, f), options.inputs ?? []);
   const created = !fs.existsSync(dir);
   try {

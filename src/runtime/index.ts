@@ -5,7 +5,7 @@
  */
 export { EP_NAMES, type EpName, type Backend, type BackendSession, type CreateSessionOptions, type NodePlacement } from './backend.js';
 export { createBackends, type Backends } from './backends/index.js';
-export { createKernels, thresholdedRelu, thresholdedReluGrad, type Kernels, type KernelOptions, type KernelEp, type KernelsConfig, type SimdThreads } from './kernel-api.js';
+export { createKernels, createKernelsOn, thresholdedRelu, thresholdedReluGrad, type Kernels, type KernelOptions, type KernelEp, type KernelsConfig, type SimdThreads } from './kernel-api.js';
 export { runModel, type EpRunResult, type RunModelOptions, type Timing, type PlacementSummary } from './run-model.js';
 export { runOnce, runOnCpu } from './run-once.js';
 export { compareModels, checkChanges, verifyPassed, maxAbsDiff, VERIFY_TOLERANCE, type VerifyReport, type OutputDiff, type NodeCheck, type UncheckedChange } from './verify.js';

@@ -39,6 +39,7 @@ export type { TensorLike, TensorType } from '../runtime/tensor.js';
 export { tensorStats, type TensorStats } from '../runtime/tensor-stats.js';
 export { verifyRewrite, runOnceOn, type PageVerifyReport, type PageCheck } from './verify.js';
 export { referenceKernel, simdKernel, epKernel, thresholdedReluModel } from './kernels.js';
+export { createKernelsOn, type Kernels, type KernelOptions, type KernelEp, type KernelsConfig } from '../runtime/kernels.js';
 
 // Plots.
 export { lineChartSvg, niceTicks, PALETTE, type LineChartOptions, type LineSeries } from '../plot/line-chart.js';

@@ -1,12 +1,13 @@
 /**
  * ThresholdedRelu's f and f' from each kernel the page can reach, as the
  * activation plot takes them: the reference kernel, the WebAssembly SIMD
- * kernel, and one-node models on each onnxruntime-web EP (f' through the
- * gradient function onnx-trelu attaches, run by the EP like any model).
+ * kernel, and one-node models on each onnxruntime-web EP (the kernel API's
+ * models: f' as Where(Not(alpha < x), 0, dY), run with ORT's graph optimizations
+ * off so that a passed-through -0 stays -0, as in the reference).
  */
 import { TreluError } from '../errors.js';
 import { thresholdedReluSimd, thresholdedReluGradSimd } from '../ops/thresholded-relu/simd.js';
-import { thresholdedReluKernelModel } from '../ops/thresholded-relu/kernel-model.js';
+import { thresholdedReluKernelModel, KERNEL_MODEL_SESSION_OPTIONS } from '../ops/thresholded-relu/kernel-model.js';
 import type { Backend, BackendSession } from '../runtime/backend.js';
 import type { ActivationKernel } from '../plot/activation.js';
 
@@ -45,7 +46,7 @@ export function epKernel(backend: Backend): ActivationKernel & { release(): Prom
     const key = `${op}|${Math.fround(alpha)}`;
     let s = sessions.get(key);
     if (s) return s;
-    sessions.set(key, (s = backend.createSession(thresholdedReluModel(op, alpha), { strictEp: true })));
+    sessions.set(key, (s = backend.createSession(thresholdedReluModel(op, alpha), { ...KERNEL_MODEL_SESSION_OPTIONS, strictEp: true })));
     s.catch(() => sessions.delete(key));
     // A slider asks for many alphas: keep the newest few sessions, release the rest.
     while (sessions.size > MAX_SESSIONS) {

@@ -66,6 +66,32 @@ test('run: per output shape, range, mean, NaN/inf and first values; the file eac
   assert.equal(json.inputs.input.invented, null); // given, not generated
 });
 
+test("run --output: outputs whose names map to one file name ('a/b', 'a:b') each get their own file, and the report names it", async () => {
+  const dir = tmpDir();
+  const vi = (name: string) => ({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimValue: Long.fromNumber(3) }] } } } });
+  const model = onnx.ModelProto.create({
+    irVersion: Long.fromNumber(8), opsetImport: [{ domain: '', version: Long.fromNumber(17) }],
+    graph: {
+      name: 'g', input: [vi('x')], output: [vi('a/b'), vi('a:b')],
+      node: [{ opType: 'Relu', input: ['x'], output: ['a/b'], name: 'r' }, { opType: 'Neg', input: ['x'], output: ['a:b'], name: 'n' }],
+    },
+  });
+  const file = path.join(dir, 'two.onnx');
+  fs.writeFileSync(file, encodeModel(model as never));
+  const r = await runCli('run', file, '--repeat', '0', '--output', path.join(dir, 'out'), '--json');
+  assert.equal(r.code, 0, r.err.join('\n'));
+  const outs = JSON.parse(r.out.join('\n')).results[0].outputs;
+  const [fa, fb] = [outs['a/b'].file as string, outs['a:b'].file as string];
+  assert.notEqual(fa, fb);
+  const a = parseNpy(new Uint8Array(fs.readFileSync(fa))).data as Float32Array;
+  const b = parseNpy(new Uint8Array(fs.readFileSync(fb))).data as Float32Array;
+  // Relu's output is >= 0 and Neg's is its input negated: tell the two files apart by content.
+  assert.deepEqual(Array.from(a), outs['a/b'].first);
+  assert.deepEqual(Array.from(b), outs['a:b'].first);
+  assert.ok(Array.from(a).every((v) => v >= 0));
+  assert.ok(Array.from(b).some((v, i) => v !== a[i]), 'the two outputs differ');
+});
+
 test('one EP vocabulary: validate --ep nosuch and run --ep nosuch are exit 2; run refuses an EP it cannot start, validate knows it', async () => {
   for (const cmd of [['validate', MLP, '--ep', 'nosuch'], ['run', MLP, '--ep', 'nosuch'], ['check-eps', MLP, '--ep', 'nosuch']]) {
     const r = await runCli(...cmd);

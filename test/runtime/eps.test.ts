@@ -34,17 +34,21 @@ for (const ep of EPS) {
     });
   }
 
-  test(`${ep}: kernel API forward and gradient (float32) equal the reference, pre-allocated output filled in place`, async () => {
+  test(`${ep}: kernel API forward and gradient (float32) equal the reference bit for bit, pre-allocated output filled in place`, async () => {
     const k = createKernels(backends);
     try {
       const n = 4099;
       const x = Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.77) * 3);
       x[0] = NaN; x[1] = Infinity; x[2] = -Infinity; x[3] = 0.5; // x == alpha
-      const dy = Float32Array.from({ length: n }, (_, i) => i % 13);
+      // dY: -0, NaN and infinities where the gradient passes (x > -1) and where it does not
+      const dy = Float32Array.from({ length: n }, (_, i) => [-0, NaN, Infinity, -Infinity][i % 17] ?? i % 13);
+      const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
       const y = (await k.thresholdedRelu(x, { alpha: 0.5, ep })) as Float32Array;
-      assert.deepEqual(Buffer.from(y.buffer, y.byteOffset, y.byteLength), Buffer.from(thresholdedReluReference(x, 0.5, 'float32').buffer));
+      assert.deepEqual(bits(y), bits(thresholdedReluReference(x, 0.5, 'float32')));
       const dx = (await k.thresholdedReluGrad(x, dy, { alpha: -1, ep })) as Float32Array;
-      assert.deepEqual([...dx], [...thresholdedReluGradReference(x, dy, -1, 'float32')]);
+      const want = thresholdedReluGradReference(x, dy, -1, 'float32');
+      assert.ok(want.some((v, i) => Object.is(v, -0) && x[i]! > -1), 'a -0 that passes is in the data');
+      assert.deepEqual(bits(dx), bits(want), 'gradient bit for bit, -0 included');
       const out = new Float32Array(n);
       const same = await k.thresholdedRelu(x, { alpha: 0.5, ep, out });
       assert.equal(same, out);

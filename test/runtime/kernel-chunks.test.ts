@@ -32,3 +32,7 @@ for (const ep of ['cpu', 'wasm'] as const) {
     }
   });
 }
+
+test('ortChunk must be a positive integer', () => {
+  for (const bad of [0, -1, 1.5, NaN]) assert.throws(() => createKernels(backends, { ortChunk: bad }), /ortChunk must be a positive integer/);
+});

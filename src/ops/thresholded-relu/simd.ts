@@ -18,6 +18,8 @@ export { simdArray, freeSimdArray, inSimdArena } from './simd-arena.js';
 
 /** Floats per window; x, dY and the window for the result fit in L2 (3 x 128 KiB). */
 const CHUNK = 32768;
+/** The copy window's size in floats (bench:kernels measures the window's copies alone with it). */
+export const SIMD_WINDOW = CHUNK;
 
 interface Window {
   kernel: SimdKernelExports;

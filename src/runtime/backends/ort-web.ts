@@ -53,6 +53,29 @@ function onDevice(t: TensorLike): boolean {
   return (t as { location?: string }).location === 'gpu-buffer';
 }
 
+const transfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }).transfer;
+
+/**
+ * The output onnxruntime-web handed back is its own copy out of the wasm heap
+ * (a fresh ArrayBuffer per call), and it has just been copied into the
+ * caller's array: detach it where ArrayBuffer.prototype.transfer exists
+ * (browsers, Node 22+), so its memory goes back to the allocator now instead
+ * of at the next GC (chunked kernel-API calls otherwise pile up tens of MiB of
+ * them; see keepPreallocated in ort-node.ts for what that costs). Never the
+ * caller's buffer; a WebAssembly memory's buffer cannot be detached (it throws,
+ * and is left alone).
+ */
+export function releaseCopy(copy: ArrayLike<number>, kept: unknown): void {
+  const buffer = ArrayBuffer.isView(copy) ? copy.buffer : undefined;
+  if (!transfer || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
+  if (ArrayBuffer.isView(kept) && kept.buffer === buffer) return;
+  try {
+    transfer.call(buffer, 0);
+  } catch {
+    // not detachable: left to the GC
+  }
+}
+
 class OrtWebSession extends OrtSessionBase<import('onnxruntime-web').InferenceSession> implements BackendSession {
   constructor(ort: OrtWeb, session: import('onnxruntime-web').InferenceSession, private readonly ep: OrtWebEp) {
     super(ort as unknown as OrtTensorModule, session);
@@ -71,7 +94,10 @@ class OrtWebSession extends OrtSessionBase<import('onnxruntime-web').InferenceSe
         const produced = out[name];
         if (!produced) continue;
         const src = onDevice(produced) ? await (produced as unknown as { getData(): Promise<ArrayLike<number>> }).getData() : (produced.data as ArrayLike<number>);
-        if (src.length === (target.data as ArrayLike<number>).length) (target.data as Float32Array).set(src as Float32Array);
+        if (src.length === (target.data as ArrayLike<number>).length) {
+          (target.data as Float32Array).set(src as Float32Array);
+          releaseCopy(src, target.data);
+        }
       }
       return { ...out, ...fetches };
     } catch (e) {
