@@ -241,6 +241,8 @@ function prepare(model: ModelProto, outFile: string, options: SaveOptions, job: 
   const inputs: InputFile[] = [
     ...(source ? inputFilesOf(source).filter((f) => !(options.allowOverwriteInput && f.path === source.path)) : []),
     ...(options.inputs ?? []),
+    // the save reads these (lazy tensors), with or without `source`; allowOverwriteInput lets it replace them
+    ...(options.allowOverwriteInput ? [] : lazyFilesOf(model)),
   ];
   assertSafeOutput(out, inputs, outFile);
   const dataInputs = [...inputs, { path: out, role: 'the output model' }];
@@ -290,6 +292,16 @@ function prepare(model: ModelProto, outFile: string, options: SaveOptions, job: 
   }
   const staleTemps = cleanStale(outDir, targets);
   return openModel(toWrite, out, outFile, fsync, pending, { outDir, previous, requested, written, externalFiles, inputs, staleTemps });
+}
+
+/** The files `model`'s unread lazy tensors come from (lazy-load.ts), as inputs of the save. */
+function lazyFilesOf(model: ModelProto): InputFile[] {
+  const files = new Set<string>();
+  forEachMessage('ModelProto', model, 'TensorProto', (m) => {
+    const slot = lazyBytesOf(m as unknown as TensorProto);
+    if (slot && !slot.bytes) files.add(slot.path);
+  });
+  return [...files].map((f) => ({ path: f, role: 'the file the lazy tensors are read from' }));
 }
 
 interface PlanState {

@@ -168,6 +168,18 @@ test('saving over the input (allowOverwriteInput) keeps the loaded model readabl
   weightsOf(loaded).forEach((t, i) => assert.deepEqual(Buffer.from(t.rawData), expectedBytes(i), `w${i}`));
 });
 
+test('a save never replaces the file its lazy tensors are read from, even without `source`, unless allowOverwriteInput', () => {
+  const { dir, input } = setup();
+  const original = fs.readFileSync(input);
+  const loaded = loadModelFile(input, lazily);
+  assert.throws(() => saveModelFile(loaded.model, input), (e: unknown) => e instanceof TreluError && /lazy tensors are read from/.test(e.message));
+  assert.ok(fs.readFileSync(input).equals(original));
+  assert.deepEqual(tempFilesIn(dir), []);
+  saveModelFile(loaded.model, input, { allowOverwriteInput: true });
+  assert.ok(fs.readFileSync(input).equals(original));
+  assert.deepEqual(Buffer.from(weightsOf(loaded)[2]!.rawData), expectedBytes(2));
+});
+
 test('without the option nothing is lazy, and a file the walk does not take apart is loaded the ordinary way', () => {
   const { dir, input } = setup();
   assert.ok(weightsOf(loadModelFile(input)).every((t) => !unread(t)));
