@@ -23,7 +23,7 @@ import { inferModel } from '../../graph/infer/index.js';
 import { upgradeOpset } from '../../rewrite/opset-upgrade.js';
 import { initializersToInputs } from '../autodiff.js';
 import { appendLoss } from '../loss.js';
-import { appendUpdate, clipGradNorm, resolveOptimizer, stateSlots, type OptimizerConfig } from '../optim/optimizers.js';
+import { appendUpdate, clipGradNorm, resolveOptimizer, stateSlots, stepScalars, type OptimizerConfig } from '../optim/optimizers.js';
 import { encodeSafetensors, type NamedTensor } from '../checkpoint/safetensors.js';
 import { checkpointMetadata } from '../checkpoint/metadata.js';
 import { appendAccuracy, buildLossAndGradients, type LossAndGradientsOptions } from './loss-and-gradients.js';
@@ -108,6 +108,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
   const stateInputs: { value: Value; param: string; slot: string; key: string }[] = [];
   const paramOut: Value[] = [];
   const stateOut: { value: Value; key: string }[] = [];
+  const scalars = stepScalars(b, optimizer, lr, step);
   const gate = (next: Value, current: Value) => (apply ? b.op('Where', [apply, next, current], { name: 'accum_apply' }) : next);
   lg.params.forEach((p, i) => {
     const shape = shapeOf(p.tensor);
@@ -117,7 +118,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
       stateInputs.push({ value: v, param: p.name, slot, key: `optimizer.${p.name}.${slot}` });
       return v;
     });
-    const next = appendUpdate(b, optimizer, { param: p.value, grad: grads[i]!, state }, lr, step);
+    const next = appendUpdate(b, scalars, { param: p.value, grad: grads[i]!, state });
     paramOut.push(namedOutput(b, gate(next.param, p.value), `${p.name}.new`, DataType.FLOAT, shape));
     next.state.forEach((s, j) => stateOut.push({ value: namedOutput(b, gate(s, state[j]!), `${state[j]!.name}.new`, DataType.FLOAT, shape), key: `optimizer.${p.name}.${slots[j]}` }));
   });
