@@ -22,5 +22,5 @@ if (code !== 0) {
   process.stderr.write(`trelu ${args.join(' ')} exited ${code}: ${err.join('\n')}\n`);
   process.exit(1);
 }
-const json = JSON.parse(out.join('\n')) as { changes: unknown[]; copiedBytes?: number };
-process.stdout.write(JSON.stringify({ loadMs: 0, editMs: 0, saveMs: 0, totalMs, loadFaults: 0, saveFaults: process.resourceUsage().minorPageFault, replaced: json.changes.length, copiedBytes: json.copiedBytes ?? 0, maxRssBytes: peakRssBytes() }) + '\n');
+const json = JSON.parse(out.join('\n')) as { changes?: unknown[]; copiedBytes?: number };
+process.stdout.write(JSON.stringify({ loadMs: 0, editMs: 0, saveMs: 0, totalMs, loadFaults: 0, saveFaults: process.resourceUsage().minorPageFault, replaced: json.changes?.length ?? 0, copiedBytes: json.copiedBytes ?? 0, maxRssBytes: peakRssBytes() }) + '\n');

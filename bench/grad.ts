@@ -119,33 +119,13 @@ if (process.env.BENCH_CORPUS !== '0') {
   for (const t of corpus) {
     if (t.manifest.training) continue; // BatchNormalization in training mode: the train step's benchmark (bench:train)
     if (t.name.startsWith('loss_')) continue; // the loss-function cases: one node each, checked against torch in the tests
-    const load = () => modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(t.modelPath))));
-    const cases: Case[] = [];
-    const forward = load();
-    cases.push({ label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) });
-    const g = load();
-    const nodesBefore = g.graph.nodeCount;
-    let report: ReturnType<typeof buildGradient>;
-    try {
-      report = buildGradient(g, { lossFn: 'cross-entropy', on: g.graph.outputs[0]!.name, wrt: 'params' });
-    } catch (e) {
-      console.log(`${t.name}: no gradient (${(e as Error).message.split('\n')[0]})`);
-      continue;
-    }
-    cases.push(fedCase(load(), report));
-    const gFeeds = { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) };
-    cases.push({ label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: gFeeds });
-    cases.push(transferCase(g, report, gFeeds));
-    const [f, ff, b, tr] = (await timeCases(cases)) as [number, number, number, number];
-    console.log(`torch ${t.name} (input [${t.manifest.input.shape}]): forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
-    console.log(transferLine(report, b, ff, tr));
-    console.log((await profileCases(cases.slice(2, 3), () => 6)).join('\n'));
+    await corpusModel(`torch ${t.name} (input [${t.manifest.input.shape}])`, t.modelPath, 'cross-entropy');
   }
 }
 
-// The npm corpus (models/corpus/npm, real tf2onnx/PyTorch models shipped in npm packages): gradient /
-// forward with an MSE loss on the first output against a random target, `wrt: 'params'`, from the cache
-// only (scripts/corpus-npm.mjs fills it; the tests fetch it).
+// The npm corpus (models/corpus/npm, real tf2onnx/PyTorch models shipped in npm packages): an MSE
+// loss on the first output against a random target, from the cache only (scripts/corpus-npm.mjs
+// fills it; the tests fetch it).
 if (process.env.BENCH_CORPUS !== '0') {
   let corpus: NpmCorpusModel[] = [];
   try {
@@ -154,30 +134,33 @@ if (process.env.BENCH_CORPUS !== '0') {
   } catch (e) {
     console.log(`npm corpus skipped: ${(e as Error).message.split('\n')[0]}`);
   }
-  for (const m of corpus) {
-    const load = () => modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(m.file))));
-    const forward = load();
-    const g = load();
-    const nodesBefore = g.graph.nodeCount;
-    let report: ReturnType<typeof buildGradient>;
-    try {
-      report = buildGradient(g, { lossFn: 'mse', on: g.graph.outputs[0]!.name, wrt: 'params' });
-    } catch (e) {
-      console.log(`npm ${m.id}: no gradient (${(e as Error).message.split('\n')[0]})`);
-      continue;
-    }
-    const gFeeds = { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) };
-    const cases: Case[] = [
-      { label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) },
-      fedCase(load(), report),
-      { label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: gFeeds },
-      transferCase(g, report, gFeeds),
-    ];
-    const [f, ff, b, tr] = (await timeCases(cases)) as [number, number, number, number];
-    console.log(`npm ${m.id}: forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
-    console.log(transferLine(report, b, ff, tr));
-    console.log((await profileCases(cases.slice(2, 3), () => 6)).join('\n'));
+  for (const m of corpus) await corpusModel(`npm ${m.id}`, m.file, 'mse');
+}
+
+/** One corpus model: forward, forward with fed weights, gradient (`wrt: 'params'`) and the transfer floor, then the gradient's profile. */
+async function corpusModel(label: string, file: string, lossFn: 'cross-entropy' | 'mse'): Promise<void> {
+  const load = () => modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(file))));
+  const forward = load();
+  const g = load();
+  const nodesBefore = g.graph.nodeCount;
+  let report: ReturnType<typeof buildGradient>;
+  try {
+    report = buildGradient(g, { lossFn, on: g.graph.outputs[0]!.name, wrt: 'params' });
+  } catch (e) {
+    console.log(`${label}: no gradient (${(e as Error).message.split('\n')[0]})`);
+    return;
   }
+  const gFeeds = { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) };
+  const cases: Case[] = [
+    { label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) },
+    fedCase(load(), report),
+    { label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: gFeeds },
+    transferCase(g, report, gFeeds),
+  ];
+  const [f, ff, b, tr] = (await timeCases(cases)) as [number, number, number, number];
+  console.log(`${label}: forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
+  console.log(transferLine(report, b, ff, tr));
+  console.log((await profileCases(cases.slice(2, 3), () => 6)).join('\n'));
 }
 
 /** The forward model with the gradient model's parameters as inputs, fed the same values. */

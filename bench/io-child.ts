@@ -2,6 +2,8 @@
 //   node io-child.js MODE INPUT [OUTPUT]
 //   MODE: load | roundtrip | roundtrip-nofsync | rewrite (Relu -> ThresholdedRelu(alpha=0), the same function)
 //         | lazy-rewrite | lazy-roundtrip-nofsync (the same through rewriteModelFile: large tensors copied from the file)
+//         | lazytensors-roundtrip | lazytensors-roundtrip-nofsync | lazytensors-rewrite | lazytensors-load
+//           (loadModelFileAsync with { lazyTensors: true } + saveModelFileAsync: large tensors read only when asked, here never)
 import fs from 'node:fs';
 import { loadModelFileAsync } from '../src/node/model-file.js';
 import { saveModelFileAsync } from '../src/node/save-model.js';
@@ -48,12 +50,14 @@ if (mode.startsWith('lazy-')) {
   }, { fsync: mode !== 'lazy-roundtrip-nofsync' });
   if (!r.lazy) throw new Error('rewriteModelFile took the ordinary path');
 } else {
-  const loaded = await loadModelFileAsync(input);
+  const lazyTensors = mode.startsWith('lazytensors-');
+  const step = lazyTensors ? mode.slice('lazytensors-'.length) : mode;
+  const loaded = await loadModelFileAsync(input, { lazyTensors });
   t1 = performance.now();
   f1 = faults();
-  if (mode === 'rewrite') edit(loaded.model);
+  if (step === 'rewrite') edit(loaded.model);
   t2 = performance.now();
-  if (mode !== 'load') await saveModelFileAsync(loaded.model, output!, { source: loaded, fsync: mode !== 'roundtrip-nofsync' });
+  if (step !== 'load') await saveModelFileAsync(loaded.model, output!, { source: loaded, fsync: step !== 'roundtrip-nofsync' });
 }
 const t3 = performance.now();
 process.stdout.write(JSON.stringify({ loadMs: t1 - t0, editMs: t2 - t1, saveMs: t3 - t2, totalMs: t3 - t0, loadFaults: f1 - f0, saveFaults: faults() - f1, replaced, maxRssBytes: peakRssBytes() }) + '\n');

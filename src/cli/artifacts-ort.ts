@@ -17,7 +17,8 @@ import { modelFromProto } from '../graph/from-proto.js';
 import { encodeModel } from '../onnx/encode.js';
 import { buildOrtArtifacts } from '../train/ort/artifacts.js';
 import { ORT_DEFAULT_LEARNING_RATE, type OptimizerSpec } from '../train/ort/optimizer-model.js';
-import type { LossFunction } from '../train/loss.js';
+import { parseLossFn } from './loss-option.js';
+import { LOSS_FN_HELP } from './loss-help.js';
 import { printJson, formatBytes, type Io } from './output.js';
 import { untieForArtifacts } from './untie.js';
 
@@ -62,7 +63,7 @@ export const ORT_ARTIFACT_OPTIONS_HELP = [
 export function addOrtArtifactOptions(cmd: Command, options: { common?: boolean } = {}): Command {
   if (options.common) {
     cmd.option('--loss <name>', 'an existing scalar loss output')
-      .option('--loss-fn <fn>', 'append a loss: mse or cross-entropy')
+      .option('--loss-fn <fn>', LOSS_FN_HELP)
       .option('--on <output>', 'the output the appended loss reads')
       .option('--wrt <names...>', "parameters to train, or 'params' (every float initializer)")
       .option('--keep-outputs', "keep the model's outputs after the loss")
@@ -117,7 +118,7 @@ export function optimizerFromOptions(o: ArtifactsOrtOptions): OptimizerSpec {
 }
 
 export function artifactsOrtCommand(io: Io, input: string, outDir: string, options: ArtifactsOrtOptions): number {
-  if (options.lossFn && !['mse', 'cross-entropy'].includes(options.lossFn)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not mse or cross-entropy`);
+  const lossFn = parseLossFn(options.lossFn);
   const loaded = loadModelFile(input);
   const model = modelFromProto(loaded.model);
   const untied = options.untie ? untieForArtifacts(model) : undefined;
@@ -128,7 +129,7 @@ export function artifactsOrtCommand(io: Io, input: string, outDir: string, optio
   const optimizer = optimizerFromOptions(options);
   const everything = !wrt.length || (wrt.length === 1 && wrt[0] === 'params');
   const a = buildOrtArtifacts(model, {
-    loss: options.loss, lossFn: options.lossFn as LossFunction | undefined, on: options.on,
+    loss: options.loss, lossFn, on: options.on,
     requiresGrad: everything ? 'params' : wrt,
     frozen, optimizer, clipGradNorm: num(options.clipGradNorm, '--clip-grad-norm'),
     scaleLearningRate: options.scaleLr, keepOutputs: options.keepOutputs,

@@ -11,7 +11,7 @@ import { encodeModel } from '../onnx/encode.js';
 import { cloneShallow } from '../onnx/walk.js';
 import { buildTrainingArtifacts, ARTIFACT_FILES } from '../train/artifacts/build.js';
 import type { OptimizerKind } from '../train/optim/optimizers.js';
-import type { LossFunction } from '../train/loss.js';
+import { parseLossFn } from './loss-option.js';
 import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
 import { printJson, type Io } from './output.js';
 import { untieForArtifacts } from './untie.js';
@@ -48,8 +48,8 @@ export function parseNumber(flag: string, v: string | undefined): number | undef
 
 export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOptions): Promise<number> {
   if (!o.out) throw new TreluError('E_USAGE', 'say where to write the artifacts: --out dir/');
-  if (o.lossFn && !['mse', 'cross-entropy'].includes(o.lossFn)) throw new TreluError('E_USAGE', `--loss-fn '${o.lossFn}' is not mse or cross-entropy`);
-  if (!o.loss && !o.lossFn) throw new TreluError('E_USAGE', 'name the loss: --loss-fn cross-entropy|mse --on <output>, or --loss <output>');
+  const lossFn = parseLossFn(o.lossFn);
+  if (!o.loss && !lossFn) throw new TreluError('E_USAGE', 'name the loss: --loss-fn <fn> --on <output> (cross-entropy, nll, mse, l1, bce-with-logits), or --loss <output>');
   const kind = (o.optimizer ?? 'sgd') as OptimizerKind;
   const betas = o.betas?.split(',').map((s) => parseNumber('--betas', s)!);
   if (betas && betas.length !== 2) throw new TreluError('E_USAGE', `--betas takes two numbers (0.9,0.999), not '${o.betas}'`);
@@ -77,7 +77,7 @@ export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOpt
   if (untied?.shared.length) proto = modelToProto(untied.model);
   const a = buildTrainingArtifacts(proto, {
     loss: o.loss,
-    lossFn: o.lossFn as LossFunction | undefined,
+    lossFn,
     on: o.on,
     wrt: untied ? untied.widen(o.wrt?.filter((w) => w !== 'params')) : o.wrt?.filter((w) => w !== 'params'),
     freeze: untied ? untied.widen(o.freeze) : o.freeze,

@@ -29,8 +29,9 @@ export async function convertCommand(io: Io, input: string, output: string, opti
     if (!/^\d+$/.test(options.sizeThreshold)) throw new TreluError('E_USAGE', `--size-threshold '${options.sizeThreshold}' is not a byte count`, { hint: 'e.g. --size-threshold 1024' });
     sizeThreshold = Number(options.sizeThreshold);
   }
-  // An inline output from an inline input: the large tensors are copied from the input file, never loaded (lazy-input.ts).
-  const { loaded, lazy }: CommandInput = options.externalData ? { loaded: await loadModelFileAsync(input) } : openCommandInput(input);
+  // An inline output from an inline input: the large tensors are copied from the input file, never loaded (lazy-input.ts);
+  // into external data too, their rawData read only if the opset upgrade asks for it (lazy-load.ts).
+  const { loaded, lazy }: CommandInput = options.externalData ? { loaded: await loadModelFileAsync(input, { lazyTensors: true }) } : openCommandInput(input);
   assertSafeOutput(output, inputFilesOf(loaded)); // before any work; the save checks again, with the data files
 
   let proto = loaded.model;

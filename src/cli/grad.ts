@@ -16,7 +16,7 @@ import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/in
 import { checkGradients, parameterFeeds, verdict } from '../train/check.js';
 import { GRADIENT_PARAMS_KEY, writeParamsDir } from '../node/params.js';
 import { assertSafeOutput, assertSafeOutputDir, inputFilesOf } from '../node/output-safety.js';
-import { LOSS_FUNCTIONS, type LossFunction } from '../train/loss.js';
+import { parseLossFn } from './loss-option.js';
 import { buildFeeds, parseDims } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
 import { printJson, type Io } from './output.js';
@@ -54,7 +54,7 @@ export function paramsDirFor(output: string): string {
 const onTerminal = () => !!process.stderr.isTTY;
 
 export async function gradCommand(io: Io, input: string, output: string, options: GradCliOptions): Promise<number> {
-  if (options.lossFn && !LOSS_FUNCTIONS.includes(options.lossFn as LossFunction)) throw new TreluError('E_USAGE', `--loss-fn '${options.lossFn}' is not one of ${LOSS_FUNCTIONS.join(', ')}`);
+  const lossFn = parseLossFn(options.lossFn);
   if (!options.wrt?.length) throw new TreluError('E_USAGE', 'say what to differentiate: --wrt <names> or --wrt params');
   const samples = options.checkSamples === undefined ? 6 : Number(options.checkSamples);
   if (!Number.isInteger(samples) || samples < 1) throw new TreluError('E_USAGE', `--check-samples '${options.checkSamples}' is not a positive integer`);
@@ -64,7 +64,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
   const model = modelFromProto(loaded.model);
   const report = buildGradient(model, {
     loss: options.loss,
-    lossFn: options.lossFn as LossFunction | undefined,
+    lossFn,
     on: options.on,
     wrt: wrtNames.length === 1 && wrtNames[0] === 'params' ? 'params' : wrtNames,
     keepOutputs: options.keepOutputs,

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_BAD_INPUT } from '../errors.js';
+import { LOSS_FN_HELP } from './loss-help.js';
 // Each command's module is imported when that command runs (not at start-up): the CLI's ~250
 // modules cost ~0.15 s to load, which `trelu replace` on a large model paid against `cp` (bench:io).
 import type { runCommand } from './run.js';
@@ -167,7 +168,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .argument('<in>', 'input .onnx file')
     .argument('<out>', 'output .onnx file')
     .option('--loss <output>', 'a scalar output (or tensor) the model already computes')
-    .option('--loss-fn <fn>', 'append a loss, as PyTorch defines it: mse, l1, bce-with-logits, cross-entropy (ignore_index -100) or nll (adds a labels input)')
+    .option('--loss-fn <fn>', `${LOSS_FN_HELP}; adds a labels input`)
     .option('--on <output>', 'with --loss-fn: the output the loss is computed on')
     .option('--wrt <names...>', 'tensors to differentiate with respect to, or params (every float initializer a gradient can flow into: not empty, read at a differentiable input)')
     .option('--keep-outputs', 'keep the original outputs next to the loss and gradients')

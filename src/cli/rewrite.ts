@@ -15,8 +15,8 @@ import type { Model } from '../graph/model.js';
 import { fuse, decompose, replaceActivations, insertThresholdedRelu, ensureThresholdedReluOpset, upgradeOpset, type RewriteReport, type UpgradeReport } from '../rewrite/index.js';
 import { buildFeeds, parseDims, parseShapes } from '../runtime/feeds.js';
 import { parseInputSpec } from '../runtime/inputs.js';
-import { compareModels, checkChanges, verifyPassed, VERIFY_TOLERANCE, type VerifyReport } from '../runtime/verify.js';
-import type { Tolerance } from '../runtime/tolerance.js';
+import type { VerifyReport } from '../runtime/verify.js';
+import { VERIFY_TOLERANCE, type Tolerance } from '../runtime/tolerance.js';
 import { printJson, type Io } from './output.js';
 import { ortModelBytes, ortModelSource } from './ort-model.js';
 
@@ -96,6 +96,8 @@ export async function rewriteCommand(io: Io, command: string, input: string, out
   if (!options.json) io.out(`wrote ${output}`);
   let code = EXIT_OK;
   if (options.verify) {
+    // loaded only here: the verifier (shape inference, the reference kernels, ORT) is most of the CLI's modules
+    const { compareModels, checkChanges, verifyPassed } = await import('../runtime/verify.js');
     const feeds = buildFeeds(modelFromProto(loaded.model), { inputs: inputSpecs, dims, seed, shapes });
     const verify: VerifyReport = {
       tolerance,

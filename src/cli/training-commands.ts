@@ -7,6 +7,7 @@ import type { ExportCliOptions } from './export.js';
 import type { ArtifactsOrtOptions } from './artifacts-ort.js';
 import type { Io } from './output.js';
 import { TreluError } from '../errors.js';
+import { LOSS_FN_HELP } from './loss-help.js';
 
 /** Options only one of the two artifact formats has. */
 const ONLY_OURS = ['momentum', 'nesterov', 'accumulate', 'maxpoolIndices'] as const;
@@ -32,7 +33,7 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
     .argument('<model>', 'an .onnx file')
     .option('--out <dir>', 'the folder to write (must not hold artifacts already)')
     .option('--loss <output>', 'a scalar output the model already computes')
-    .option('--loss-fn <fn>', 'append a loss: cross-entropy (int64 class labels, adds accuracy) or mse')
+    .option('--loss-fn <fn>', `${LOSS_FN_HELP}; cross-entropy also adds accuracy`)
     .option('--on <output>', 'with --loss-fn: the output it is computed on')
     .option('--wrt <names...>', 'parameters to train: names or /regex/ (default: every float initializer that is a weight)')
     .option('--freeze <names...>', 'parameters to keep fixed: names or /regex/')

@@ -5,7 +5,7 @@
  * files, and the SIMD kernel's worker pool. The rest of onnx-trelu takes and
  * returns bytes and objects; these are where files come in.
  */
-export { loadModelFile, loadModelFileAsync, readExternalBytes, type LoadedModel, type ExternalFile } from './model-file.js';
+export { loadModelFile, loadModelFileAsync, readExternalBytes, type LoadedModel, type LoadOptions, type ExternalFile } from './model-file.js';
 export { saveModelFile, saveModelFileAsync, DEFAULT_SIZE_THRESHOLD, type SaveOptions, type SaveReport } from './save-model.js';
 export { inputFilesOf, assertSafeOutput, assertSafeOutputDir, type InputFile } from './output-safety.js';
 export { writeNpyFiles, npyFileName, npyFileNames } from './npy-files.js';

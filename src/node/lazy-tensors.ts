@@ -32,6 +32,8 @@ export interface LazyDecoded {
   skipped: Map<TensorProto, FileRange>;
   /** Bytes read into memory (the structure and the small tensors). */
   bytesRead: number;
+  /** The file as it was read (fstat of the descriptor the walk read through). */
+  stat: { ino: number; size: number; mtimeMs: number };
 }
 
 /** The walk met something it does not take apart (a group, a malformed length): read the file the ordinary way. */
@@ -151,7 +153,7 @@ function rebuild(r: Reader, start: number, end: number, visit: (field: number, f
 export function decodeSkippingTensors(file: string, threshold: number, shown = file): LazyDecoded {
   const fd = fs.openSync(file, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
+    const { ino, size, mtimeMs } = fs.fstatSync(fd);
     const r = new Reader(fd, size);
     const ranges: (FileRange | undefined)[] = [];
     const tensor = (from: number, to: number): Part[] => {
@@ -188,7 +190,7 @@ export function decodeSkippingTensors(file: string, threshold: number, shown = f
     ranges.forEach((range, i) => {
       if (range) skipped.set(inits[i]!, range);
     });
-    return { model, skipped, bytesRead: bytes.length };
+    return { model, skipped, bytesRead: bytes.length, stat: { ino, size, mtimeMs } };
   } catch (e) {
     if (e instanceof NotLazy || e instanceof TreluError) throw e;
     throw new TreluError('E_READ', `${shown}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { cause: e });

@@ -16,6 +16,8 @@ import { MAX_PROTO_BYTES } from '../onnx/encode.js';
 import { externalDataInfo, isExternal, type ExternalDataInfo } from '../onnx/external-data.js';
 import { forEachMessage } from '../onnx/walk.js';
 import type { ModelProto, TensorProto } from '../onnx/proto.js';
+import { decodeSkippingTensors } from './lazy-tensors.js';
+import { makeLazy } from './lazy-load.js';
 
 export interface ExternalFile {
   /** As written in the model (normalized). */
@@ -38,15 +40,46 @@ export interface LoadedModel {
   readonly externalFiles: readonly ExternalFile[];
 }
 
+export interface LoadOptions {
+  /**
+   * Leave the raw_data of large initializers in the file until code reads
+   * `rawData` or a save copies it (lazy-load.ts): a load + save of a large
+   * model then never holds its weights in memory. The model then depends on
+   * the file: reading a tensor of a file that was replaced, deleted or written
+   * since is refused (E_READ). Default false: every tensor is read at once.
+   */
+  lazyTensors?: boolean;
+  /** With lazyTensors: raw_data payloads of at least this many bytes stay in the file (default 1 MiB, at least 64 KiB). */
+  lazyThreshold?: number;
+}
+
+/** The chunked encoder hands byte fields of this size on as they are (lazy tensors' placeholders rely on it). */
+const MIN_LAZY_THRESHOLD = 64 * 1024;
+
 /**
  * Reads and decodes an .onnx file and checks every external-data reference:
  * the location is safe (see checkExternalLocation), resolves (through symlinks)
  * to a regular file inside the model's directory, and the byte range exists.
  * External bytes themselves are read only when asked (readExternalBytes).
  */
-export function loadModelFile(file: string): LoadedModel {
+export function loadModelFile(file: string, options: LoadOptions = {}): LoadedModel {
   const abs = path.resolve(file);
-  return fromBytes(file, abs, readWholeFile(abs, file));
+  return (options.lazyTensors && loadLazily(file, abs, options)) || fromBytes(file, abs, readWholeFile(abs, file));
+}
+
+/** The lazyTensors load, or undefined where the walk does not take the file apart (then it is read the ordinary way). */
+function loadLazily(file: string, abs: string, options: LoadOptions): LoadedModel | undefined {
+  checkModelFile(abs, file);
+  let decoded: ReturnType<typeof decodeSkippingTensors>;
+  try {
+    decoded = decodeSkippingTensors(abs, Math.max(MIN_LAZY_THRESHOLD, options.lazyThreshold ?? 1 << 20), file);
+  } catch {
+    // NotLazy, or a damaged file: the ordinary load gives the ordinary answer
+    return undefined;
+  }
+  const real = fs.realpathSync(abs);
+  for (const [t, range] of decoded.skipped) makeLazy(t, { path: real, shown: file, stat: decoded.stat, offset: range.offset, length: range.length });
+  return fromModel(file, abs, decoded.model, decoded.stat.size);
 }
 
 /**
@@ -54,8 +87,10 @@ export function loadModelFile(file: string): LoadedModel {
  * thread pool): on a large model most of the load is the kernel faulting in
  * fresh memory, and two threads do that about twice as fast as one.
  */
-export async function loadModelFileAsync(file: string): Promise<LoadedModel> {
+export async function loadModelFileAsync(file: string, options: LoadOptions = {}): Promise<LoadedModel> {
   const abs = path.resolve(file);
+  const lazy = options.lazyTensors && loadLazily(file, abs, options);
+  if (lazy) return lazy;
   const size = checkModelFile(abs, file).size;
   const buf = Buffer.allocUnsafeSlow(size);
   let fh: fs.promises.FileHandle | undefined;
@@ -85,7 +120,10 @@ const READ_PARALLELISM = 2;
 const READ_CHUNK = 16 << 20;
 
 function fromBytes(file: string, abs: string, bytes: Uint8Array): LoadedModel {
-  const model = decodeModel(bytes, { source: file });
+  return fromModel(file, abs, decodeModel(bytes, { source: file }), bytes.length);
+}
+
+function fromModel(file: string, abs: string, model: ModelProto, size: number): LoadedModel {
   const dir = path.dirname(abs);
   const files = new Map<string, ExternalFile>();
   forEachMessage('ModelProto', model, 'TensorProto', (t) => {
@@ -105,7 +143,7 @@ function fromBytes(file: string, abs: string, bytes: Uint8Array): LoadedModel {
       });
     }
   });
-  return { model, path: abs, dir, size: bytes.length, externalFiles: [...files.values()] };
+  return { model, path: abs, dir, size, externalFiles: [...files.values()] };
 }
 
 function readWholeFile(abs: string, shown: string): Uint8Array {

@@ -8,6 +8,14 @@ export const TOLERANCES: Readonly<Record<string, { atol: number; rtol: number }>
   float64: { atol: 1e-9, rtol: 1e-7 },
 };
 
+/**
+ * verify's default (runtime/verify.ts): exact, since ThresholdedRelu and its
+ * decomposition select values, they do not compute new ones. Here rather than
+ * in verify.ts so that the CLI can parse --atol/--rtol without loading the
+ * verifier (it loads only with --verify).
+ */
+export const VERIFY_TOLERANCE: Tolerance = { atol: 0, rtol: 0 };
+
 export interface Comparison {
   ok: boolean;
   maxAbsDiff: number;

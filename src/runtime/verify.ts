@@ -31,7 +31,7 @@ import type { FloatDType } from '../ops/types.js';
 import type { ChangeProbe } from '../rewrite/rule.js';
 import { runOnCpu } from './run-once.js';
 import type { TensorLike } from './tensor.js';
-import { compareTensors, type Tolerance } from './tolerance.js';
+import { compareTensors, VERIFY_TOLERANCE, type Tolerance } from './tolerance.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
 import { floatDTypeOf } from '../ops/types.js';
 import { dataTypeName } from '../onnx/dtypes.js';
@@ -43,8 +43,7 @@ import { dataTypeName } from '../onnx/dtypes.js';
  */
 const EXACT = { graphOptimizationLevel: 'disabled' } as const;
 
-/** Exact by default: ThresholdedRelu and its decomposition select values, they do not compute new ones. */
-export const VERIFY_TOLERANCE: Tolerance = { atol: 0, rtol: 0 };
+export { VERIFY_TOLERANCE };
 
 export interface OutputDiff {
   name: string;

@@ -30,7 +30,7 @@ const NON_DIFFERENTIABLE_INPUTS: Readonly<Record<string, readonly number[]>> = {
   Reshape: [1], Expand: [1], Tile: [1], Squeeze: [1], Unsqueeze: [1], Split: [1], Slice: [1, 2, 3, 4], Pad: [1, 2, 3],
   Resize: [1, 2, 3], Upsample: [1], Gather: [1], GatherElements: [1], GatherND: [1], ScatterElements: [1], ScatterND: [1],
   TopK: [1], CumSum: [1], Trilu: [1], Where: [0], Dropout: [1, 2], Compress: [1], ReverseSequence: [1],
-  SoftmaxCrossEntropyLoss: [1], NegativeLogLikelihoodLoss: [1],
+  SoftmaxCrossEntropyLoss: [1], NegativeLogLikelihoodLoss: [1], CastLike: [1],
   ReduceSum: [1], ReduceMean: [1], ReduceMax: [1], ReduceMin: [1], ReduceProd: [1], ReduceL1: [1], ReduceL2: [1],
   ReduceLogSum: [1], ReduceLogSumExp: [1], ReduceSumSquare: [1],
 };

@@ -72,6 +72,8 @@ class BnDrop(nn.Module):
         return self.fc2(h)
 
 MODELS = {'mlp': Mlp, 'cnn': Cnn, 'bn_dropout': BnDrop}
+# The losses as PyTorch defines them (mean reduction), by the names --loss-fn takes.
+LOSSES = {'cross-entropy': F.cross_entropy, 'mse': F.mse_loss, 'l1': F.l1_loss, 'bce-with-logits': F.binary_cross_entropy_with_logits}
 
 def export_bn_dropout(path, seed=0):
     torch.manual_seed(seed)
@@ -111,7 +113,8 @@ def run_case(case):
             g['lr'] = lr
         if i % n == 0:
             opt.zero_grad()
-        loss = F.cross_entropy(model(x, mask), y)
+        out = model(x, mask)
+        loss = LOSSES[case.get('loss', 'cross-entropy')](out, y)
         (loss / n).backward()  # gradient accumulation: the update uses the mean over n batches
         if (i + 1) % n == 0:
             if case.get('clipGradNorm'):

@@ -15,6 +15,8 @@ import { withInitializers } from '../../src/train/trainer/trainer.js';
 import { listCheckpoints } from '../../src/node/training-files.js';
 import { toNpy, runOnCpu } from '../../src/runtime/index.js';
 import { REPO_ROOT, runCli, tmpDir } from '../helpers.js';
+import { LOSS_FUNCTIONS } from '../../src/train/loss.js';
+import { LOSS_FN_HELP } from '../../src/cli/loss-help.js';
 
 const DIGITS = path.join(REPO_ROOT, 'models', 'digits.csv.gz');
 const BIN = path.join(REPO_ROOT, 'bin', 'trelu.js');
@@ -126,6 +128,35 @@ test('trelu export: the original bytes except the trained initializers; the expo
   const self = await runCli('artifacts', path.join(run, 'model.onnx'), '--out', run, '--loss-fn', 'cross-entropy', '--on', 'logits');
   assert.equal(self.code, 2);
   assert.match(self.err[0]!, /refusing to overwrite/);
+});
+
+test('every --loss-fn of trelu grad builds artifacts in both formats and trains from the CLI: l1 and bce-with-logits on float targets, nll on class labels', async () => {
+  const a = await artifacts();
+  const dir = tmpDir('trelu-losses-');
+  const x = Float32Array.from({ length: 40 * 64 }, (_, i) => Math.sin(i) * 0.5);
+  fs.writeFileSync(path.join(dir, 'x.npy'), toNpy({ type: 'float32', data: x, dims: [40, 64] }));
+  const targets = {
+    l1: { type: 'float32', data: Float32Array.from({ length: 400 }, (_, i) => Math.cos(i) * 0.1), dims: [40, 10] },
+    'bce-with-logits': { type: 'float32', data: Float32Array.from({ length: 400 }, (_, i) => (i % 3 === 0 ? 1 : 0)), dims: [40, 10] },
+    nll: { type: 'int64', data: BigInt64Array.from({ length: 40 }, (_, i) => BigInt(i % 10)), dims: [40] },
+  } as const;
+  for (const [fn, y] of Object.entries(targets)) {
+    fs.writeFileSync(path.join(dir, `${fn}.npy`), toNpy(y));
+    const out = path.join(dir, fn);
+    const built = await runCli('artifacts', path.join(a, 'model.onnx'), '--out', out, '--loss-fn', fn, '--on', 'logits', '--optimizer', 'sgd', '--lr', '0.05');
+    assert.equal(built.code, 0, `${fn}: ${built.err.join('\n')}`);
+    const ort = await runCli('artifacts', path.join(a, 'model.onnx'), '--out', path.join(dir, `${fn}-ort`), '--format', 'ort', '--loss-fn', fn, '--on', 'logits');
+    assert.equal(ort.code, 0, `${fn} --format ort: ${ort.err.join('\n')}`);
+    const r = await runCli('train', out, '--data', `${path.join(dir, 'x.npy')},${path.join(dir, `${fn}.npy`)}`, '--epochs', '4', '--batch-size', '10', '--no-progress', '--json');
+    assert.equal(r.code, 0, `${fn}: ${r.err.join('\n')}`);
+    const epochs = JSON.parse(r.out.join('\n')).epochs as { train_loss: number }[];
+    assert.ok(epochs.every((e) => Number.isFinite(e.train_loss)) && epochs[3]!.train_loss < epochs[0]!.train_loss, `${fn}: ${JSON.stringify(epochs)}`);
+  }
+  const bad = await runCli('artifacts', path.join(a, 'model.onnx'), '--out', path.join(dir, 'bad'), '--loss-fn', 'hinge', '--on', 'logits');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err[0]!, /--loss-fn 'hinge' is not one of mse, l1, bce-with-logits, cross-entropy, nll/);
+  assert.ok(!fs.existsSync(path.join(dir, 'bad')), 'nothing written for a bad --loss-fn');
+  for (const fn of LOSS_FUNCTIONS) assert.ok(LOSS_FN_HELP.includes(fn), `--loss-fn's help names ${fn}`);
 });
 
 test('bad input: one line and exit 2 (1 for a diverging run), the last good checkpoint intact', async () => {

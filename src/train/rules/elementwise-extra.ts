@@ -48,6 +48,18 @@ export const castGrad: GradRule = {
   },
 };
 
+/** CastLike(x, like): as Cast, back to x's type; `like` gives only a type (no gradient: path.ts). */
+export const castLikeGrad: GradRule = {
+  opType: 'CastLike',
+  saves: { inputs: [0] },
+  backward({ b, dY, saved, inputInfo, outputInfo }) {
+    const from = inputInfo(0).dtype;
+    const to = outputInfo(0).dtype;
+    if ((from !== undefined && !FLOAT_TYPES.includes(from)) || (to !== undefined && !FLOAT_TYPES.includes(to))) return [undefined, undefined];
+    return [b.op('CastLike', [dY[0], saved.input(0)], { name: 'castlike_grad' }), undefined];
+  },
+};
+
 export const softplusGrad: GradRule = {
   opType: 'Softplus',
   saves: { inputs: [0] },
@@ -132,4 +144,4 @@ export const preluGrad: GradRule = {
   },
 };
 
-export const ELEMENTWISE_EXTRA: readonly GradRule[] = [whereGrad, expandGrad, castGrad, softplusGrad, reciprocalGrad, hardSigmoidGrad, hardSwishGrad, eluGrad, seluGrad, preluGrad];
+export const ELEMENTWISE_EXTRA: readonly GradRule[] = [whereGrad, expandGrad, castGrad, castLikeGrad, softplusGrad, reciprocalGrad, hardSigmoidGrad, hardSwishGrad, eluGrad, seluGrad, preluGrad];
