@@ -11,7 +11,9 @@
  *
  * The bias corrections are folded into two per-step scalars (see stepScalars),
  * computed once for all parameters: p -= (lr·√(1-β2^t)/(1-β1^t)) · m / (√v + ε·√(1-β2^t)),
- * the same value up to float32 rounding.
+ * the same value up to float32 rounding. Gradient accumulation's mean (1/N) and
+ * clip_grad_norm_'s coefficient are one more per-step scalar (StepScalars.gradScale),
+ * folded into AdamW's and plain SGD's scalars rather than multiplied into every gradient.
  */
 import { TreluError } from '../../errors.js';
 import type { Builder } from '../../graph/builder.js';
@@ -94,6 +96,8 @@ export interface StepScalars {
   /** adamw: (1-β1)·scale and (1-β2)·scale², the factors of g in m and in g·g for v. */
   readonly gradM?: Value;
   readonly gradV?: Value;
+  /** sgd without weight decay: lr·scale (lr without a gradScale). */
+  readonly sgdRate?: Value;
 }
 
 /** The step's shared scalars, appended once before the parameters' updates. */
@@ -104,6 +108,7 @@ export function stepScalars(b: Builder, config: Required<OptimizerConfig>, lr: V
     if (!c) constants.set(v, (c = f32(b, v, 'opt_const')));
     return c;
   };
+  if (config.kind === 'sgd' && !config.weightDecay) return { config, lr, constant, gradScale, sgdRate: gradScale ? b.op('Mul', [lr, gradScale], { name: 'opt_sgd_rate' }) : lr };
   if (config.kind !== 'adamw') return { config, lr, constant, gradScale };
   const [b1, b2] = config.betas;
   const gradM = gradScale ? b.op('Mul', [constant(1 - b1), gradScale], { name: 'opt_grad_m' }) : constant(1 - b1);
@@ -139,7 +144,7 @@ export function appendUpdate(b: Builder, s: StepScalars, u: ParamUpdate): { para
     const next = sub(s.decay ? mul(p, s.decay, 'opt_decayed') : p, delta, 'opt_param');
     return { param: next, state: [m, v] };
   }
-  if (config.kind === 'sgd' && !config.weightDecay) return { param: sub(p, mul(grad, s.gradScale ? mul(lr, s.gradScale, 'opt_sgd_rate') : lr, 'opt_delta'), 'opt_param'), state: [] };
+  if (s.sgdRate) return { param: sub(p, mul(grad, s.sgdRate, 'opt_delta'), 'opt_param'), state: [] };
   const scaled = s.gradScale ? mul(grad, s.gradScale, 'opt_grad_scaled') : grad;
   const g = config.weightDecay ? add(scaled, mul(p, constant(config.weightDecay), 'opt_l2'), 'opt_grad_wd') : scaled;
   if (config.kind === 'sgd') return { param: sub(p, mul(g, lr, 'opt_delta'), 'opt_param'), state: [] };
