@@ -12,12 +12,18 @@
  * BatchNorm) against the same torchvision module in torch (no TF.js peer written for those).
  * Ratios are to torch, measured in the same run. Each figure is the best of
  * 3 timed blocks of ≥ 1 s after a 3 s warm-up (shared machine: best-of filters stalls).
+ *
+ * BENCH_BEFORE=<checkout>/dist adds a 'before cpu' row: that build's artifacts and Trainer
+ * (its src/train), timed in 1 s blocks interleaved with this build's ORT cpu row (5 rounds each,
+ * best block printed, and the median and spread of the per-round ratios). BENCH_TRAIN_MODELS=
+ * resnet18,cnn picks models (substrings of mlp, cnn, resnet18, mobilenet_v2), BENCH_TRAIN_EPS=cpu
+ * picks our backends, BENCH_TFJS=0 skips TF.js.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { decodeModel } from '../src/onnx/decode.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { modelFromProto, modelToProto } from '../src/graph/index.js';
@@ -38,8 +44,35 @@ const CONFIGS: readonly { model: string; batch: number }[] = [{ model: 'mlp', ba
 const CORPUS = process.env.BENCH_CORPUS === '0' ? [] : ['resnet18', 'mobilenet_v2'];
 /** One thread for every runtime by default (TRELU_BENCH_THREADS=n): on this shared 2-core machine torch's OpenMP pool with 2 threads ran 100x slower than with 1 (spinning against other load). */
 const THREADS = Number(process.env.TRELU_BENCH_THREADS ?? 1);
+const EPS = process.env.BENCH_TRAIN_EPS?.split(',') ?? ['cpu', 'wasm', 'webgpu'];
+const PICK = process.env.BENCH_TRAIN_MODELS?.split(',');
 
-async function timeSteps(step: () => Promise<unknown>): Promise<number> {
+/** What a build trains with (a Model of one build is not one of another's: each gets its own). */
+interface TrainLib {
+  decode: typeof decodeModel;
+  encode: typeof encodeModel;
+  graph: { modelFromProto: typeof modelFromProto; modelToProto: typeof modelToProto };
+  replace: typeof replaceActivations;
+  build: typeof buildTrainingArtifacts;
+  Trainer: typeof Trainer;
+}
+const thisBuild: TrainLib = { decode: decodeModel, encode: encodeModel, graph: { modelFromProto, modelToProto }, replace: replaceActivations, build: buildTrainingArtifacts, Trainer };
+
+async function otherBuild(dist: string): Promise<TrainLib> {
+  const imp = async <T>(p: string) => (await import(pathToFileURL(path.join(path.resolve(dist), 'src', p)).href)) as T;
+  return {
+    decode: (await imp<{ decodeModel: typeof decodeModel }>('onnx/decode.js')).decodeModel,
+    encode: (await imp<{ encodeModel: typeof encodeModel }>('onnx/encode.js')).encodeModel,
+    graph: await imp<TrainLib['graph']>('graph/index.js'),
+    replace: (await imp<{ replaceActivations: typeof replaceActivations }>('rewrite/index.js')).replaceActivations,
+    build: (await imp<{ buildTrainingArtifacts: typeof buildTrainingArtifacts }>('train/artifacts/build.js')).buildTrainingArtifacts,
+    Trainer: (await imp<{ Trainer: typeof Trainer }>('train/trainer/trainer.js')).Trainer,
+  };
+}
+const before = process.env.BENCH_BEFORE ? await otherBuild(process.env.BENCH_BEFORE) : undefined;
+
+/** Warms `step` up; returns false for a very slow path (one step took > 1 s: timed once, after the warm-up step). */
+async function warmUp(step: () => Promise<unknown>): Promise<number | undefined> {
   const w0 = performance.now();
   await step();
   // Very slow paths (WebGPU on SwiftShader, a CPU emulation of a GPU; TF.js cpu on the CNN): one timed step after the warm-up.
@@ -52,17 +85,41 @@ async function timeSteps(step: () => Promise<unknown>): Promise<number> {
   // compiler and tiers hot functions up gradually; ORT-web's MLP step took 172 ms/step over the first
   // 5 steps, 54 over the next 50, 20 over the next 200, 15 after that (Trainer.step, loaded machine).
   for (let k = 0; (k < 300 || performance.now() - w0 < 3000) && performance.now() - w0 < 20000; k++) await step();
-  let best = 0;
-  for (let block = 0; block < 3; block++) {
-    const t0 = performance.now();
-    let n = 0;
-    while (performance.now() - t0 < 1000) {
-      await step();
-      n++;
-    }
-    best = Math.max(best, n / ((performance.now() - t0) / 1000));
+  return undefined;
+}
+
+/** Steps/s of one block of >= 1 s. */
+async function block(step: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < 1000) {
+    await step();
+    n++;
   }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+async function timeSteps(step: () => Promise<unknown>): Promise<number> {
+  const slow = await warmUp(step);
+  if (slow !== undefined) return slow;
+  let best = 0;
+  for (let b = 0; b < 3; b++) best = Math.max(best, await block(step));
   return best;
+}
+
+/** Two step functions timed in interleaved blocks (order alternating): the best of each, and the per-round ratios b/a. */
+async function timePair(a: () => Promise<unknown>, b: () => Promise<unknown>, rounds = 5): Promise<{ a: number; b: number; ratios: number[] }> {
+  await warmUp(a);
+  await warmUp(b);
+  const best = { a: 0, b: 0 };
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const [x, y] = r % 2 ? [await block(b), await block(a)].reverse() : [await block(a), await block(b)];
+    best.a = Math.max(best.a, x!);
+    best.b = Math.max(best.b, y!);
+    ratios.push(y! / x!);
+  }
+  return { ...best, ratios };
 }
 
 function batchFor(model: string, n: number, input?: { name: string; shape: number[] }): Batch {
@@ -75,30 +132,53 @@ function batchFor(model: string, n: number, input?: { name: string; shape: numbe
 }
 
 /** The sample models with Relu → ThresholdedRelu(0.1); a torch corpus model as exported. */
-function artifactsFor(model: string) {
+function artifactsFor(model: string, lib: TrainLib = thisBuild) {
   const t = torchModels.get(model);
-  const m = modelFromProto(decodeModel(new Uint8Array(fs.readFileSync(t ? t.modelPath : path.join(ROOT, 'models', `${model}.onnx`)))));
-  if (!t) replaceActivations(m, { alpha: 0.1 });
-  return { a: buildTrainingArtifacts(modelToProto(m), { lossFn: 'cross-entropy', on: t ? m.graph.outputs[0]!.name : 'logits', optimizer: { kind: 'adamw', lr: 1e-3 } }), input: t?.manifest.input };
+  const m = lib.graph.modelFromProto(lib.decode(new Uint8Array(fs.readFileSync(t ? t.modelPath : path.join(ROOT, 'models', `${model}.onnx`)))));
+  if (!t) lib.replace(m, { alpha: 0.1 });
+  const a = lib.build(lib.graph.modelToProto(m), { lossFn: 'cross-entropy', on: t ? m.graph.outputs[0]!.name : 'logits', optimizer: { kind: 'adamw', lr: 1e-3 } });
+  return { a, bytes: lib.encode(a.trainStep), input: t?.manifest.input };
 }
 
+/** A Trainer of `lib`'s build on backend `ep`, and its step on a fixed batch. */
+async function trainerFor(model: string, batch: number, ep: string, lib: TrainLib = thisBuild) {
+  const { a, bytes, input } = artifactsFor(model, lib);
+  const t = await lib.Trainer.create({ manifest: a.manifest, trainStep: bytes, checkpoint: a.checkpoint }, { backend: createBackends().get(ep), session: ep === 'cpu' ? { intraOpNumThreads: THREADS } : {} });
+  const b = batchFor(model, batch, input);
+  return { step: () => t.step(b), release: () => t.release(), nodes: a.trainStep.graph!.node.length };
+}
+
+const unavailable = (e: unknown) => `unavailable: ${(e as Error).message.split('\n')[0]}`;
+
 async function ours(model: string, batch: number, ep: string): Promise<number | string> {
-  const { a, input } = artifactsFor(model);
   try {
-    const t = await Trainer.create({ manifest: a.manifest, trainStep: encodeModel(a.trainStep), checkpoint: a.checkpoint }, { backend: createBackends().get(ep), session: ep === 'cpu' ? { intraOpNumThreads: THREADS } : {} });
-    const b = batchFor(model, batch, input);
-    const r = await timeSteps(() => t.step(b));
+    const t = await trainerFor(model, batch, ep);
+    const r = await timeSteps(t.step);
     await t.release();
     return r;
   } catch (e) {
-    return `unavailable: ${(e as Error).message.split('\n')[0]}`;
+    return unavailable(e);
+  }
+}
+
+/** This build's ORT cpu row and BENCH_BEFORE's, interleaved; a line comparing them. */
+async function oursAndBefore(model: string, batch: number, lib: TrainLib): Promise<{ ours: number | string; before: number | string; line: string }> {
+  try {
+    const [x, y] = [await trainerFor(model, batch, 'cpu', lib), await trainerFor(model, batch, 'cpu')];
+    const r = await timePair(x.step, y.step);
+    await x.release();
+    await y.release();
+    const q = [...r.ratios].sort((p, o) => p - o);
+    return { ours: r.b, before: r.a, line: `this build / before (ORT cpu, steps/s, ${q.length} interleaved rounds): median ${q[q.length >> 1]!.toFixed(2)}x (${q[0]!.toFixed(2)}-${q[q.length - 1]!.toFixed(2)}); train_step.onnx nodes ${x.nodes} -> ${y.nodes}` };
+  } catch (e) {
+    return { ours: unavailable(e), before: unavailable(e), line: '' };
   }
 }
 
 /** ORT cpu's per-op-type kernel time for one train step (its profile), the costliest first. */
 async function profile(model: string, batch: number): Promise<string[]> {
-  const { a, input } = artifactsFor(model);
-  const session = await createBackends().get('cpu').createSession(encodeModel(a.trainStep), { recordPlacement: true, intraOpNumThreads: THREADS });
+  const { a, bytes, input } = artifactsFor(model);
+  const session = await createBackends().get('cpu').createSession(bytes, { recordPlacement: true, intraOpNumThreads: THREADS });
   const ck = decodeSafetensors(a.checkpoint).tensors;
   const b = batchFor(model, batch, input);
   const feeds: Record<string, TensorLike> = {};
@@ -176,14 +256,24 @@ if (CORPUS.length) {
     console.log(`torch corpus skipped: ${(e as Error).message.split('\n')[0]}`);
   }
 }
-const configs = [...CONFIGS, ...[...torchModels.values()].map((t) => ({ model: t.name, batch: t.manifest.input.shape[0]! }))];
+const configs = [...CONFIGS, ...[...torchModels.values()].map((t) => ({ model: t.name, batch: t.manifest.input.shape[0]! }))].filter((c) => !PICK || PICK.some((p) => c.model.includes(p)));
 for (const { model, batch } of configs) {
   const corpus = torchModels.get(model);
   const base = torch(model, batch, corpus?.manifest.input.shape);
   const rows: [string, number | string][] = [['torch cpu', base]];
-  for (const ep of ['cpu', 'wasm', 'webgpu']) rows.push([`ours ${ep}`, await ours(model, batch, ep)]);
-  if (!corpus) for (const be of ['wasm', 'cpu'] as const) rows.push([`tfjs ${be}`, await tfjs(model, batch, be)]);
+  let compared = '';
+  for (const ep of EPS) {
+    if (ep === 'cpu' && before) {
+      const r = await oursAndBefore(model, batch, before);
+      rows.push(['before cpu', r.before], ['ours cpu', r.ours]);
+      compared = r.line;
+    } else {
+      rows.push([`ours ${ep}`, await ours(model, batch, ep)]);
+    }
+  }
+  if (!corpus && process.env.BENCH_TFJS !== '0') for (const be of ['wasm', 'cpu'] as const) rows.push([`tfjs ${be}`, await tfjs(model, batch, be)]);
   console.log(`\n${corpus ? `torch corpus ${model} [${corpus.manifest.input.shape}]` : model} batch ${batch}`);
   for (const [name, v] of rows) console.log(`  ${name.padEnd(12)} ${fmt(v, batch, base)}`);
+  if (compared) console.log(`  ${compared}`);
   console.log(`  ORT cpu profile of one step: ${(await profile(model, batch)).join(', ')}`);
 }

@@ -23,7 +23,7 @@ import { inferModel } from '../../graph/infer/index.js';
 import { upgradeOpset } from '../../rewrite/opset-upgrade.js';
 import { initializersToInputs } from '../autodiff.js';
 import { appendLoss } from '../loss.js';
-import { appendUpdate, clipGradNorm, resolveOptimizer, stateSlots, type OptimizerConfig } from '../optim/optimizers.js';
+import { appendUpdate, clipCoefficient, resolveOptimizer, stateSlots, stepScalars, type OptimizerConfig } from '../optim/optimizers.js';
 import { encodeSafetensors, type NamedTensor } from '../checkpoint/safetensors.js';
 import { checkpointMetadata } from '../checkpoint/metadata.js';
 import { appendAccuracy, buildLossAndGradients, type LossAndGradientsOptions } from './loss-and-gradients.js';
@@ -100,14 +100,22 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
       accumIn.push({ value: acc, param: p.name, slot: 'grad_accumulator', key: `accumulate.${p.name}` });
       const total = b.op('Add', [acc, gv], { name: 'accum_total' });
       accumOut.push({ value: namedOutput(b, b.op('Where', [apply!, zero, total], { name: 'accum_next' }), `${name}.new`, DataType.FLOAT, shapeOf(p.tensor)), key: `accumulate.${p.name}` });
-      return b.op('Mul', [total, f32(b, 1 / accumulate)], { name: 'accum_mean' });
+      return total;
     });
   }
-  if (options.clipGradNorm !== undefined) ({ grads, norm: gradNorm } = clipGradNorm(b, grads, options.clipGradNorm));
+  // The gradients the update sees are grads · gradScale: the accumulation's mean (1/N) and the
+  // clipping coefficient are one scalar, which the optimizer folds into its own (no full-size pass).
+  let gradScale: Value | undefined = accumulate > 1 ? f32(b, 1 / accumulate, 'accum_mean') : undefined;
+  if (options.clipGradNorm !== undefined) {
+    const clip = clipCoefficient(b, grads, options.clipGradNorm, gradScale);
+    gradNorm = clip.norm;
+    gradScale = gradScale ? b.op('Mul', [gradScale, clip.coef], { name: 'grad_scale' }) : clip.coef;
+  }
   const slots = stateSlots(optimizer.kind);
   const stateInputs: { value: Value; param: string; slot: string; key: string }[] = [];
   const paramOut: Value[] = [];
   const stateOut: { value: Value; key: string }[] = [];
+  const scalars = stepScalars(b, optimizer, lr, step, gradScale);
   const gate = (next: Value, current: Value) => (apply ? b.op('Where', [apply, next, current], { name: 'accum_apply' }) : next);
   lg.params.forEach((p, i) => {
     const shape = shapeOf(p.tensor);
@@ -117,7 +125,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
       stateInputs.push({ value: v, param: p.name, slot, key: `optimizer.${p.name}.${slot}` });
       return v;
     });
-    const next = appendUpdate(b, optimizer, { param: p.value, grad: grads[i]!, state }, lr, step);
+    const next = appendUpdate(b, scalars, { param: p.value, grad: grads[i]!, state });
     paramOut.push(namedOutput(b, gate(next.param, p.value), `${p.name}.new`, DataType.FLOAT, shape));
     next.state.forEach((s, j) => stateOut.push({ value: namedOutput(b, gate(s, state[j]!), `${state[j]!.name}.new`, DataType.FLOAT, shape), key: `optimizer.${p.name}.${slots[j]}` }));
   });
