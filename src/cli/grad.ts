@@ -107,7 +107,7 @@ export async function gradCommand(io: Io, input: string, output: string, options
       io.out(`check (central differences in ${checks.precision}, h = ${checks.h}, ${samples} sample(s) per tensor, ORT cpu):`);
       for (const c of checks.tensors) {
         const err = Number.isNaN(c.maxRelError) ? `NaN or inf (${c.nonFinite} element(s))` : c.maxRelError.toExponential(2);
-        io.out(`  ${c.tensor}: max relative error ${err} over ${c.checked} element(s)${c.skippedKinks ? `, ${c.skippedKinks} on a kink skipped` : ''}${c.checked === 0 && !c.nonFinite ? ' — UNCHECKED' : ''}`);
+        io.out(`  ${c.tensor}: max relative error ${err} over ${c.checked} element(s)${c.smallerStep ? `, ${c.smallerStep} at a smaller step (a kink within ±h)` : ''}${c.skippedKinks ? `, ${c.skippedKinks} on a kink skipped` : ''}${c.checked === 0 && !c.nonFinite ? ' — UNCHECKED' : ''}`);
       }
       if (v.unchecked.length) io.out(`  ${v.unchecked.length} tensor(s) could not be checked (every sample on a kink)${options.allowUnchecked ? ': allowed by --allow-unchecked' : ': this fails the check unless --allow-unchecked'}`);
       io.out(v.ok ? `check: ok (tolerance ${tolerance})` : `check: FAILED (tolerance ${tolerance}${v.failed.length ? `; ${v.failed.length} above it or NaN` : ''}${!options.allowUnchecked && v.unchecked.length ? `; ${v.unchecked.length} unchecked` : ''}); nothing written`);
