@@ -1,5 +1,4 @@
 /** `trelu run <model>`: run on one or more EPs, with inputs, timing, output statistics, outputs as .npy and node placement. */
-import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_CHECK_FAILED, EXIT_OK, TreluError } from '../errors.js';
 import { loadModelFile } from '../node/model-file.js';
