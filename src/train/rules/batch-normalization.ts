@@ -4,7 +4,11 @@
  * full-tensor work is BatchNormalization itself, one pass each, as torch's
  * batch_norm_backward computes it in eval mode:
  *   dX     = BatchNormalization(dY, scale, 0, 0, var)      (= dY * scale * inv)
- *   xhat   = BatchNormalization(X, 1, 0, mean, var)         (= (X - mean) * inv; only for dScale, dVar)
+ *   xhat   = BatchNormalization(X, 1, 0, mean, var)         (= (X - mean) * inv; only for dScale, dVar.
+ *            ORT's kernel computes it as X * inv - mean * inv, which cancels where |mean| is far
+ *            above the spread; the forward BatchNormalization rounds the same way (X * scale * inv
+ *            + B - mean * scale * inv), so the gradient is as precise as the loss it differentiates.
+ *            torch takes X - mean first: a Sub here would cost one more full pass per BN)
  *   dScale = Σ dY * xhat,  dB = Σ dY                        (over every axis but 1)
  * and the statistics' gradients, only where asked for (`wrt: 'params'` leaves
  * them out: nonParameterInputs), from those per-channel sums:
@@ -32,11 +36,16 @@ export const batchNormalizationGrad: GradRule = {
     const sum = (v: Value, name: string) => b.op('ReduceSum', [v, ints(axes)], { name, attributes: [attr.int('keepdims', 0)] });
     const wantXhat = needs(1) || needs(4);
     const dyXhat = wantXhat
-      ? sum(b.op('Mul', [dY[0], norm([saved.input(0), perChannel(1, scale), perChannel(0, scale), saved.input(3), variance], 'bn_xhat')], { name: 'bn_dy_xhat' }), 'bn_dscale')
+      ? sum(b.op('Mul', [dY[0], norm([saved.input(0)!, perChannel(1, scale), perChannel(0, scale), saved.input(3)!, variance], 'bn_xhat')], { name: 'bn_dy_xhat' }), 'bn_dscale')
       : undefined;
     const dySum = needs(2) || needs(3) ? sum(dY[0]!, 'bn_db') : undefined;
     // scale * inv and inv^2, per channel (statistics' gradients only).
-    const inv = () => b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, scalar(eps, variance)], { name: 'bn_ve' })], { name: 'bn_sd' })], { name: 'bn_inv' });
+    if (needs(3) || needs(4)) {
+      const types = [0, 1, 4].map((i) => inputInfo(i).dtype);
+      if (types.some((t) => t === undefined || t !== types[0])) unsupported('the running statistics\' gradients where X, scale and var differ in type (or it is unknown)');
+    }
+    let invValue: Value | undefined;
+    const inv = () => (invValue ??= b.op('Reciprocal', [b.op('Sqrt', [b.op('Add', [variance, scalar(eps, variance)], { name: 'bn_ve' })], { name: 'bn_sd' })], { name: 'bn_inv' }));
     const scaleInv = needs(3) || needs(4) ? b.op('Mul', [scale, inv()], { name: 'bn_scale_inv' }) : undefined;
     return [
       needs(0) ? norm([dY[0]!, scale, perChannel(0, scale), perChannel(0, variance), variance], 'bn_dx') : undefined,
