@@ -100,7 +100,8 @@ export function keepPreallocated(out: Record<string, TensorLike>, fetches: Recor
   const result: Record<string, TensorLike> = { ...out };
   for (const [name, mine] of Object.entries(fetches)) {
     const copy = out[name];
-    if (!copy || !ArrayBuffer.isView(mine.data)) continue;
+    // an output on a device (gpu-buffer): its data getter throws; it is not the binding's CPU copy
+    if (!copy || ((copy as { location?: string }).location ?? 'cpu') !== 'cpu' || !ArrayBuffer.isView(mine.data)) continue;
     result[name] = mine;
     const buffer = ArrayBuffer.isView(copy.data) ? copy.data.buffer : undefined;
     // never the caller's buffer, and never a shared one: only the binding's own fresh copy
