@@ -12,6 +12,7 @@ import { cloneShallow } from '../onnx/walk.js';
 import { buildTrainingArtifacts, ARTIFACT_FILES } from '../train/artifacts/build.js';
 import type { OptimizerKind } from '../train/optim/optimizers.js';
 import { parseLossFn } from './loss-option.js';
+import { LOSS_FUNCTIONS } from '../train/loss.js';
 import { GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../train/rules/index.js';
 import { printJson, type Io } from './output.js';
 import { untieForArtifacts } from './untie.js';
@@ -49,7 +50,7 @@ export function parseNumber(flag: string, v: string | undefined): number | undef
 export async function artifactsCommand(io: Io, input: string, o: ArtifactsCliOptions): Promise<number> {
   if (!o.out) throw new TreluError('E_USAGE', 'say where to write the artifacts: --out dir/');
   const lossFn = parseLossFn(o.lossFn);
-  if (!o.loss && !lossFn) throw new TreluError('E_USAGE', 'name the loss: --loss-fn <fn> --on <output> (cross-entropy, nll, mse, l1, bce-with-logits), or --loss <output>');
+  if (!o.loss && !lossFn) throw new TreluError('E_USAGE', `name the loss: --loss-fn <fn> --on <output> (${LOSS_FUNCTIONS.join(', ')}), or --loss <output>`);
   const kind = (o.optimizer ?? 'sgd') as OptimizerKind;
   const betas = o.betas?.split(',').map((s) => parseNumber('--betas', s)!);
   if (betas && betas.length !== 2) throw new TreluError('E_USAGE', `--betas takes two numbers (0.9,0.999), not '${o.betas}'`);

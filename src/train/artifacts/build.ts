@@ -142,7 +142,7 @@ export function buildTrainingArtifacts(source: ModelProto | Model, options: Trai
   const io = ioEntry;
   const trainInputs: IoEntry[] = [
     ...lg.dataInputs.map((v) => io(v, 'data', 'a batch of the model input')),
-    ...(lg.labels ? [io(lg.labels, 'labels', options.lossFn === 'cross-entropy' ? 'class indices (int64)' : 'targets, shaped like the scores')] : []),
+    ...(lg.labels ? [io(lg.labels, 'labels', options.lossFn === 'cross-entropy' || options.lossFn === 'nll' ? 'class indices (int64)' : 'targets, shaped like the scores')] : []),
     ...masks.map((v, i) => io(v, 'mask', `Dropout '${lg.dropouts[i]!.node}' mask: 0 or 1/(1-${lg.dropouts[i]!.ratio}) per element`)),
     io(lr, 'lr', 'learning rate for this step (float32 scalar)'),
     io(step, 'step', 'the 1-based index of the optimizer update (AdamW bias correction; float32 scalar)'),
