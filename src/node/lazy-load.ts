@@ -148,11 +148,9 @@ export function readAt(fd: number, slot: LazyBytes, into: Uint8Array, done: numb
 export class LazyCopier {
   private readonly fds = new Map<string, { fd: number; slot: LazyBytes }>();
   private scratch: Uint8Array | undefined;
-  copied = 0;
 
   /** The slot's bytes, piece by piece, each handed to `write` before the next is read. */
   *pieces(slot: LazyBytes): Generator<Uint8Array> {
-    this.copied += slot.length;
     if (slot.bytes) {
       yield slot.bytes;
       return;

@@ -123,7 +123,7 @@ type Plan = ReturnType<typeof prepare>;
 function finish(plan: Plan, job: Job, bytes: number): SaveReport {
   const filled = job.placed.filter((p) => p.file === plan.modelFile).length;
   // a placeholder the write missed would be zeros in the output
-  if (filled !== (plan.lazy?.count ?? 0)) throw new Error(`save: ${filled} lazy tensors copied into the model file, ${plan.lazy?.count ?? 0} expected`);
+  if (filled !== (plan.lazy?.count ?? 0)) throw new TreluError('E_INTERNAL', `save: ${filled} lazy tensors copied into the model file, ${plan.lazy?.count ?? 0} expected`);
   job.copier.checkUnchanged();
   for (const p of job.pending) p.commit();
   repointReplaced(plan.replacing, job.placed);

@@ -9,6 +9,7 @@
  *   Constant(1.0f) ─▶ CastLike(·, x: float16)   becomes   Constant(1.0 as float16)
  *   v: float ─▶ CastLike(·, x: float)            becomes   v
  */
+import { replaceAllUsesWith } from '../graph/mutate.js';
 import { attr } from '../graph/attributes.js';
 import { Builder, type BuilderScope } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
@@ -47,7 +48,7 @@ export function foldCastLikes(scope: BuilderScope, graph: Graph, nodes: readonly
       }
     }
     if (!replacement) continue;
-    for (const u of out.uses()) u.node.replaceInput(u.index, replacement);
+    replaceAllUsesWith(out, replacement);
     folded++;
   }
   return folded;
