@@ -35,7 +35,7 @@ export function registerTrainingCommands(program: Command, runAsync: (fn: () => 
     .option('--loss <output>', 'a scalar output the model already computes')
     .option('--loss-fn <fn>', `${LOSS_FN_HELP}; cross-entropy also adds accuracy`)
     .option('--on <output>', 'with --loss-fn: the output it is computed on')
-    .option('--wrt <names...>', 'parameters to train: names or /regex/ (default: every float initializer that is a weight)')
+    .option('--wrt <names...>', "parameters to train: names or /regex/ (default: the weights, as trelu grad's params, of rank >= 1: not BatchNormalization's running statistics, bounds, shapes or Resize scales)")
     .option('--freeze <names...>', 'parameters to keep fixed: names or /regex/')
     .option('--format <format>', "trelu (default): train_step.onnx etc. for a stock InferenceSession; ort: ORT's on-device artifacts (training_model.onnx, eval_model.onnx, optimizer_model.onnx, checkpoint)")
     .option('--optimizer <kind>', 'sgd, momentum or adamw (torch.optim semantics; default sgd, with --format ort adamw)')

@@ -25,6 +25,7 @@ import { onnx, AttributeType, DataType } from '../../src/onnx/proto.js';
 import { upgradeOpset } from '../../src/rewrite/opset-upgrade.js';
 import { seededRandom } from '../../src/runtime/random-inputs.js';
 import { buildGradient } from '../../src/train/index.js';
+import { buildTrainingArtifacts } from '../../src/train/artifacts/build.js';
 import { TreluError } from '../../src/errors.js';
 import { createBackends, type TensorLike } from '../../src/runtime/index.js';
 import { npmModel } from '../corpus/npm-corpus.js';
@@ -153,6 +154,17 @@ test('mlsd-tiny-320, as `trelu grad --wrt params` takes it: every size known fro
   const bound = [...bounds].find((n) => n !== undefined)!;
   const named = buildGradient(load('mlsd-tiny-320'), { lossFn: 'mse', on: 'offsets', wrt: [bound] });
   assert.deepEqual(named.gradients.map((g) => [g.tensor, g.connected]), [[bound, true]], 'a bound named in wrt is differentiated');
+});
+
+test('mlsd-tiny-320 training artifacts (our format): the default parameters are the weights as params has them (no empty Resize roi/scales, no Relu6 bounds), and the train step loads in ORT', async () => {
+  const model = load('mlsd-tiny-320');
+  const bounds = new Set(model.graph.nodes.filter((n) => n.opType === 'Clip').flatMap((n) => n.inputs.slice(1).map((v) => v?.name)));
+  const params = new Set(buildGradient(load('mlsd-tiny-320'), { lossFn: 'mse', on: 'offsets', wrt: 'params' }).gradients.map((g) => g.tensor));
+  const a = buildTrainingArtifacts(modelToProto(model), { lossFn: 'mse', on: 'offsets', optimizer: { kind: 'sgd', lr: 0.01 } });
+  const trained = a.manifest.parameters.filter((p) => p.role !== 'frozen').map((p) => p.initializer);
+  assert.ok(trained.length > 0 && trained.every((n) => params.has(n) && !bounds.has(n) && !n.startsWith('const_empty')), trained.filter((n) => !params.has(n)).join(', '));
+  const session = await createBackends().get('cpu').createSession(encodeModel(a.trainStep));
+  await session.release();
 });
 
 // buildGradient raises opsets below 16 first: Resize-11 (M-LSD) and If-15 (Silero 16k) are carried

@@ -18,6 +18,8 @@ import { buildGradient, initializersToInputs, type GradientReport } from '../aut
 import type { LossFunction } from '../loss.js';
 import type { GradRule } from '../rule.js';
 import { toTrainingMode } from './modes.js';
+import { parameterInitializers } from '../parameters.js';
+import { GRADIENT_RULES } from '../rules/index.js';
 import type { LoweredDropout } from './dropout-training.js';
 import { nameSelector, unknownNames } from './names.js';
 
@@ -81,9 +83,12 @@ export function buildLossAndGradients(model: Model, options: LossAndGradientsOpt
   const modes = toTrainingMode(model);
   const bufferValues = new Set(modes.batchNorms.flatMap((bn) => [bn.runningMean, bn.runningVar]));
   for (const v of bufferValues) if (!v.initializer) throw new TreluError('E_UNSUPPORTED', `BatchNormalization running statistic '${v.name}' is not an initializer; cannot train it`);
-  // Candidates: float initializers of rank >= 1 (scalars are constants in exported models) that are not running statistics.
+  // Candidates: the weights as `wrt: 'params'` selects them (parameters.ts: read where a gradient
+  // flows, not only as a statistic, a bound, a shape or Resize's scales; not empty), of rank >= 1
+  // (scalars are constants in exported models), and not running statistics.
   const floatInits = graph.initializers.filter((v) => isArithmeticFloat(v.initializer!.dataType));
-  const candidates = floatInits.filter((v) => !bufferValues.has(v) && v.initializer!.dims.length > 0);
+  const weights = new Set(parameterInitializers(graph, options.rules ?? GRADIENT_RULES));
+  const candidates = floatInits.filter((v) => !bufferValues.has(v) && v.initializer!.dims.length > 0 && weights.has(v));
   const names = candidates.map((v) => v.name);
   for (const list of [options.wrt ?? [], options.freeze ?? []]) {
     const unknown = unknownNames(list, floatInits.map((v) => v.name));
