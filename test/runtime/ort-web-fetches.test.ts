@@ -11,7 +11,7 @@ const inChild = (body: string) => JSON.parse(execFileSync(process.execPath, [...
 
 test('releaseCopy: detaches only a fresh copy, never the caller\'s buffer or a WebAssembly memory', () => {
   const r = inChild(`
-    const { releaseCopy } = await import(${mod('../../src/runtime/backends/ort-web.js')});
+    const { releaseCopy } = await import(${mod('../../src/runtime/backends/ort-session.js')});
     const copy = new Float32Array(16), kept = new Float32Array(16), view = kept.subarray(4);
     const wasm = new Float32Array(new WebAssembly.Memory({ initial: 1 }).buffer, 0, 16);
     releaseCopy(copy, kept); releaseCopy(view, kept); releaseCopy(wasm, kept);

@@ -12,7 +12,7 @@ import type { Backend, BackendSession, CreateSessionOptions, EpName, NodePlaceme
 import type { TensorLike } from '../tensor.js';
 import { firstLine } from './messages.js';
 import { PROBE_MODEL } from './probe-model.js';
-import { OrtSessionBase, type OrtTensorModule } from './ort-session.js';
+import { OrtSessionBase, releaseCopy, type OrtTensorModule } from './ort-session.js';
 
 type Ort = typeof import('onnxruntime-node');
 let ortPromise: Promise<Ort> | undefined;
@@ -79,8 +79,6 @@ function hintFor(ep: EpName, message: string): string {
   return 'run trelu doctor';
 }
 
-const transfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }).transfer;
-
 /**
  * onnxruntime-node 1.30 writes a pre-allocated CPU output in place, and then
  * returns a copy of it anyway, in a fresh ArrayBuffer (js/node/src/
@@ -103,14 +101,7 @@ export function keepPreallocated(out: Record<string, TensorLike>, fetches: Recor
     // an output on a device (gpu-buffer): its data getter throws; it is not the binding's CPU copy
     if (!copy || ((copy as { location?: string }).location ?? 'cpu') !== 'cpu' || !ArrayBuffer.isView(mine.data)) continue;
     result[name] = mine;
-    const buffer = ArrayBuffer.isView(copy.data) ? copy.data.buffer : undefined;
-    // never the caller's buffer, and never a shared one: only the binding's own fresh copy
-    if (!transfer || !(buffer instanceof ArrayBuffer) || buffer === mine.data.buffer || buffer.byteLength === 0) continue;
-    try {
-      transfer.call(buffer, 0);
-    } catch {
-      // not detachable (never so for the binding's copies): it is left to the GC, as without transfer
-    }
+    releaseCopy(copy.data, mine.data); // only the binding's own fresh copy: never the caller's buffer
   }
   return result;
 }

@@ -12,7 +12,7 @@ import type { Backend, BackendSession, CreateSessionOptions, NodePlacement } fro
 import type { TensorLike } from '../tensor.js';
 import { firstLine } from './messages.js';
 import { PROBE_MODEL } from './probe-model.js';
-import { OrtSessionBase, type OrtTensorModule } from './ort-session.js';
+import { OrtSessionBase, releaseCopy, type OrtTensorModule } from './ort-session.js';
 
 export type OrtWeb = typeof import('onnxruntime-web');
 export type OrtWebEp = 'wasm' | 'webgpu';
@@ -51,29 +51,6 @@ export interface OrtWebBackendOptions {
 /** Tensors that live on the GPU have `location: 'gpu-buffer'`; their data is read with getData(). */
 function onDevice(t: TensorLike): boolean {
   return (t as { location?: string }).location === 'gpu-buffer';
-}
-
-const transfer = (ArrayBuffer.prototype as { transfer?: (this: ArrayBuffer, length: number) => ArrayBuffer }).transfer;
-
-/**
- * The output onnxruntime-web handed back is its own copy out of the wasm heap
- * (a fresh ArrayBuffer per call), and it has just been copied into the
- * caller's array: detach it where ArrayBuffer.prototype.transfer exists
- * (browsers, Node 22+), so its memory goes back to the allocator now instead
- * of at the next GC (chunked kernel-API calls otherwise pile up tens of MiB of
- * them; see keepPreallocated in ort-node.ts for what that costs). Never the
- * caller's buffer; a WebAssembly memory's buffer cannot be detached (it throws,
- * and is left alone).
- */
-export function releaseCopy(copy: ArrayLike<number>, kept: unknown): void {
-  const buffer = ArrayBuffer.isView(copy) ? copy.buffer : undefined;
-  if (!transfer || !(buffer instanceof ArrayBuffer) || buffer.byteLength === 0) return;
-  if (ArrayBuffer.isView(kept) && kept.buffer === buffer) return;
-  try {
-    transfer.call(buffer, 0);
-  } catch {
-    // not detachable: left to the GC
-  }
 }
 
 class OrtWebSession extends OrtSessionBase<import('onnxruntime-web').InferenceSession> implements BackendSession {
