@@ -209,16 +209,15 @@ export function createKernelsOn(backends: Backends, config: KernelsConfig = {}):
     const s = await session(ep, op, dtype, alpha, !!options.keepOnDevice);
     const tensors = inputs.map((t) => asTensor(t, dtype, ep));
     const n = elementCount(tensors[0]!);
+    if (options.out && options.out.length !== n) throw new TreluError('E_USAGE', `out has ${options.out.length} elements, X ${n}`);
     if (CHUNKED_EPS.has(ep) && !options.keepOnDevice && !tensors.some(onDevice) && n > ortChunk) {
       const out = (options.out ?? allocLike(dtype, n)) as Float32Array;
-      if (out.length !== n) throw new TreluError('E_USAGE', `out has ${out.length} elements, X ${n}`);
       if (op === 'grad' && (tensors[1]!.data as ArrayLike<number>).length !== n) throw new TreluError('E_USAGE', `dY has ${(tensors[1]!.data as ArrayLike<number>).length} elements, X ${n}`);
       await runChunked(s, op, tensors.map((t) => t.data as Float32Array), out, tensors[0]!.type, ortChunk);
       return isTensor(inputs[0]!) ? { type: tensors[0]!.type, data: out, dims: tensors[0]!.dims } : out;
     }
     const feeds: Record<string, TensorLike> = op === 'forward' ? { x: tensors[0]! } : { x: tensors[0]!, dy: tensors[1]! };
     if (options.out) {
-      if (options.out.length !== n) throw new TreluError('E_USAGE', `out has ${options.out.length} elements, X ${n}`);
       await s.run(feeds, { y: { type: tensors[0]!.type, data: options.out, dims: tensors[0]!.dims } });
       return options.out;
     }
