@@ -6,13 +6,13 @@
  * input's shape). buildGradient's own: rules never make one.
  */
 import { TreluError } from '../errors.js';
-import { onnx, DataType, type TensorProto } from '../onnx/proto.js';
+import { onnx, type TensorProto } from '../onnx/proto.js';
 import type { Builder } from '../graph/builder.js';
 import type { Node } from '../graph/node.js';
 import { Value } from '../graph/value.js';
 import type { TensorInfo } from '../graph/infer/types.js';
 import { attr } from '../graph/attributes.js';
-import { numberToFloat16, numberToBfloat16 } from '../ops/float16.js';
+import { floatValues } from './float-values.js';
 import { makeTensor } from '../onnx/tensor.js';
 import { constantOf } from '../rewrite/constants.js';
 import type { ForwardNodeInfo, GradContext, GradRule, SavedValues, Saves, StaticInfo } from './rule.js';
@@ -105,15 +105,9 @@ function saved(rule: GradRule | undefined, node: Node, b: Builder, s: Saves): Sa
 }
 
 function scalarTensor(value: number, elemType: number): TensorProto {
-  let raw: Uint8Array;
-  switch (elemType) {
-    case DataType.FLOAT: raw = new Uint8Array(Float32Array.of(value).buffer); break;
-    case DataType.DOUBLE: raw = new Uint8Array(Float64Array.of(value).buffer); break;
-    case DataType.FLOAT16: raw = new Uint8Array(Uint16Array.of(numberToFloat16(value)).buffer); break;
-    case DataType.BFLOAT16: raw = new Uint8Array(Uint16Array.of(numberToBfloat16(value)).buffer); break;
-    default: throw new TreluError('E_UNSUPPORTED', `no gradient for element type ${elemType}`);
-  }
-  return onnx.TensorProto.create({ dataType: elemType, dims: [], rawData: raw }) as TensorProto;
+  const values = floatValues([value], elemType);
+  if (!values) throw new TreluError('E_UNSUPPORTED', `no gradient for element type ${elemType}`);
+  return onnx.TensorProto.create({ dataType: elemType, dims: [], rawData: new Uint8Array(values.buffer) }) as TensorProto;
 }
 
 export function makeContext(init: {

@@ -15,18 +15,10 @@ import { Builder, type BuilderScope } from '../graph/builder.js';
 import type { Graph } from '../graph/graph.js';
 import type { Node } from '../graph/node.js';
 import type { Value } from '../graph/value.js';
-import { DataType } from '../onnx/proto.js';
 import { isAiOnnxDomain } from '../onnx/domain.js';
-import { makeTensor, type TensorData } from '../onnx/tensor.js';
-import { numberToBfloat16, numberToFloat16 } from '../ops/float16.js';
+import { makeTensor } from '../onnx/tensor.js';
+import { floatValues } from './float-values.js';
 import { constantOf } from '../rewrite/constants.js';
-
-const ARRAYS: Record<number, (values: number[]) => TensorData> = {
-  [DataType.FLOAT]: (v) => Float32Array.from(v),
-  [DataType.DOUBLE]: (v) => Float64Array.from(v),
-  [DataType.FLOAT16]: (v) => Uint16Array.from(v, numberToFloat16),
-  [DataType.BFLOAT16]: (v) => Uint16Array.from(v, numberToBfloat16),
-};
 
 /** Folds the CastLike nodes among `nodes` (the backward pass's) that build-time types decide; returns how many. */
 export function foldCastLikes(scope: BuilderScope, graph: Graph, nodes: readonly Node[], typeOf: (v: Value) => number | undefined): number {
@@ -41,9 +33,9 @@ export function foldCastLikes(scope: BuilderScope, graph: Graph, nodes: readonly
     if (typeOf(node.inputs[0]) === target) replacement = node.inputs[0];
     else {
       const c = constantOf(out, undefined, typeOf);
-      const toArray = c && c.dataType === target ? ARRAYS[target] : undefined;
-      if (c && toArray) {
-        const tensor = makeTensor('', c.dims, toArray(c.values), target);
+      const values = c && c.dataType === target ? floatValues(c.values, target) : undefined;
+      if (c && values) {
+        const tensor = makeTensor('', c.dims, values, target);
         replacement = new Builder(scope, graph, { before: node }).op('Constant', [], { name: node.name || 'grad_const', attributes: [attr.tensor('value', tensor)] });
       }
     }
