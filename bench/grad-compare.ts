@@ -26,7 +26,7 @@ import { replaceActivations } from '../src/rewrite/index.js';
 import * as train from '../src/train/index.js';
 import { buildFeeds, createBackends, type TensorLike } from '../src/runtime/index.js';
 import { torchCorpus } from '../test/corpus/torch-corpus.js';
-import { timeCaseRounds, profileCases, type Case } from './session-timing.js';
+import { timeCaseRounds, profileCases, fedCase, type Case } from './session-timing.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 type Train = typeof train;
@@ -97,9 +97,7 @@ for (const s of subjects()) {
   // The baseline feeds the tensors this build's gradient model takes as inputs (its parameters), keeps the rest as initializers.
   const fed = modelFromProto(decodeModel(s.bytes));
   if (s.relu) replaceActivations(fed, { alpha: 0.1 });
-  const weights = new Set(grads[grads.length - 1]!.parameters);
-  const fedFeeds = train.parameterFeeds({ parameters: train.initializersToInputs(fed, fed.graph.initializers.filter((v) => weights.has(v.name))) });
-  const cases: Case[] = [{ label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { dims: s.dims, seed: 1 }), ...fedFeeds } }, ...grads];
+  const cases: Case[] = [fedCase(fed, grads[grads.length - 1]!.parameters, s.dims), ...grads];
   const outs = await Promise.all(cases.slice(1).map(async (c) => {
     const sess = await cpu.createSession(c.bytes);
     const o = await sess.run(c.feeds);

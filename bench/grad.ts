@@ -37,10 +37,10 @@ import { decodeModel } from '../src/onnx/decode.js';
 import { encodeModel } from '../src/onnx/encode.js';
 import { modelFromProto, modelToProto, type Model } from '../src/graph/index.js';
 import { replaceActivations } from '../src/rewrite/index.js';
-import { buildGradient, initializersToInputs, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../src/train/index.js';
+import { buildGradient, parameterFeeds, GRADIENT_RULES, maxPoolIndicesGrad, withRules } from '../src/train/index.js';
 import { buildFeeds, createBackends, type TensorLike } from '../src/runtime/index.js';
 import { torchCorpus } from '../test/corpus/torch-corpus.js';
-import { timeCases, profileCases, type Case } from './session-timing.js';
+import { timeCases, profileCases, fedCase, type Case } from './session-timing.js';
 import { Builder } from '../src/graph/builder.js';
 import { rawByteLength } from '../src/onnx/dtypes.js';
 import { npmCorpus, type NpmCorpusModel } from '../test/corpus/npm-corpus.js';
@@ -58,7 +58,7 @@ for (const [file, batch] of [['mlp.onnx', 256], ['mlp.onnx', 2048], ['cnn.onnx',
   const add = (label: string, model: Model, feeds: Record<string, TensorLike>) => cases.push({ label, bytes: encodeModel(modelToProto(model)), feeds: { ...buildFeeds(model, { dims: { N: batch }, seed: 1 }), ...feeds } });
   add('forward', load(), {});
   const fed = load();
-  add('forward, fed', fed, parameterFeeds({ parameters: initializersToInputs(fed, [...fed.graph.initializers]) }));
+  cases.push(fedCase(fed, fed.graph.initializers.map((v) => v.name), { N: batch })); // the sample models' initializers are all weights
   const gradient = (label: string, rules = GRADIENT_RULES) => {
     const g = load();
     const nodesBefore = g.graph.nodeCount;
@@ -153,7 +153,7 @@ async function corpusModel(label: string, file: string, lossFn: 'cross-entropy' 
   const gFeeds = { ...buildFeeds(g, { seed: 1 }), ...parameterFeeds(report) };
   const cases: Case[] = [
     { label: 'forward', bytes: encodeModel(modelToProto(forward)), feeds: buildFeeds(forward, { seed: 1 }) },
-    fedCase(load(), report),
+    fedCase(load(), Object.keys(report.parameters)),
     { label: 'gradient', bytes: encodeModel(modelToProto(g)), feeds: gFeeds },
     transferCase(g, report, gFeeds),
   ];
@@ -161,13 +161,6 @@ async function corpusModel(label: string, file: string, lossFn: 'cross-entropy' 
   console.log(`${label}: forward ${f.toFixed(3)} ms, fed ${ff.toFixed(3)} ms, gradient ${b.toFixed(3)} ms = ${(b / f).toFixed(2)}x forward, ${(b / ff).toFixed(2)}x fed; ${report.nodesAdded} nodes added to ${nodesBefore}`);
   console.log(transferLine(report, b, ff, tr));
   console.log((await profileCases(cases.slice(2, 3), () => 6)).join('\n'));
-}
-
-/** The forward model with the gradient model's parameters as inputs, fed the same values. */
-function fedCase(fed: Model, report: ReturnType<typeof buildGradient>): Case {
-  const names = new Set(Object.keys(report.parameters));
-  const fedFeeds = parameterFeeds({ parameters: initializersToInputs(fed, fed.graph.initializers.filter((v) => names.has(v.name))) });
-  return { label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { seed: 1 }), ...fedFeeds } };
 }
 
 /**

@@ -2,7 +2,10 @@
  * Timing ORT sessions against each other in one run (bench:grad, bench:conv-grad): see timeCases.
  * BENCH_ROUNDS, BENCH_BLOCK, BENCH_BLOCK_MS, BENCH_PROFILE_RUNS.
  */
-import { createBackends, type TensorLike } from '../src/runtime/index.js';
+import { buildFeeds, createBackends, type TensorLike } from '../src/runtime/index.js';
+import { encodeModel } from '../src/onnx/encode.js';
+import { modelToProto, type Model } from '../src/graph/index.js';
+import { initializersToInputs, parameterFeeds } from '../src/train/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const BLOCK = Number(process.env.BENCH_BLOCK ?? 12);
@@ -64,3 +67,14 @@ export async function profileCases(cases: Case[], top: (i: number) => number): P
   return profile;
 }
 
+
+/**
+ * The baseline a gradient model is timed against: the forward model with the same parameters as
+ * graph inputs, fed their stored values each run (as the gradient model must), the other
+ * initializers kept (ORT folds and prepacks those in both).
+ */
+export function fedCase(fed: Model, parameters: Iterable<string>, dims?: Record<string, number>): Case {
+  const names = new Set(parameters);
+  const fedFeeds = parameterFeeds({ parameters: initializersToInputs(fed, fed.graph.initializers.filter((v) => names.has(v.name))) });
+  return { label: 'forward, fed', bytes: encodeModel(modelToProto(fed)), feeds: { ...buildFeeds(fed, { ...(dims ? { dims } : {}), seed: 1 }), ...fedFeeds } };
+}
